@@ -1,0 +1,1 @@
+"""Web edge: FastAPI app, routes, settings."""

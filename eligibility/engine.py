@@ -1,0 +1,349 @@
+"""The rules engine: evaluates every program in force on as_of against a profile, with a full trace."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from eligibility.definitions import CONTRACT_DEFINITIONS, REQUIRED_PARAMETERS, Params
+from eligibility.estimates import METHODS, Estimate
+from eligibility.facts import field_label
+from eligibility.logic import Check, Outcome, all_of, any_of
+from eligibility.phase import PhaseInfo, infer_phase
+from eligibility.predicates import PREDICATES, Ctx, check_params
+from eligibility.profile import Profile, ProfileError, make_error, parse_profile
+from programs.loader import Catalog, CatalogError
+from programs.schema import Criterion, Parameter, Program
+
+STATUS = {Outcome.MET: "eligible", Outcome.UNMET: "ineligible", Outcome.UNKNOWN: "needs_info"}
+
+
+@dataclass
+class Trace:
+    """One criterion as evaluated: what it is, how it came out, on which facts, from which source."""
+
+    criterion: str
+    label_ja: str
+    label_en: str
+    outcome: Outcome
+    detail_ja: str
+    detail_en: str
+    facts: dict[str, Any]
+    missing: list[str]
+    source: str | None
+    provisional: bool = False
+    advice_ja: str | None = None
+    advice_en: str | None = None
+    children: list[Trace] = field(default_factory=list)
+
+    def as_dict(self, lang: str = "ja") -> dict[str, Any]:
+        ja = lang == "ja"
+        d: dict[str, Any] = {
+            "criterion": self.criterion,
+            "label": self.label_ja if ja else self.label_en,
+            "outcome": self.outcome.value,
+            "detail": self.detail_ja if ja else self.detail_en,
+            "facts": self.facts,
+            "missing_facts": self.missing,
+            "source": self.source,
+            "provisional": self.provisional,
+        }
+        if self.outcome is Outcome.UNMET and self.advice_ja:
+            d["advice"] = self.advice_ja if ja else self.advice_en
+        if self.children:
+            d["children"] = [c.as_dict(lang) for c in self.children]
+        return d
+
+
+@dataclass
+class ProgramResult:
+    program: Program
+    status: str
+    reasons: list[Trace]
+    missing_facts: list[str]
+    estimate: Estimate | None
+    rank: int | None = None
+    score: float = 0.0
+    signals: list[dict[str, Any]] = field(default_factory=list)
+    recommendation_ja: list[str] = field(default_factory=list)
+    recommendation_en: list[str] = field(default_factory=list)
+
+    @property
+    def program_id(self) -> str:
+        return self.program.id
+
+    def advice(self, lang: str = "ja") -> list[str]:
+        """What the applicant could do to meet unmet criteria."""
+        out: list[str] = []
+        stack = list(self.reasons)
+        while stack:
+            t = stack.pop(0)
+            if t.outcome is Outcome.UNMET and t.advice_ja:
+                out.append(t.advice_ja if lang == "ja" else t.advice_en or "")
+            stack.extend(t.children)
+        return out
+
+    def as_dict(self, lang: str = "ja") -> dict[str, Any]:
+        p = self.program
+        ja = lang == "ja"
+        pick = (lambda t: t.ja) if ja else (lambda t: t.en)
+        return {
+            "program_id": p.id,
+            "name": pick(p.names),
+            "name_ja": p.names.ja,
+            "name_en": p.names.en,
+            "operator": pick(p.operator),
+            "kind": p.kind,
+            "phases": list(p.phases),
+            "status": self.status,
+            "rank": self.rank,
+            "score": round(self.score, 4),
+            "estimate": self.estimate.as_dict() if self.estimate else None,
+            "benefit": pick(p.benefit.summary),
+            "reasons": [t.as_dict(lang) for t in self.reasons],
+            "missing_facts": self.missing_facts,
+            "advice": self.advice(lang),
+            "recommendation": self.recommendation_ja if ja else self.recommendation_en,
+            "signals": self.signals,
+            "provisional": p.provisional or any(t.provisional for t in self.reasons),
+            "provisional_note": pick(p.provisional_note) if p.provisional_note else None,
+            "description": pick(p.description),
+            "next_steps": p.next_steps.ja if ja else p.next_steps.en,
+            "prepare": p.prepare.ja if ja else p.prepare.en,
+            "apply_at": pick(p.apply_at),
+            "application": {
+                "note": pick(p.application.note),
+                "budget_status": p.application.budget_status,
+                "budget_note": pick(p.application.budget_note) if p.application.budget_note else None,
+                "windows": [
+                    {"label": pick(w.label), "opens": w.opens.isoformat() if w.opens else None,
+                     "closes": w.closes.isoformat() if w.closes else None}
+                    for w in p.application.windows
+                ],
+            },
+            "desk": {"kind": p.desk.kind, "name": pick(p.desk.name), "url": p.desk.url},
+            "sources": [s.cite() for s in p.sources],
+        }
+
+
+@dataclass
+class Screening:
+    as_of: dt.date
+    profile: Profile
+    phase: PhaseInfo
+    definitions: dict[str, Check]
+    results: list[ProgramResult]
+    catalog_version: str
+    definition_sources: dict[str, str]
+    definition_labels: dict[str, tuple[str, str]]
+    model_version: str | None = None
+
+    def result(self, program_id: str) -> ProgramResult | None:
+        return next((r for r in self.results if r.program_id == program_id), None)
+
+    def as_dict(self, lang: str = "ja") -> dict[str, Any]:
+        ja = lang == "ja"
+        return {
+            "as_of": self.as_of.isoformat(),
+            "catalog_version": self.catalog_version,
+            "model_version": self.model_version,
+            "phase": self.phase.as_dict() if ja else {**self.phase.as_dict(), "basis": self.phase.basis_en},
+            "definitions": {k: self.definitions[k].outcome.value for k in CONTRACT_DEFINITIONS},
+            "definition_details": {
+                k: {
+                    "label": self.definition_labels[k][0 if ja else 1],
+                    "outcome": c.outcome.value,
+                    "detail": c.detail_ja if ja else c.detail_en,
+                    "facts": c.facts,
+                    "missing_facts": c.missing,
+                    "source": self.definition_sources.get(k),
+                }
+                for k, c in self.definitions.items()
+            },
+            "results": [r.as_dict(lang) for r in self.results],
+        }
+
+
+def _value_at(param: Parameter, when: dt.date) -> Any:
+    dv = param.at(when)
+    if dv is None:  # before the first value: the earliest one (documented in programs/definitions.yaml)
+        dv = param.values[min(param.values)]
+    return dv.value
+
+
+class Engine:
+    """Compiled catalog: checks every rule's predicates once, then screens profiles."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        problems: list[str] = []
+        defs = catalog.definitions
+        for name in REQUIRED_PARAMETERS:
+            if name not in defs.parameters:
+                problems.append(f"programs/definitions.yaml: parameters.{name}: missing")
+        for prog in catalog.programs.values():
+            fname = catalog.files.get(prog.id, prog.id)
+            known = set(prog.parameters)
+            for i, crit in enumerate(prog.eligibility):
+                problems += [f"{fname}: {p}" for p in self._check_criterion(crit, f"eligibility[{i}]", known)]
+            for pname, param in [*prog.parameters.items(), *prog.benefit.parameters.items()]:
+                if min(param.values) > prog.in_force.from_:
+                    problems.append(f"{fname}: parameters.{pname}: no value in force on in_force.from "
+                                    f"({prog.in_force.from_}); the earliest is {min(param.values)}")
+            if prog.benefit.method == "per_case_subsidy":
+                for start, dv in prog.benefit.parameters["case_caps"].values.items():
+                    need = {"patent", "utility_model", "design", "trademark", "squatting_trademark"}
+                    if not isinstance(dv.value, dict) or not need <= set(dv.value):
+                        problems.append(f"{fname}: benefit.parameters.case_caps.values.{start}: needs a cap for each "
+                                        f"of {', '.join(sorted(need))}")
+        if problems:
+            raise CatalogError(problems)
+        self.definition_sources = {k: d.source.cite() for k, d in defs.definitions.items()}
+        self.definition_labels = {k: (d.label.ja, d.label.en) for k, d in defs.definitions.items()}
+
+    def _check_criterion(self, c: Criterion, where: str, known: set[str]) -> list[str]:
+        if c.test is not None:
+            given = dict(c.test.model_extra or {})
+            return [f"{where}.test.{p}" for p in check_params(c.test.predicate, given, known)]
+        out: list[str] = []
+        for key, kids in (("any", c.any), ("all", c.all)):
+            for i, kid in enumerate(kids or ()):
+                out += self._check_criterion(kid, f"{where}.{key}[{i}]", known)
+        if c.not_ is not None:
+            out += self._check_criterion(c.not_, f"{where}.not", known)
+        return out
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one engine per catalog, lives as long as the process
+    def params_at(self, when: dt.date) -> Params:
+        defs = self.catalog.definitions
+        values = {k: _value_at(p, when) for k, p in defs.parameters.items()}
+        refs = {k: (p.at(when) or p.values[min(p.values)]).reference.cite() for k, p in defs.parameters.items()}
+        return Params.from_values(values, refs)
+
+    @lru_cache(maxsize=4096)  # noqa: B019
+    def programs_at(self, when: dt.date) -> tuple[tuple[Program, dict[str, Any], dict[str, Any]], ...]:
+        """Programs in force on a date, each with its rule and benefit parameters resolved for that date."""
+        out = []
+        for prog in self.catalog.in_force(when):
+            rule_params = {k: _value_at(p, when) for k, p in prog.parameters.items()}
+            benefit_params = {k: _value_at(p, when) for k, p in prog.benefit.parameters.items()}
+            out.append((prog, rule_params, benefit_params))
+        return tuple(out)
+
+    def validate(self, data: Any) -> Profile:
+        """Parse a profile and check what needs the catalog (prior awards name real programs)."""
+        profile = data if isinstance(data, Profile) else parse_profile(data)
+        errors = [
+            make_error(f"prior_awards[{i}].program_id", "unknown_program", value=a.program_id)
+            for i, a in enumerate(profile.prior_awards or ())
+            if a.program_id not in self.catalog.programs
+        ]
+        if errors:
+            raise ProfileError(errors)
+        return profile
+
+    def screen(self, data: Any) -> Screening:
+        profile = self.validate(data)
+        as_of = profile.reference_date()
+        prm = self.params_at(as_of)
+        ctx = Ctx(profile, as_of, prm, {})
+        defs = {name: ctx.definition(name) for name in self.definition_labels}
+        results = [self._evaluate(prog, rp, bp, ctx) for prog, rp, bp in self.programs_at(as_of)]
+        return Screening(
+            as_of=as_of,
+            profile=profile,
+            phase=infer_phase(profile, as_of, prm.concept_years),
+            definitions=defs,
+            results=results,
+            catalog_version=self.catalog.version,
+            definition_sources=self.definition_sources,
+            definition_labels=self.definition_labels,
+        )
+
+    def _evaluate(self, prog: Program, rule_params: dict[str, Any], benefit_params: dict[str, Any], ctx: Ctx) -> ProgramResult:
+        traces = [self._trace(c, rule_params, ctx, prog.provisional) for c in prog.eligibility]
+        outcome = all_of(t.outcome for t in traces)
+        missing: list[str] = []
+        if outcome is Outcome.UNKNOWN:
+            for t in traces:
+                if t.outcome is Outcome.UNKNOWN:
+                    missing += [m for m in t.missing if m not in missing]
+        estimate = None
+        method = METHODS.get(prog.benefit.method)
+        if method is not None and outcome is Outcome.MET:
+            res = method(prog.id, ctx.profile, ctx.as_of, benefit_params, ctx.params.fy_start_month)
+            estimate = res.estimate
+            missing += [m for m in res.missing if m not in missing]
+        return ProgramResult(prog, STATUS[outcome], traces, missing, estimate)
+
+    def _trace(self, c: Criterion, rule_params: dict[str, Any], ctx: Ctx, provisional: bool) -> Trace:
+        if c.test is not None:
+            args = {k: (rule_params[v[1:]] if isinstance(v, str) and v.startswith("$") else v)
+                    for k, v in (c.test.model_extra or {}).items()}
+            check = PREDICATES[c.test.predicate].fn(ctx, **args)
+            children: list[Trace] = []
+            label = self._label(c, ctx)
+            source = c.source.cite() if c.source else (
+                self.definition_sources.get(args.get("name", "")) if c.test.predicate == "definition" else None)
+            return self._make(c, label, check.outcome, check.detail_ja, check.detail_en, check.facts,
+                              check.missing, source, children, provisional)
+        if c.not_ is not None:
+            kid = self._trace(c.not_, rule_params, ctx, provisional)
+            outcome = kid.outcome.negate()
+            ja = f"{kid.label_ja}: {'いいえ' if outcome is Outcome.MET else 'はい' if outcome is Outcome.UNMET else '不明'}"
+            en = f"{kid.label_en}: {'no' if outcome is Outcome.MET else 'yes' if outcome is Outcome.UNMET else 'unknown'}"
+            ja += f"（{kid.detail_ja}）" if kid.detail_ja else ""
+            en += f" ({kid.detail_en})" if kid.detail_en else ""
+            return self._make(c, self._label(c, ctx), outcome, ja, en, kid.facts, kid.missing,
+                              c.source.cite() if c.source else kid.source, [kid], provisional)
+        kids = [self._trace(k, rule_params, ctx, provisional) for k in (c.any or c.all or [])]
+        combine = any_of if c.any is not None else all_of
+        outcome = combine(k.outcome for k in kids)
+        missing: list[str] = []
+        if outcome is Outcome.UNKNOWN:
+            for k in kids:
+                if k.outcome is Outcome.UNKNOWN:
+                    missing += [m for m in k.missing if m not in missing]
+        facts: dict[str, Any] = {}
+        for k in kids:
+            facts.update(k.facts)
+        decisive = [k for k in kids if k.outcome is outcome] or kids
+        ja = "／".join(f"{k.label_ja}: {_word(k.outcome, 'ja')}" for k in decisive)
+        en = "; ".join(f"{k.label_en}: {_word(k.outcome, 'en')}" for k in decisive)
+        return self._make(c, self._label(c, ctx), outcome, ja, en, facts, missing,
+                          c.source.cite() if c.source else None, kids, provisional)
+
+    def _label(self, c: Criterion, ctx: Ctx) -> tuple[str, str]:
+        if c.label is not None:
+            return c.label.ja, c.label.en
+        if c.test is not None:
+            extra = c.test.model_extra or {}
+            if c.test.predicate == "definition":
+                return self.definition_labels.get(extra["name"], (extra["name"], extra["name"]))
+            if "fact" in extra:
+                return field_label(extra["fact"]), field_label(extra["fact"], "en")
+            spec = PREDICATES[c.test.predicate]
+            return spec.label_ja, spec.label_en
+        return c.id, c.id
+
+    @staticmethod
+    def _make(c: Criterion, label: tuple[str, str], outcome: Outcome, ja: str, en: str, facts: dict[str, Any],
+              missing: list[str], source: str | None, children: list[Trace], provisional: bool) -> Trace:
+        prov = c.provisional
+        if prov:
+            ja = f"【暫定ルール】{ja}"
+            en = f"[provisional rule] {en}"
+        return Trace(
+            c.id, label[0], label[1], outcome, ja, en, facts, list(missing) if outcome is Outcome.UNKNOWN else [],
+            source, prov, c.advice.ja if c.advice else None, c.advice.en if c.advice else None, children,
+        )
+
+
+def _word(o: Outcome, lang: str) -> str:
+    if lang == "ja":
+        return {Outcome.MET: "該当", Outcome.UNMET: "非該当", Outcome.UNKNOWN: "不明"}[o]
+    return o.value
+
+

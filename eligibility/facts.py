@@ -1,0 +1,130 @@
+"""Names of the profile's facts and enum values, in Japanese and English, for traces and questions."""
+
+from __future__ import annotations
+
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "as_of": ("基準日", "Reference date"),
+    "applicant_type": ("申請者の種類", "Type of applicant"),
+    "established_on": ("設立日・事業開始日", "Date of incorporation or start of business"),
+    "employees": ("常時使用する従業員の数", "Number of regular employees"),
+    "capital_yen": ("資本金（出資の総額）", "Capital (total contributions)"),
+    "industry": ("主たる業種", "Main industry"),
+    "large_company_shareholding": ("大企業による出資比率", "Shares held by large companies"),
+    "large_company_officer_ratio": ("大企業の役員・従業員を兼ねる役員の割合", "Share of officers from a large company"),
+    "wholly_owned_by_large_parent": ("資本金5億円以上の会社の完全子会社か", "Wholly owned by a company with capital ≥ ¥500M"),
+    "avg_taxable_income_yen": ("直近3年の課税所得の年平均額", "Average taxable income, last 3 years"),
+    "prefecture": ("本社（事業所）の都道府県", "Prefecture of the head office"),
+    "phase": ("事業の段階", "Business phase"),
+    "domestic_applications": ("国内で出願済みの権利", "Rights already applied for in Japan"),
+    "patent_exam_status": ("特許出願の審査請求の状況", "Patent examination request status"),
+    "design_application": ("意匠出願の状況", "Design application status"),
+    "working_related": ("実施関連出願か（製品・サービスに使用中・使用予定）", "Relates to a product or service in use (working-related)"),
+    "foreign_filings": ("予定している外国出願", "Planned foreign filings"),
+    "overseas_disputes": ("海外での知財トラブル", "IP disputes abroad"),
+    "litigation_insurance": ("海外知財訴訟保険への加入予定", "Overseas IP litigation insurance"),
+    "prior_awards": ("今年度すでに受けた補助金", "Subsidies already granted"),
+    "vc_backed": ("ベンチャーキャピタルからの出資", "Investment from a venture capital"),
+    "interests": ("関心のある支援", "Interests"),
+    "description": ("事業と知財の課題", "Business and IP problem"),
+    "chamber_member": ("商工会議所・商工会・中小企業団体中央会の会員か", "Member of a chamber of commerce or federation"),
+    "design_bulk_filing": ("複数意匠一括出願か", "Multiple designs filed in one application"),
+    "company_name": ("会社名・屋号", "Company or trade name"),
+}
+
+ENUM_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "applicant_type": {
+        "corporation": ("会社・法人", "Corporation"),
+        "sole_proprietor": ("個人事業主", "Sole proprietor"),
+        "individual": ("個人（創業前）", "Individual (not yet in business)"),
+        "university": ("大学・高専・TLO", "University, college or TLO"),
+        "research_institute": ("公的研究機関", "Public research institute"),
+        "vc": ("ベンチャーキャピタル", "Venture capital"),
+        "accelerator": ("アクセラレーター", "Accelerator"),
+        "ecosystem_builder": ("エコシステムビルダー", "Ecosystem builder"),
+        "npo": ("NPO法人", "Non-profit organisation"),
+        "sme_group": ("事業協同組合等（中小企業グループ）", "SME group (business cooperative)"),
+        "chamber": ("商工会議所・商工会", "Chamber of commerce"),
+    },
+    "industry": {
+        "manufacturing": ("製造業", "Manufacturing"),
+        "construction": ("建設業", "Construction"),
+        "transport": ("運輸業", "Transport"),
+        "wholesale": ("卸売業", "Wholesale"),
+        "retail": ("小売業", "Retail"),
+        "services": ("サービス業", "Services"),
+        "software": ("ソフトウェア業・情報処理サービス業", "Software and information services"),
+        "rubber": ("ゴム製品製造業", "Rubber products"),
+        "hotel": ("旅館業", "Hotels and inns"),
+        "other": ("その他の業種", "Other industries"),
+    },
+    "phase": {
+        "concept": ("事業構想フェーズ", "Business concept phase"),
+        "launch": ("事業立ち上げフェーズ", "Launch phase"),
+        "expansion": ("事業拡大フェーズ", "Expansion phase"),
+    },
+    "right": {
+        "patent": ("特許", "Patent"),
+        "utility_model": ("実用新案", "Utility model"),
+        "design": ("意匠", "Design"),
+        "trademark": ("商標", "Trademark"),
+        "squatting_trademark": ("冒認対策商標", "Trademark against squatting"),
+    },
+    "patent_exam_status": {
+        "none": ("特許出願なし", "No patent application"),
+        "planned": ("出願予定", "Planned"),
+        "filed": ("出願済み・審査請求前", "Filed, examination not requested"),
+        "requested": ("審査請求済み・審査未着手", "Examination requested, not started"),
+        "started": ("審査開始済み", "Examination started"),
+    },
+    "design_application": {
+        "none": ("意匠出願なし", "No design application"),
+        "planned": ("出願予定", "Planned"),
+        "filed": ("出願済み", "Filed"),
+    },
+    "dispute_kind": {
+        "counterfeit": ("海外での模倣品", "Counterfeits abroad"),
+        "squatting": ("海外での冒認商標出願", "Trademark squatting abroad"),
+        "defense": ("外国企業からの警告・訴訟", "Warned or sued by a foreign company"),
+    },
+    "interests": {
+        "mentoring": ("メンタリング", "Mentoring"),
+        "ip_strategy": ("知財戦略", "IP strategy"),
+        "market_analysis": ("市場・技術動向の分析", "Market analysis"),
+        "overseas": ("海外展開", "Going abroad"),
+        "enforcement": ("権利行使・模倣品対策", "Enforcement"),
+        "fast_examination": ("早期の権利化", "Fast examination"),
+        "fee_reduction": ("手数料の軽減", "Fee reduction"),
+        "financing": ("資金調達", "Financing"),
+        "partnership": ("連携・オープンイノベーション", "Partnership"),
+        "consultation": ("相談", "Consultation"),
+    },
+}
+
+PREFECTURES: tuple[str, ...] = (
+    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県",
+    "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県",
+    "岐阜県", "静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県",
+    "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県",
+    "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
+)
+
+
+def field_label(name: str, lang: str = "ja") -> str:
+    """Label of a (possibly dotted) field name.
+
+    >>> field_label("employees")
+    '常時使用する従業員の数'
+    >>> field_label("litigation_insurance.renewal", "en")
+    'Overseas IP litigation insurance (renewal)'
+    """
+    head, _, rest = name.partition(".")
+    ja, en = FIELD_LABELS.get(head, (head, head))
+    base = ja if lang == "ja" else en
+    return f"{base}（{rest}）" if rest and lang == "ja" else (f"{base} ({rest})" if rest else base)
+
+
+def enum_label(enum: str, value: str, lang: str = "ja") -> str:
+    pair = ENUM_LABELS.get(enum, {}).get(value)
+    if pair is None:
+        return value
+    return pair[0] if lang == "ja" else pair[1]

@@ -1,0 +1,180 @@
+"""The transparent prior: ranks programs that are not ineligible by fit signals, each shown as a reason."""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics.pairwise import linear_kernel
+
+from eligibility.engine import ProgramResult, Screening, Trace
+from eligibility.logic import Outcome
+from eligibility.money import yen
+from programs.schema import Program
+
+WEIGHTS_FILE = Path(__file__).with_name("weights.yaml")
+
+# Criteria that read only who the applicant is; meeting them says nothing about a concrete need.
+IDENTITY_FACTS = {
+    "applicant_type", "industry", "employees", "capital_yen", "established_on", "large_company_shareholding",
+    "large_company_officer_ratio", "wholly_owned_by_large_parent", "avg_taxable_income_yen", "prefecture",
+    "as_of", "chamber_member", "design_bulk_filing",
+}
+
+
+def nfkc(text: str) -> str:
+    """Text normalised for character n-grams.
+
+    >>> nfkc("ＩＰランドスケープ　支援")
+    'ipランドスケープ 支援'
+    """
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+@dataclass(frozen=True)
+class Weights:
+    status: dict[str, float]
+    phase: float
+    interest: float
+    need: float
+    money: float
+    money_full_yen: int
+    text: float
+    kind_bias: dict[str, float]
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_FILE) -> Weights:
+        d = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return cls(
+            status=d["status"], phase=d["phase"], interest=d["interest"], need=d["need"], money=d["money"],
+            money_full_yen=int(d["money_full_yen"]), text=d["text"], kind_bias=d.get("kind_bias", {}),
+        )
+
+
+def _leaves(traces: Iterable[Trace]) -> Iterable[Trace]:
+    for t in traces:
+        if t.children:
+            yield from _leaves(t.children)
+        else:
+            yield t
+
+
+def concrete_needs(result: ProgramResult) -> list[Trace]:
+    """Met criteria about what the applicant needs (a filing, a dispute …), not who it is."""
+    out = []
+    for t in _leaves(result.reasons):
+        if t.outcome is Outcome.MET and t.facts and not set(t.facts) <= IDENTITY_FACTS:
+            out.append(t)
+    return out
+
+
+class Scorer:
+    """Prior scorer: status × (phase, interests, concrete needs, money, text similarity)."""
+
+    version = "prior-1"
+
+    def __init__(self, programs: Iterable[Program], weights: Weights | None = None):
+        self.weights = weights or Weights.load()
+        self.programs = list(programs)
+        self.index = {p.id: i for i, p in enumerate(self.programs)}
+        docs = [nfkc(" ".join([p.names.ja, p.description.ja, " ".join(p.keywords), p.benefit.summary.ja]))
+                for p in self.programs]
+        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True)
+        self.matrix = self.vectorizer.fit_transform(docs)
+
+    def similarities(self, text: str | None) -> dict[str, float]:
+        if not text or not text.strip():
+            return {}
+        vec = self.vectorizer.transform([nfkc(text)])
+        sims = linear_kernel(vec, self.matrix).ravel()
+        top = float(sims.max()) if len(sims) else 0.0
+        if top <= 0:
+            return {}
+        # Relative to the best match, so the most similar program gets the full text weight.
+        return {p.id: float(sims[i]) / top for i, p in enumerate(self.programs)}
+
+    def features(self, screening: Screening, r: ProgramResult, sims: dict[str, float]) -> dict[str, float]:
+        prof = screening.profile
+        p = r.program
+        needs = concrete_needs(r)
+        money = r.estimate.amount_yen if r.estimate else 0
+        return {
+            "eligible": 1.0 if r.status == "eligible" else 0.0,
+            "phase": 1.0 if screening.phase.value in p.phases else 0.0,
+            "interest": 1.0 if prof.interests and set(prof.interests) & set(p.interests) else 0.0,
+            "need": min(len(needs), 2) / 2,
+            "money": min(math.log1p(money) / math.log1p(self.weights.money_full_yen), 1.0) if money else 0.0,
+            "text": sims.get(p.id, 0.0),
+        }
+
+    def score(self, screening: Screening, r: ProgramResult, feats: dict[str, float]) -> tuple[float, list[dict[str, Any]]]:
+        w = self.weights
+        parts = {
+            "phase": w.phase * feats["phase"],
+            "interest": w.interest * feats["interest"],
+            "need": w.need * feats["need"],
+            "money": w.money * feats["money"],
+            "text": w.text * feats["text"],
+        }
+        total_w = w.phase + w.interest + w.need + w.money + w.text
+        fit = sum(parts.values()) / total_w
+        base = w.status[r.status]
+        bias = w.kind_bias.get(r.program.kind, 0.0)
+        s = max(0.0, min(1.0, base * (0.5 + 0.5 * fit) + bias))
+        signals = [{"signal": k, "value": round(feats[k], 3), "contribution": round(v / total_w, 3)}
+                   for k, v in parts.items() if v > 0]
+        signals.insert(0, {"signal": "status", "value": r.status, "contribution": base})
+        return s, signals
+
+    def rank(self, screening: Screening) -> Screening:
+        sims = self.similarities(screening.profile.description)
+        live = [r for r in screening.results if r.status != "ineligible"]
+        for r in screening.results:
+            if r.status == "ineligible":
+                r.rank, r.score, r.signals = None, 0.0, []
+                continue
+            feats = self.features(screening, r, sims)
+            r.score, r.signals = self.score(screening, r, feats)
+            r.recommendation_ja, r.recommendation_en = reasons(screening, r, feats)
+        live.sort(key=lambda r: (-r.score, self.index.get(r.program_id, 0)))
+        for i, r in enumerate(live, 1):
+            r.rank = i
+        dead = sorted((r for r in screening.results if r.status == "ineligible"), key=lambda r: self.index.get(r.program_id, 0))
+        screening.results = live + dead
+        screening.model_version = self.version
+        return screening
+
+
+def reasons(screening: Screening, r: ProgramResult, feats: dict[str, float]) -> tuple[list[str], list[str]]:
+    """One to three short sentences a client understands."""
+    ja: list[str] = []
+    en: list[str] = []
+    prof = screening.profile
+    p = r.program
+    if r.estimate and r.estimate.amount_yen:
+        n = len(r.estimate.breakdown)
+        ja.append(f"対象となる案件が{n}件あります（補助見込み {yen(r.estimate.amount_yen)}）。")
+        en.append(f"{n} qualifying case(s) (estimated subsidy {yen(r.estimate.amount_yen, 'en')}).")
+    elif feats["need"]:
+        need = concrete_needs(r)[0]
+        ja.append(f"{need.label_ja}に当たります。")
+        en.append(f"Matches: {need.label_en}.")
+    if feats["interest"] and prof.interests:
+        ja.append("ご関心の支援内容に合っています。")
+        en.append("It matches the support you are interested in.")
+    if feats["phase"] and screening.phase.value:
+        ja.append("今の事業の段階に合った支援です。")
+        en.append("It suits your current business phase.")
+    if r.status == "needs_info":
+        ja.append("いくつかの質問に答えると対象かどうかが確定します。")
+        en.append("Answer a few more questions to confirm eligibility.")
+    if not ja:
+        ja.append(p.description.ja.split("。")[0] + "。")
+        en.append(p.description.en.split(". ")[0].rstrip(".") + ".")
+    return ja[:3], en[:3]
