@@ -217,6 +217,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_program": ("この制度IDはカタログにありません: {value}", "No such program id in the catalog: {value}"),
     "json_invalid": ("JSON の形式が正しくありません", "The body is not valid JSON"),
     "body_type": ("申請者情報は JSON オブジェクトで送ってください", "Send the profile as a JSON object"),
+    "body_too_large": ("送信データが大きすぎます（上限 1 MiB）", "The body is too large (limit 1 MiB)"),
+    "too_deep": ("JSON の入れ子が深すぎます", "The JSON is nested too deeply"),
+    "not_found": ("ページが見つかりません", "Not found"),
+    "method_not_allowed": ("この操作はできません", "Method not allowed"),
 }
 
 

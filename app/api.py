@@ -1,0 +1,265 @@
+"""JSON API v1 (shared/contract): screening, batch screening, the program catalog."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import unicodedata
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from app.i18n import pick_language
+from app.services import Services
+from eligibility.profile import FieldError, Profile, ProfileError, make_error
+
+router = APIRouter(prefix="/api/v1")
+
+PROFILE_EXAMPLE: dict[str, Any] = {
+    "as_of": "2025-09-01",
+    "applicant_type": "corporation",
+    "established_on": "1978-05-01",
+    "employees": 25,
+    "capital_yen": 10000000,
+    "industry": "manufacturing",
+    "large_company_shareholding": {"largest": 0, "combined": 0},
+    "large_company_officer_ratio": 0,
+    "wholly_owned_by_large_parent": False,
+    "avg_taxable_income_yen": 18000000,
+    "prefecture": "大阪府",
+    "phase": "expansion",
+    "domestic_applications": ["patent", "design"],
+    "patent_exam_status": "started",
+    "foreign_filings": [
+        {"right": "patent", "cost_yen": 3400000, "already_filed": False},
+        {"right": "design", "cost_yen": 800000, "already_filed": False},
+    ],
+    "interests": ["overseas"],
+    "description": "東大阪市の金属加工の町工場。特許と意匠を中国・米国へ出願したい。",
+}
+
+
+def _profile_schema() -> dict[str, Any]:
+    schema = Profile.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return schema
+
+
+def _openapi_body(schema: dict[str, Any], example: Any, description: str) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"application/json": {"schema": schema, "examples": {"町工場の海外出願": {"value": example}}}},
+        }
+    }
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "JSON として読めない本文（項目ごとのメッセージ付き）"},
+    413: {"description": "本文が 1 MiB を超えています"},
+    422: {"description": "入力項目の誤り（項目ごとの日本語メッセージ。Accept-Language: en で英語）"},
+}
+
+
+class BadRequest(Exception):
+    """A request the API refuses (4xx) with per-field messages."""
+
+    def __init__(self, status: int, errors: list[FieldError]):
+        self.status = status
+        self.errors = errors
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def lang_of(request: Request) -> str:
+    return pick_language(request.headers.get("accept-language"), request.query_params.get("lang"))
+
+
+def error_body(errors: list[FieldError], lang: str, status: int) -> dict[str, Any]:
+    head = {
+        400: ("リクエストの形式が正しくありません", "The request could not be read"),
+        413: ("送信データが大きすぎます（上限 1 MiB）", "The request body is too large (limit 1 MiB)"),
+        422: ("入力内容に誤りがあります", "Some fields are invalid"),
+        404: ("見つかりません", "Not found"),
+        405: ("この方法では利用できません", "Method not allowed"),
+    }.get(status, ("リクエストを処理できません", "The request cannot be processed"))
+    return {"message": head[0] if lang == "ja" else head[1], "errors": [e.as_dict(lang) for e in errors]}
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The JSON body, refusing over-size bodies, NaN/Infinity and junk nested beyond reason."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BadRequest(413, [make_error("", "body_too_large")])
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BadRequest(413, [make_error("", "body_too_large")])
+    try:
+        text = bytes(body).decode("utf-8")
+        return json.loads(text, parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise BadRequest(400, [make_error("", "json_invalid")]) from None
+    except ValueError as e:
+        code = "finite_number" if str(e) in ("NaN", "Infinity", "-Infinity") else "json_invalid"
+        raise BadRequest(400 if code == "json_invalid" else 422, [make_error("", code)]) from None
+    except RecursionError:
+        raise BadRequest(400, [make_error("", "too_deep")]) from None
+
+
+@router.post(
+    "/screen",
+    summary="申請者1社を審査する",
+    description=(
+        "申請者のプロフィール（すべて任意項目。未回答は「不明」）を受け取り、基準日 `as_of` に有効な"
+        "すべての制度について、判定（eligible / needs_info / ineligible）、根拠となったルールと事実・出典、"
+        "補助見込み額、不足している回答、推奨順位を返します。"
+    ),
+    responses=ERROR_RESPONSES,
+    openapi_extra=_openapi_body(_profile_schema(), PROFILE_EXAMPLE, "申請者のプロフィール（契約 v1）"),
+)
+async def screen(request: Request) -> JSONResponse:
+    svc = services(request)
+    lang = lang_of(request)
+    data = await read_json(request, svc.settings.max_body_bytes)
+    try:
+        screening = svc.screen(data)
+    except ProfileError as e:
+        raise BadRequest(422, e.errors) from None
+    body = screening.as_dict(lang)
+    saver = getattr(request.app.state, "save_screening", None)
+    if saver is not None:
+        body["screening_id"] = saver(data, screening, body)
+    return JSONResponse(body)
+
+
+@router.post(
+    "/screen/batch",
+    summary="複数の申請者をまとめて審査する（最大 1,000 件）",
+    description="`{\"profiles\": [...]}` を受け取り、同じ順序で `{\"results\": [...]}` を返します。"
+                "誤りのある申請者は `errors` を持つ要素になり、ほかの申請者は処理されます。",
+    responses=ERROR_RESPONSES,
+    openapi_extra=_openapi_body(
+        {"type": "object", "required": ["profiles"],
+         "properties": {"profiles": {"type": "array", "maxItems": 1000, "items": _profile_schema()}}},
+        {"profiles": [PROFILE_EXAMPLE]}, "申請者プロフィールの配列",
+    ),
+)
+async def screen_batch(request: Request) -> JSONResponse:
+    svc = services(request)
+    lang = lang_of(request)
+    data = await read_json(request, svc.settings.max_body_bytes)
+    if not isinstance(data, dict) or not isinstance(data.get("profiles"), list):
+        raise BadRequest(422, [make_error("profiles", "list_type")])
+    profiles = data["profiles"]
+    if len(profiles) > svc.settings.max_batch:
+        raise BadRequest(422, [make_error("profiles", "too_long", max_length=svc.settings.max_batch)])
+    results: list[dict[str, Any]] = []
+    saver = getattr(request.app.state, "save_screening", None)
+    for i, prof in enumerate(profiles):
+        try:
+            screening = svc.screen(prof)
+        except ProfileError as e:
+            results.append({"index": i, "status": 422, **error_body(e.errors, lang, 422)})
+            continue
+        body = screening.as_dict(lang)
+        if saver is not None:
+            body["screening_id"] = saver(prof, screening, body)
+        results.append({"index": i, "status": 200, **body})
+    return JSONResponse({"results": results})
+
+
+def _parse_as_of(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(422, [make_error("as_of", "date_format")]) from None
+
+
+def program_summary(svc: Services, pid: str, lang: str) -> dict[str, Any]:
+    p = svc.catalog.programs[pid]
+    ja = lang == "ja"
+    return {
+        "program_id": p.id,
+        "name": p.names.ja if ja else p.names.en,
+        "name_ja": p.names.ja,
+        "name_en": p.names.en,
+        "operator": p.operator.ja if ja else p.operator.en,
+        "kind": p.kind,
+        "phases": list(p.phases),
+        "in_force": {"from": p.in_force.from_.isoformat(),
+                     "until": p.in_force.until.isoformat() if p.in_force.until else None},
+        "provisional": p.provisional,
+        "description": p.description.ja if ja else p.description.en,
+        "benefit": p.benefit.summary.ja if ja else p.benefit.summary.en,
+        "budget_status": p.application.budget_status,
+        "keywords": p.keywords,
+    }
+
+
+def simple_search(svc: Services, q: str) -> list[str]:
+    """Programs whose text contains every term of q (NFKC, case-folded); used without the FTS index."""
+    terms = [t for t in unicodedata.normalize("NFKC", q).lower().split() if t]
+    hits = []
+    for pid, p in svc.catalog.programs.items():
+        text = unicodedata.normalize("NFKC", " ".join(
+            [p.names.ja, p.names.en, p.description.ja, p.description.en, " ".join(p.keywords),
+             p.benefit.summary.ja])).lower()
+        if all(t in text for t in terms):
+            hits.append(pid)
+    return hits
+
+
+@router.get(
+    "/programs",
+    summary="制度の一覧（全文検索・基準日で絞り込み）",
+    description="`q` は日本語の全文検索（空白区切りの語をすべて含む制度）。`as_of` を指定するとその日に有効な制度だけを返します。",
+    responses=ERROR_RESPONSES,
+)
+async def list_programs(
+    request: Request,
+    q: str | None = Query(default=None, max_length=200, description="検索語（例: 海外 模倣品）"),
+    as_of: str | None = Query(default=None, description="基準日 YYYY-MM-DD"),
+) -> JSONResponse:
+    svc = services(request)
+    lang = lang_of(request)
+    when = _parse_as_of(as_of)
+    search = getattr(request.app.state, "search_programs", None)
+    ids = list(svc.catalog.programs) if not q else (search(q) if search else simple_search(svc, q))
+    if when is not None:
+        ids = [i for i in ids if svc.catalog.programs[i].in_force.covers(when)]
+    return JSONResponse({
+        "catalog_version": svc.catalog.version,
+        "count": len(ids),
+        "programs": [program_summary(svc, i, lang) for i in ids],
+    })
+
+
+@router.get(
+    "/programs/{program_id}",
+    summary="制度の詳細（要件・パラメータ・出典）",
+    responses={404: {"description": "その ID の制度はありません"}},
+)
+async def get_program(request: Request, program_id: str) -> JSONResponse:
+    svc = services(request)
+    lang = lang_of(request)
+    prog = svc.catalog.programs.get(program_id)
+    if prog is None:
+        raise BadRequest(404, [make_error("program_id", "unknown_program", value=program_id[:80])])
+    return JSONResponse({
+        **program_summary(svc, program_id, lang),
+        "catalog_version": svc.catalog.version,
+        "definition": prog.model_dump(mode="json", by_alias=True),
+    })

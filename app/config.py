@@ -1,0 +1,33 @@
+"""Settings of the service, from the environment (prefix NAVI_) or a .env file: the one Settings class."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NAVI_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{ROOT / 'var' / 'navi.db'}",
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL; SQLite by default, PostgreSQL for several app servers",
+    )
+    catalog_dir: Path | None = None
+    definitions_file: Path | None = None
+    search_db: Path = ROOT / "var" / "programs_search.db"
+    max_body_bytes: int = 1024 * 1024
+    max_batch: int = 1000
+    default_lang: str = "ja"
+    environment: str = "development"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

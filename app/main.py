@@ -1,0 +1,81 @@
+"""The ASGI app (`app.main:app`): wires settings, services, routes and error handling."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.api import BadRequest, error_body, lang_of, router
+from app.config import Settings, get_settings
+from app.services import Services
+from eligibility.profile import errors_from_validation, make_error
+
+log = logging.getLogger("navi")
+
+DESCRIPTION = """
+知財支援ナビ — スタートアップ・中小企業が使える知財支援制度（IPAS、VC-IPAS、IPランドスケープ支援、
+海外出願補助、侵害対策補助、早期審査、減免、INPIT 相談窓口など）を、根拠・補助見込み額・次の一歩とともに返します。
+
+すべてのメッセージは日本語が既定です。`Accept-Language: en` で英語になります。
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(
+        title="知財支援ナビ API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        debug=False,
+    )
+    app.state.services = Services.build(settings)
+    app.include_router(router)
+
+    @app.get("/healthz", summary="稼働確認", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "catalog_version": app.state.services.catalog.version}
+
+    @app.exception_handler(BadRequest)
+    async def bad_request(request: Request, exc: BadRequest) -> JSONResponse:
+        return JSONResponse(error_body(exc.errors, lang_of(request), exc.status), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for item in exc.errors():
+            loc = [str(x) for x in item.get("loc", ()) if x not in ("query", "path", "body")]
+            ctx = dict(item.get("ctx") or {})
+            errors.append(make_error(".".join(loc), item.get("type", "value_error"), **ctx))
+        return JSONResponse(error_body(errors, lang_of(request), 422), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "json_invalid")
+        return JSONResponse(error_body([make_error("", code)], lang_of(request), exc.status_code),
+                            status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        lang = lang_of(request)
+        msg = "サーバーで問題が起きました。時間をおいてもう一度お試しください" if lang == "ja" else \
+            "Something went wrong on our side; please try again later"
+        return JSONResponse({"message": msg, "errors": []}, status_code=500)
+
+    _ = errors_from_validation  # re-used by the web forms (issue 5)
+    return app
+
+
+app = create_app()
