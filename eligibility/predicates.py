@@ -61,6 +61,8 @@ def predicate(
 
 def _show(fact: str, value: Any, lang: str) -> str:
     enum = "right" if fact == "domestic_applications" else fact
+    if isinstance(value, list) and value and not isinstance(value[0], str):
+        return f"{len(value)}件" if lang == "ja" else f"{len(value)} item(s)"
     if isinstance(value, list):
         return "、".join(enum_label(enum, v, lang) for v in value) if value else ("なし" if lang == "ja" else "none")
     if isinstance(value, bool):
@@ -127,8 +129,9 @@ def p_fact_nonempty(ctx: Ctx, fact: str) -> Check:
     v = getattr(ctx.profile, fact)
     if v is None:
         return _unknown(fact)
+    shown = [x.model_dump() if hasattr(x, "model_dump") else x for x in v]
     return Check(Outcome.MET if v else Outcome.UNMET, f"{field_label(fact)}: {_show(fact, list(v), 'ja')}",
-                 f"{field_label(fact, 'en')}: {_show(fact, list(v), 'en')}", {fact: list(v)})
+                 f"{field_label(fact, 'en')}: {_show(fact, list(v), 'en')}", {fact: shown})
 
 
 @predicate("fact_present", "回答あり", "Answered", fact=str)

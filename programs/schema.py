@@ -49,6 +49,13 @@ class TextList(Strict):
     ja: list[str] = Field(min_length=1)
     en: list[str] = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _same_length(self) -> TextList:
+        # A comma inside a YAML flow list silently splits an item; equal lengths catch it.
+        if len(self.ja) != len(self.en):
+            raise ValueError(f"ja has {len(self.ja)} items but en has {len(self.en)} (a comma in a [flow, list]?)")
+        return self
+
 
 class Reference(Strict):
     """Where a rule or number comes from: a seed file and lines, or a public page."""
