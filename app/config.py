@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     catalog_dir: Path | None = None
     definitions_file: Path | None = None
     search_db: Path = ROOT / "var" / "programs_search.db"
+    model_path: Path = Field(default=ROOT / "var" / "model.joblib",
+                             description="learned ranking model (python -m matching train); prior only if absent")
     max_body_bytes: int = 1024 * 1024
     max_batch: int = 1000
     default_lang: str = "ja"

@@ -16,6 +16,7 @@ from sklearn.metrics.pairwise import linear_kernel
 from eligibility.engine import ProgramResult, Screening, Trace
 from eligibility.logic import Outcome
 from eligibility.money import yen
+from matching.model import Example, LearnedModel
 from programs.schema import Program
 
 WEIGHTS_FILE = Path(__file__).with_name("weights.yaml")
@@ -46,6 +47,7 @@ class Weights:
     money: float
     money_full_yen: int
     text: float
+    phase_specificity: float
     kind_bias: dict[str, float]
 
     @classmethod
@@ -53,7 +55,8 @@ class Weights:
         d = yaml.safe_load(path.read_text(encoding="utf-8"))
         return cls(
             status=d["status"], phase=d["phase"], interest=d["interest"], need=d["need"], money=d["money"],
-            money_full_yen=int(d["money_full_yen"]), text=d["text"], kind_bias=d.get("kind_bias", {}),
+            money_full_yen=int(d["money_full_yen"]), text=d["text"],
+            phase_specificity=float(d.get("phase_specificity", 0.0)), kind_bias=d.get("kind_bias", {}),
         )
 
 
@@ -66,21 +69,26 @@ def _leaves(traces: Iterable[Trace]) -> Iterable[Trace]:
 
 
 def concrete_needs(result: ProgramResult) -> list[Trace]:
-    """Met criteria about what the applicant needs (a filing, a dispute …), not who it is."""
+    """Top-level criteria met on what the applicant needs (a filing, a dispute …), not on who it is."""
     out = []
-    for t in _leaves(result.reasons):
-        if t.outcome is Outcome.MET and t.facts and not set(t.facts) <= IDENTITY_FACTS:
-            out.append(t)
+    for top in result.reasons:
+        if top.outcome is Outcome.MET and any(
+            t.outcome is Outcome.MET and t.facts and not set(t.facts) <= IDENTITY_FACTS for t in _leaves([top])
+        ):
+            out.append(top)
     return out
 
 
 class Scorer:
     """Prior scorer: status × (phase, interests, concrete needs, money, text similarity)."""
 
-    version = "prior-1"
+    PRIOR_VERSION = "prior-1"
 
-    def __init__(self, programs: Iterable[Program], weights: Weights | None = None):
+    def __init__(self, programs: Iterable[Program], weights: Weights | None = None,
+                 model: LearnedModel | None = None):
         self.weights = weights or Weights.load()
+        self.model = model
+        self.version = self.PRIOR_VERSION + (f"+{model.version}" if model else "")
         self.programs = list(programs)
         self.index = {p.id: i for i, p in enumerate(self.programs)}
         docs = [nfkc(" ".join([p.names.ja, p.description.ja, " ".join(p.keywords), p.benefit.summary.ja]))
@@ -102,16 +110,26 @@ class Scorer:
     def features(self, screening: Screening, r: ProgramResult, sims: dict[str, float]) -> dict[str, float]:
         prof = screening.profile
         p = r.program
+        w = self.weights
         needs = concrete_needs(r)
         money = r.estimate.amount_yen if r.estimate else 0
         return {
             "eligible": 1.0 if r.status == "eligible" else 0.0,
-            "phase": 1.0 if screening.phase.value in p.phases else 0.0,
-            "interest": 1.0 if prof.interests and set(prof.interests) & set(p.interests) else 0.0,
-            "need": min(len(needs), 2) / 2,
+            # A program made for this phase fits better than one offered in every phase.
+            "phase": (1.0 / len(p.phases)) ** w.phase_specificity if screening.phase.value in p.phases else 0.0,
+            # Share of what the applicant asked for that this program delivers.
+            "interest": len(set(prof.interests) & set(p.interests)) / len(set(prof.interests)) if prof.interests else 0.0,
+            "need": 1.0 if needs else 0.0,
             "money": min(math.log1p(money) / math.log1p(self.weights.money_full_yen), 1.0) if money else 0.0,
             "text": sims.get(p.id, 0.0),
         }
+
+    @staticmethod
+    def status_key(r: ProgramResult) -> str:
+        """needs_info splits: unknown size or ownership (need clear) vs an unknown need itself."""
+        if r.status != "needs_info":
+            return r.status
+        return "needs_info" if set(r.missing_facts) <= IDENTITY_FACTS else "needs_info_need"
 
     def score(self, screening: Screening, r: ProgramResult, feats: dict[str, float]) -> tuple[float, list[dict[str, Any]]]:
         w = self.weights
@@ -124,17 +142,18 @@ class Scorer:
         }
         total_w = w.phase + w.interest + w.need + w.money + w.text
         fit = sum(parts.values()) / total_w
-        base = w.status[r.status]
+        base = w.status[self.status_key(r)]
         bias = w.kind_bias.get(r.program.kind, 0.0)
         s = max(0.0, min(1.0, base * (0.5 + 0.5 * fit) + bias))
         signals = [{"signal": k, "value": round(feats[k], 3), "contribution": round(v / total_w, 3)}
                    for k, v in parts.items() if v > 0]
-        signals.insert(0, {"signal": "status", "value": r.status, "contribution": base})
+        signals.insert(0, {"signal": "status", "value": self.status_key(r), "contribution": base})
         return s, signals
 
-    def rank(self, screening: Screening) -> Screening:
+    def examples(self, screening: Screening) -> list[tuple[ProgramResult, Example]]:
+        """Score every live result with the prior; return it with its features for the model."""
         sims = self.similarities(screening.profile.description)
-        live = [r for r in screening.results if r.status != "ineligible"]
+        out = []
         for r in screening.results:
             if r.status == "ineligible":
                 r.rank, r.score, r.signals = None, 0.0, []
@@ -142,11 +161,25 @@ class Scorer:
             feats = self.features(screening, r, sims)
             r.score, r.signals = self.score(screening, r, feats)
             r.recommendation_ja, r.recommendation_en = reasons(screening, r, feats)
-        live.sort(key=lambda r: (-r.score, self.index.get(r.program_id, 0)))
-        for i, r in enumerate(live, 1):
+            out.append((r, Example(r.program_id, r.program.kind, {**feats, "prior": r.score})))
+        return out
+
+    def rank(self, screening: Screening) -> Screening:
+        live = self.examples(screening)
+        if self.model is not None and live:
+            probs = self.model.predict([ex for _, ex in live])
+            a = self.model.alpha
+            for (r, _), prob in zip(live, probs, strict=True):
+                blended = (1 - a) * r.score + a * float(prob)
+                r.signals.append({"signal": "learned", "value": round(float(prob), 3),
+                                  "contribution": round(blended - r.score, 3)})
+                r.score = max(0.0, min(1.0, blended))
+        ordered = sorted((r for r, _ in live), key=lambda r: (-r.score, self.index.get(r.program_id, 0)))
+        for i, r in enumerate(ordered, 1):
             r.rank = i
-        dead = sorted((r for r in screening.results if r.status == "ineligible"), key=lambda r: self.index.get(r.program_id, 0))
-        screening.results = live + dead
+        dead = sorted((r for r in screening.results if r.status == "ineligible"),
+                      key=lambda r: self.index.get(r.program_id, 0))
+        screening.results = ordered + dead
         screening.model_version = self.version
         return screening
 
