@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from app.i18n import pick_language
 from app.services import Services
@@ -139,7 +140,7 @@ async def screen(request: Request) -> JSONResponse:
     body = screening.as_dict(lang)
     saver = getattr(request.app.state, "save_screening", None)
     if saver is not None:
-        body["screening_id"] = saver(data, screening, body)
+        body["screening_id"] = await run_in_threadpool(saver, data, screening, body)
     return JSONResponse(body)
 
 
@@ -174,7 +175,7 @@ async def screen_batch(request: Request) -> JSONResponse:
             continue
         body = screening.as_dict(lang)
         if saver is not None:
-            body["screening_id"] = saver(prof, screening, body)
+            body["screening_id"] = await run_in_threadpool(saver, prof, screening, body)
         results.append({"index": i, "status": 200, **body})
     return JSONResponse({"results": results})
 

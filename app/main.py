@@ -6,13 +6,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import BadRequest, error_body, lang_of, router
+from app.api_screenings import remember_request, screening_saver
+from app.api_screenings import router as screenings_router
 from app.config import Settings, get_settings
+from app.db import Store, migrate
+from app.search import search_hook
 from app.services import Services
 from eligibility.profile import errors_from_validation, make_error
 
@@ -32,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        app.state.store.dispose()
 
     app = FastAPI(
         title="知財支援ナビ API",
@@ -41,7 +46,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         debug=False,
     )
     app.state.services = Services.build(settings)
-    app.include_router(router)
+    app.state.search_programs = search_hook(app.state.services.catalog, settings.search_db)
+    migrate(settings.database_url)  # alembic upgrade head (storage issue)
+    app.state.store = Store.from_url(settings.database_url)
+    app.state.save_screening = screening_saver(app.state.store)
+    app.include_router(router, dependencies=[Depends(remember_request)])
+    app.include_router(screenings_router)
 
     @app.get("/healthz", summary="稼働確認", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -48,8 +48,8 @@ def ndcg_at_3(ranked: Sequence[str], ideal: Sequence[str]) -> float:
 
     >>> ndcg_at_3(["a", "b", "c"], ["a", "b", "c"])
     1.0
-    >>> round(ndcg_at_3(["b", "a", "x"], ["a", "b", "c"]), 3)
-    0.775
+    >>> round(ndcg_at_3(["b", "a", "x"], ["a", "b", "c"]), 2)
+    0.79
     >>> ndcg_at_3(["x", "y", "z"], ["a"])
     0.0
     """

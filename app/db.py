@@ -1,0 +1,209 @@
+"""The database: engines for SQLite and PostgreSQL, migrations (Alembic) and the screening store.
+
+`make_engine(url)` builds an engine with the settings each backend needs, `migrate(url)` brings the
+schema to the newest migration (run by `create_app` on start), and `Store` saves and reads screenings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import alembic.command
+from alembic.config import Config
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy.engine import URL, make_url
+from sqlmodel import Session
+
+from app.models import ScreeningCreate, ScreeningPublic, ScreeningRecord
+from eligibility.engine import Screening
+
+ROOT = Path(__file__).resolve().parents[1]
+ALEMBIC_DIR = ROOT / "alembic"
+
+try:  # POSIX only; elsewhere SQLite migrations are not serialised between processes
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    db = url.database
+    if not db or db == ":memory:" or db.startswith("file:") or url.query.get("mode") == "memory":
+        return None
+    return Path(db).expanduser()
+
+
+def normalize_url(url: str | URL) -> URL:
+    """`postgres://` and `postgresql://` use psycopg 3 (the driver installed)."""
+    u = make_url(url)
+    if u.drivername in ("postgres", "postgresql"):
+        u = u.set(drivername="postgresql+psycopg")
+    return u
+
+
+def make_engine(url: str | URL) -> Engine:
+    """An engine for `url`: SQLite in WAL mode (folder created), or PostgreSQL with pre-ping."""
+    u = normalize_url(url)
+    if u.get_backend_name() == "sqlite":
+        path = _sqlite_file(u)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(u, connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            try:
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA busy_timeout=5000")
+            finally:
+                cur.close()
+
+        return engine
+    return create_engine(u, pool_pre_ping=True)
+
+
+# ------------------------------------------------------------------ migrations
+
+def alembic_config(url: str | URL | None = None) -> Config:
+    """An Alembic config for this repository's migrations, independent of the cwd and of alembic.ini.
+
+    No ini file is read, so the app's logging configuration is left alone.
+    """
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ALEMBIC_DIR).replace("%", "%%"))
+    cfg.set_main_option("path_separator", "os")
+    if url is not None:
+        rendered = normalize_url(url).render_as_string(hide_password=False)
+        cfg.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
+    return cfg
+
+
+_PG_LOCK_KEY = int.from_bytes(hashlib.sha256(b"chizai-navi:migrate").digest()[:8], "big", signed=True)
+
+
+@contextlib.contextmanager
+def _sqlite_lock(url: URL) -> Iterator[None]:
+    """Serialise migrations of one SQLite file between processes (several workers starting at once)."""
+    path = _sqlite_file(url)
+    if path is None or fcntl is None:
+        yield
+        return
+    with open(path.parent / f"{path.name}.migrate.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def migrate(url: str | URL) -> None:
+    """`alembic upgrade head` on `url` (PostgreSQL: one transaction under an advisory lock; SQLite: a file lock)."""
+    u = normalize_url(url)
+    cfg = alembic_config(u)
+    engine = make_engine(u)
+    try:
+        with _sqlite_lock(u), engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+            cfg.attributes["connection"] = conn
+            alembic.command.upgrade(cfg, "head")
+    finally:
+        engine.dispose()
+
+
+def check(url: str | URL) -> None:
+    """`alembic check`: raise if the models and the migrated database differ."""
+    u = normalize_url(url)
+    cfg = alembic_config(u)
+    engine = make_engine(u)
+    try:
+        with engine.connect() as conn:
+            cfg.attributes["connection"] = conn
+            alembic.command.check(cfg)
+    finally:
+        engine.dispose()
+
+
+# ------------------------------------------------------------------ the store
+
+def _strip_nul(obj: Any) -> Any:
+    """PostgreSQL's JSONB cannot hold U+0000: replace it with U+FFFD (in keys and strings)."""
+    if isinstance(obj, str):
+        return obj.replace("\x00", "\ufffd") if "\x00" in obj else obj
+    if isinstance(obj, dict):
+        return {_strip_nul(k): _strip_nul(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_strip_nul(v) for v in obj]
+    return obj
+
+
+class Store:
+    """Saves every screening (profile, result as shown, versions, as_of) and reads it back."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._pg = engine.dialect.name == "postgresql"
+
+    @classmethod
+    def from_url(cls, url: str | URL) -> Store:
+        return cls(make_engine(url))
+
+    def _json(self, obj: Any) -> Any:
+        out = jsonable_encoder(obj, exclude_unset=True)
+        return _strip_nul(out) if self._pg else out
+
+    def save_screening(
+        self,
+        profile_dict: Any,
+        screening: Screening,
+        body: dict[str, Any],
+        source: str = "api",
+        lang: str = "ja",
+        case_id: str | None = None,
+    ) -> str:
+        """Store one screening; `body` is what was shown (`screening.as_dict(lang)`). Returns its id."""
+        profile = self._json(profile_dict)
+        if not isinstance(profile, dict):  # cannot happen for a profile the engine accepted
+            profile = {"value": profile}
+        result = self._json({k: v for k, v in body.items() if k != "screening_id"})
+        data = ScreeningCreate(
+            as_of=screening.as_of,
+            catalog_version=screening.catalog_version,
+            model_version=screening.model_version,
+            lang=lang,
+            profile=profile,
+            result=result,
+            source=source,  # type: ignore[arg-type]  # validated against the Literal
+            case_id=case_id,
+        )
+        record = ScreeningRecord.model_validate(data)
+        record_id = record.id
+        with Session(self.engine) as session:
+            session.add(record)
+            session.commit()
+        return record_id
+
+    def get_screening(self, screening_id: str) -> ScreeningPublic | None:
+        try:
+            uuid.UUID(screening_id)
+        except (ValueError, TypeError):
+            return None
+        with Session(self.engine) as session:
+            record = session.get(ScreeningRecord, screening_id)
+            return None if record is None else ScreeningPublic.model_validate(record)
+
+    def count(self) -> int:
+        with Session(self.engine) as session:
+            return int(session.scalar(select(func.count()).select_from(ScreeningRecord)) or 0)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
