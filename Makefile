@@ -50,6 +50,7 @@ test: lint
 	$(PY) -m programs check
 	@tmp=$$(mktemp -d) && export DATABASE_URL="sqlite:///$$tmp/check.db" \
 	  && $(VENV)/bin/alembic upgrade head && $(VENV)/bin/alembic check; rc=$$?; rm -rf "$$tmp"; exit $$rc
+	$(PY) -m matching evaluate tests/data/labelled
 	$(PY) -m pytest
 
 check-cases: $(STAMP)

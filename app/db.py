@@ -7,7 +7,9 @@ schema to the newest migration (run by `create_app` on start), and `Store` saves
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,6 +65,9 @@ def make_engine(url: str | URL) -> Engine:
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute("PRAGMA busy_timeout=5000")
+                # In WAL mode NORMAL loses no committed transaction when the process dies (SIGKILL),
+                # only on power loss; FULL costs an fsync per screening (~18 ms measured).
+                cur.execute("PRAGMA synchronous=NORMAL")
             finally:
                 cur.close()
 
@@ -145,6 +150,12 @@ def _strip_nul(obj: Any) -> Any:
     return obj
 
 
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return jsonable_encoder(value)
+
+
 class Store:
     """Saves every screening (profile, result as shown, versions, as_of) and reads it back."""
 
@@ -157,7 +168,9 @@ class Store:
         return cls(make_engine(url))
 
     def _json(self, obj: Any) -> Any:
-        out = jsonable_encoder(obj, exclude_unset=True)
+        # The body is plain JSON data already; a C json round trip is ~20x faster than
+        # jsonable_encoder on a 100 KB result and still turns dates into ISO strings.
+        out = json.loads(json.dumps(obj, ensure_ascii=False, default=_default))
         return _strip_nul(out) if self._pg else out
 
     def save_screening(

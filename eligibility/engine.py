@@ -188,9 +188,10 @@ class Engine:
             known = set(prog.parameters)
             for i, crit in enumerate(prog.eligibility):
                 problems += [f"{fname}: {p}" for p in self._check_criterion(crit, f"eligibility[{i}]", known)]
-            for pname, param in [*prog.parameters.items(), *prog.benefit.parameters.items()]:
+            for pname, param in [*((f"parameters.{k}", v) for k, v in prog.parameters.items()),
+                                 *((f"benefit.parameters.{k}", v) for k, v in prog.benefit.parameters.items())]:
                 if min(param.values) > prog.in_force.from_:
-                    problems.append(f"{fname}: parameters.{pname}: no value in force on in_force.from "
+                    problems.append(f"{fname}: {pname}: no value in force on in_force.from "
                                     f"({prog.in_force.from_}); the earliest is {min(param.values)}")
             if prog.benefit.method == "per_case_subsidy":
                 for start, dv in prog.benefit.parameters["case_caps"].values.items():

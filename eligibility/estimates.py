@@ -127,7 +127,10 @@ def dispute_subsidy(program_id: str, p: Profile, as_of: dt.date, v: dict[str, An
     requires = v.get("dispute_requires")
     cap = company_cap_for(v["company_cap"], p.applicant_type)
     qualifying = [d for d in items if d.kind == kind and (requires is None or getattr(d, requires) is True)]
-    if any(d.cost_yen is None for d in qualifying):
+    # A case that may still qualify (kind or the required right not answered) could change the amount.
+    undecided = [d for d in items if (d.kind is None or d.kind == kind) and d not in qualifying
+                 and (requires is None or getattr(d, requires) is not False)]
+    if undecided or any(d.cost_yen is None for d in qualifying):
         return EstimateOutcome(None, ["overseas_disputes"])
     total = Fraction(0)
     rows: list[dict[str, Any]] = []
