@@ -203,6 +203,7 @@ class Engine:
             raise CatalogError(problems)
         self.definition_sources = {k: d.source.cite() for k, d in defs.definitions.items()}
         self.definition_labels = {k: (d.label.ja, d.label.en) for k, d in defs.definitions.items()}
+        self.compiled = {p.id: tuple(self._compile(c) for c in p.eligibility) for p in catalog.programs.values()}
 
     def _check_criterion(self, c: Criterion, where: str, known: set[str]) -> list[str]:
         if c.test is not None:
@@ -264,7 +265,7 @@ class Engine:
         )
 
     def _evaluate(self, prog: Program, rule_params: dict[str, Any], benefit_params: dict[str, Any], ctx: Ctx) -> ProgramResult:
-        traces = [self._trace(c, rule_params, ctx, prog.provisional) for c in prog.eligibility]
+        traces = [_run(node, rule_params, ctx) for node in self.compiled[prog.id]]
         outcome = all_of(t.outcome for t in traces)
         missing: list[str] = []
         if outcome is Outcome.UNKNOWN:
@@ -279,72 +280,101 @@ class Engine:
             missing += [m for m in res.missing if m not in missing]
         return ProgramResult(prog, STATUS[outcome], traces, missing, estimate)
 
-    def _trace(self, c: Criterion, rule_params: dict[str, Any], ctx: Ctx, provisional: bool) -> Trace:
+    def _compile(self, c: Criterion) -> Node:
+        """A criterion with everything that does not depend on the profile worked out once."""
+        source = c.source.cite() if c.source else None
+        label = (c.label.ja, c.label.en) if c.label else (c.id, c.id)
+        fn = None
+        args: dict[str, Any] = {}
+        children: tuple[Node, ...] = ()
         if c.test is not None:
-            args = {k: (rule_params[v[1:]] if isinstance(v, str) and v.startswith("$") else v)
-                    for k, v in (c.test.model_extra or {}).items()}
-            check = PREDICATES[c.test.predicate].fn(ctx, **args)
-            children: list[Trace] = []
-            label = self._label(c, ctx)
-            source = c.source.cite() if c.source else (
-                self.definition_sources.get(args.get("name", "")) if c.test.predicate == "definition" else None)
-            return self._make(c, label, check.outcome, check.detail_ja, check.detail_en, check.facts,
-                              check.missing, source, children, provisional)
-        if c.not_ is not None:
-            kid = self._trace(c.not_, rule_params, ctx, provisional)
-            outcome = kid.outcome.negate()
-            ja = f"{kid.label_ja}: {'いいえ' if outcome is Outcome.MET else 'はい' if outcome is Outcome.UNMET else '不明'}"
-            en = f"{kid.label_en}: {'no' if outcome is Outcome.MET else 'yes' if outcome is Outcome.UNMET else 'unknown'}"
-            ja += f"（{kid.detail_ja}）" if kid.detail_ja else ""
-            en += f" ({kid.detail_en})" if kid.detail_en else ""
-            return self._make(c, self._label(c, ctx), outcome, ja, en, kid.facts, kid.missing,
-                              c.source.cite() if c.source else kid.source, [kid], provisional)
-        kids = [self._trace(k, rule_params, ctx, provisional) for k in (c.any or c.all or [])]
-        combine = any_of if c.any is not None else all_of
-        outcome = combine(k.outcome for k in kids)
-        missing: list[str] = []
-        if outcome is Outcome.UNKNOWN:
-            for k in kids:
-                if k.outcome is Outcome.UNKNOWN:
-                    missing += [m for m in k.missing if m not in missing]
-        facts: dict[str, Any] = {}
-        for k in kids:
-            facts.update(k.facts)
-        decisive = [k for k in kids if k.outcome is outcome] or kids
-        ja = "／".join(f"{k.label_ja}: {_word(k.outcome, 'ja')}" for k in decisive)
-        en = "; ".join(f"{k.label_en}: {_word(k.outcome, 'en')}" for k in decisive)
-        return self._make(c, self._label(c, ctx), outcome, ja, en, facts, missing,
-                          c.source.cite() if c.source else None, kids, provisional)
-
-    def _label(self, c: Criterion, ctx: Ctx) -> tuple[str, str]:
-        if c.label is not None:
-            return c.label.ja, c.label.en
-        if c.test is not None:
-            extra = c.test.model_extra or {}
+            args = dict(c.test.model_extra or {})
+            fn = PREDICATES[c.test.predicate].fn
             if c.test.predicate == "definition":
-                return self.definition_labels.get(extra["name"], (extra["name"], extra["name"]))
-            if "fact" in extra:
-                return field_label(extra["fact"]), field_label(extra["fact"], "en")
-            spec = PREDICATES[c.test.predicate]
-            return spec.label_ja, spec.label_en
-        return c.id, c.id
+                source = source or self.definition_sources.get(args["name"])
+            if c.label is None:
+                if c.test.predicate == "definition":
+                    label = self.definition_labels.get(args["name"], (args["name"], args["name"]))
+                elif "fact" in args:
+                    label = (field_label(args["fact"]), field_label(args["fact"], "en"))
+                else:
+                    spec = PREDICATES[c.test.predicate]
+                    label = (spec.label_ja, spec.label_en)
+            kind = "test"
+        elif c.not_ is not None:
+            children = (self._compile(c.not_),)
+            kind = "not"
+        else:
+            children = tuple(self._compile(k) for k in (c.any or c.all or []))
+            kind = "any" if c.any is not None else "all"
+        return Node(c.id, kind, label, source, c.provisional,
+                    (c.advice.ja, c.advice.en) if c.advice else (None, None), fn, args,
+                    tuple(k for k, v in args.items() if isinstance(v, str) and v.startswith("$")), children)
 
-    @staticmethod
-    def _make(c: Criterion, label: tuple[str, str], outcome: Outcome, ja: str, en: str, facts: dict[str, Any],
-              missing: list[str], source: str | None, children: list[Trace], provisional: bool) -> Trace:
-        prov = c.provisional
-        if prov:
-            ja = f"【暫定ルール】{ja}"
-            en = f"[provisional rule] {en}"
-        return Trace(
-            c.id, label[0], label[1], outcome, ja, en, facts, list(missing) if outcome is Outcome.UNKNOWN else [],
-            source, prov, c.advice.ja if c.advice else None, c.advice.en if c.advice else None, children,
-        )
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A compiled criterion."""
+
+    id: str
+    kind: str  # test / any / all / not
+    label: tuple[str, str]
+    source: str | None
+    provisional: bool
+    advice: tuple[str | None, str | None]
+    fn: Any
+    args: dict[str, Any]
+    refs: tuple[str, ...]  # argument names whose value is a $program_parameter
+    children: tuple[Node, ...]
+
+
+def _run(node: Node, rule_params: dict[str, Any], ctx: Ctx) -> Trace:
+    if node.kind == "test":
+        args = node.args
+        if node.refs:
+            args = {**args, **{k: rule_params[args[k][1:]] for k in node.refs}}
+        check = node.fn(ctx, **args)
+        return _make(node, check.outcome, check.detail_ja, check.detail_en, check.facts, check.missing,
+                     node.source, [])
+    if node.kind == "not":
+        kid = _run(node.children[0], rule_params, ctx)
+        outcome = kid.outcome.negate()
+        ja = f"{kid.label_ja}: {'いいえ' if outcome is Outcome.MET else 'はい' if outcome is Outcome.UNMET else '不明'}"
+        en = f"{kid.label_en}: {'no' if outcome is Outcome.MET else 'yes' if outcome is Outcome.UNMET else 'unknown'}"
+        ja += f"（{kid.detail_ja}）" if kid.detail_ja else ""
+        en += f" ({kid.detail_en})" if kid.detail_en else ""
+        return _make(node, outcome, ja, en, kid.facts, kid.missing, node.source or kid.source, [kid])
+    kids = [_run(k, rule_params, ctx) for k in node.children]
+    outcome = (any_of if node.kind == "any" else all_of)(k.outcome for k in kids)
+    missing: list[str] = []
+    if outcome is Outcome.UNKNOWN:
+        for k in kids:
+            if k.outcome is Outcome.UNKNOWN:
+                missing += [m for m in k.missing if m not in missing]
+    facts: dict[str, Any] = {}
+    for k in kids:
+        facts.update(k.facts)
+    decisive = [k for k in kids if k.outcome is outcome] or kids
+    ja = "／".join(f"{k.label_ja}: {_word(k.outcome, 'ja')}" for k in decisive)
+    en = "; ".join(f"{k.label_en}: {_word(k.outcome, 'en')}" for k in decisive)
+    return _make(node, outcome, ja, en, facts, missing, node.source, kids)
+
+
+def _make(node: Node, outcome: Outcome, ja: str, en: str, facts: dict[str, Any], missing: list[str],
+          source: str | None, children: list[Trace]) -> Trace:
+    if node.provisional:
+        ja = f"【暫定ルール】{ja}"
+        en = f"[provisional rule] {en}"
+    return Trace(node.id, node.label[0], node.label[1], outcome, ja, en, facts,
+                 list(missing) if outcome is Outcome.UNKNOWN else [], source, node.provisional,
+                 node.advice[0], node.advice[1], children)
+
+
+_WORDS = {
+    "ja": {Outcome.MET: "該当", Outcome.UNMET: "非該当", Outcome.UNKNOWN: "不明"},
+    "en": {Outcome.MET: "met", Outcome.UNMET: "unmet", Outcome.UNKNOWN: "unknown"},
+}
 
 
 def _word(o: Outcome, lang: str) -> str:
-    if lang == "ja":
-        return {Outcome.MET: "該当", Outcome.UNMET: "非該当", Outcome.UNKNOWN: "不明"}[o]
-    return o.value
-
-
+    return _WORDS[lang][o]

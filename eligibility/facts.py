@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 FIELD_LABELS: dict[str, tuple[str, str]] = {
     "as_of": ("基準日", "Reference date"),
     "applicant_type": ("申請者の種類", "Type of applicant"),
@@ -109,6 +111,7 @@ PREFECTURES: tuple[str, ...] = (
 )
 
 
+@lru_cache(maxsize=1024)
 def field_label(name: str, lang: str = "ja") -> str:
     """Label of a (possibly dotted) field name.
 

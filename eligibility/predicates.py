@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from eligibility.definitions import DEFINITIONS, Params
@@ -72,6 +73,12 @@ def _show(fact: str, value: Any, lang: str) -> str:
     return str(value)
 
 
+@lru_cache(maxsize=512)
+def _wanted(fact: str, values: tuple[str, ...]) -> tuple[str, str]:
+    """The qualifying values in words (the same for every profile, so worked out once)."""
+    return "・".join(_show(fact, x, "ja") for x in values), ", ".join(_show(fact, x, "en") for x in values)
+
+
 def _unknown(fact: str) -> Check:
     return Check(Outcome.UNKNOWN, f"{field_label(fact)}が未回答", f"{field_label(fact, 'en')} not given",
                  {fact: None}, [fact])
@@ -93,8 +100,7 @@ def p_fact_in(ctx: Ctx, fact: str, values: list[str]) -> Check:
     if v is None:
         return _unknown(fact)
     ok = v in values
-    want_ja = "・".join(_show(fact, x, "ja") for x in values)
-    want_en = ", ".join(_show(fact, x, "en") for x in values)
+    want_ja, want_en = _wanted(fact, tuple(values))
     return Check(
         Outcome.MET if ok else Outcome.UNMET,
         f"{field_label(fact)}: {_show(fact, v, 'ja')}（対象: {want_ja}）",
