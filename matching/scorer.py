@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import linear_kernel
 
 from eligibility.engine import ProgramResult, Screening, Trace
+from eligibility.facts import enum_label
 from eligibility.logic import Outcome
 from eligibility.money import yen
 from matching.model import Example, LearnedModel
@@ -184,6 +186,24 @@ class Scorer:
         return screening
 
 
+def _cases_words(rows: list[dict[str, Any]]) -> tuple[str, str]:
+    """'海外出願を予定している特許1件・意匠1件' from an estimate's breakdown."""
+    if rows and "right" in rows[0]:
+        counts = Counter(r["right"] for r in rows)
+        ja = "・".join(f"{enum_label('right', k)}{n}件" for k, n in counts.items())
+        en = ", ".join(f"{n} {enum_label('right', k, 'en').lower()}" for k, n in counts.items())
+        return f"海外出願を予定している{ja}", f"{en} planned abroad"
+    if rows and "kind" in rows[0]:
+        kind = rows[0]["kind"]
+        return (f"{enum_label('dispute_kind', kind)}への対策{len(rows)}件",
+                f"{len(rows)} case(s) of {enum_label('dispute_kind', kind, 'en').lower()}")
+    if rows and "premium_yen" in rows[0]:
+        renewal = rows[0].get("renewal")
+        return ("海外知財訴訟保険の" + ("更新" if renewal else "新規加入"),
+                "The " + ("renewal" if renewal else "new policy"))
+    return f"{len(rows)}件", f"{len(rows)} case(s)"
+
+
 def reasons(screening: Screening, r: ProgramResult, feats: dict[str, float]) -> tuple[list[str], list[str]]:
     """One to three short sentences a client understands."""
     ja: list[str] = []
@@ -191,9 +211,10 @@ def reasons(screening: Screening, r: ProgramResult, feats: dict[str, float]) -> 
     prof = screening.profile
     p = r.program
     if r.estimate and r.estimate.amount_yen:
-        n = len(r.estimate.breakdown)
-        ja.append(f"対象となる案件が{n}件あります（補助見込み {yen(r.estimate.amount_yen)}）。")
-        en.append(f"{n} qualifying case(s) (estimated subsidy {yen(r.estimate.amount_yen, 'en')}).")
+        what_ja, what_en = _cases_words(r.estimate.breakdown)
+        ja.append(f"{what_ja}が対象です（補助見込み {yen(r.estimate.amount_yen)}）。")
+        en.append(f"{what_en} qualif{'ies' if len(r.estimate.breakdown) == 1 else 'y'} "
+                  f"(estimated subsidy {yen(r.estimate.amount_yen, 'en')}).")
     elif feats["need"]:
         need = concrete_needs(r)[0]
         ja.append(f"{need.label_ja}に当たります。")

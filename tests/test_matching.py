@@ -62,7 +62,7 @@ def test_reasons_are_short_japanese_with_amount(engine, scorer):
     s = scorer.rank(engine.screen(EXPORTER))
     top = s.results[0]
     assert 1 <= len(top.recommendation_ja) <= 3
-    assert "補助見込み 55万円" in top.recommendation_ja[0]
+    assert top.recommendation_ja[0] == "海外出願を予定している商標1件が対象です（補助見込み 55万円）。"
     assert "¥550,000" in top.recommendation_en[0]
     kinds = {sig["signal"] for sig in top.signals}
     assert {"status", "need", "money", "interest", "text"} <= kinds
