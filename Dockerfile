@@ -40,6 +40,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH
 
+# WeasyPrint (summary PDF) needs Pango; the PDF embeds Noto Sans CJK for Japanese.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system app \
  && useradd --system --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app
 

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     search_db: Path = ROOT / "var" / "programs_search.db"
     model_path: Path = Field(default=ROOT / "var" / "model.joblib",
                              description="learned ranking model (python -m matching train); prior only if absent")
+    screening_retention_days: int = Field(default=365, description="stored screenings not sent to a desk are deleted after this")
     max_body_bytes: int = 1024 * 1024
     max_batch: int = 1000
     default_lang: str = "ja"

@@ -18,7 +18,7 @@ from typing import Any
 import alembic.command
 from alembic.config import Config
 from fastapi.encoders import jsonable_encoder
-from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy import Engine, create_engine, delete, event, func, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
@@ -212,6 +212,24 @@ class Store:
         with Session(self.engine) as session:
             record = session.get(ScreeningRecord, screening_id)
             return None if record is None else ScreeningPublic.model_validate(record)
+
+    def purge_expired(self, retention_days: int, now: dt.datetime | None = None) -> int:
+        """Delete screenings older than the retention period that were never sent to a desk.
+
+        The landing page promises this; referred screenings are kept for the desk that received them.
+        """
+        from app.models_referral import Referral  # late: the referral module imports this one's models
+
+        cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=retention_days)
+        referred = select(Referral.screening_id)  # type: ignore[call-overload]
+        stmt = delete(ScreeningRecord).where(
+            ScreeningRecord.created_at < cutoff,  # type: ignore[arg-type]
+            ScreeningRecord.id.not_in(referred),  # type: ignore[union-attr,attr-defined]
+        )
+        with Session(self.engine) as session:
+            result = session.exec(stmt)  # type: ignore[call-overload]
+            session.commit()
+            return int(result.rowcount or 0)
 
     def count(self) -> int:
         with Session(self.engine) as session:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import BadRequest, error_body, lang_of, router
@@ -18,6 +20,8 @@ from app.config import Settings, get_settings
 from app.db import Store, migrate
 from app.search import search_hook
 from app.services import Services
+from app.web_questionnaire import router as questionnaire_router
+from app.web_results import router as results_router
 from eligibility.profile import errors_from_validation, make_error
 
 log = logging.getLogger("navi")
@@ -52,6 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.save_screening = screening_saver(app.state.store)
     app.include_router(router, dependencies=[Depends(remember_request)])
     app.include_router(screenings_router)
+    app.include_router(results_router)
+    app.include_router(questionnaire_router)
+    if not any(getattr(r, "path", None) == "/static" for r in app.routes):
+        app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
 
     @app.get("/healthz", summary="稼働確認", tags=["ops"])
     async def healthz() -> dict[str, str]:

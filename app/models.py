@@ -77,3 +77,6 @@ class ScreeningPublic(ScreeningBase):
     def _as_utc(cls, v: dt.datetime) -> dt.datetime:
         # SQLite gives back naive datetimes (stored in UTC); PostgreSQL gives the session's time zone.
         return v.replace(tzinfo=dt.UTC) if v.tzinfo is None else v.astimezone(dt.UTC)
+
+from app import models_referral  # noqa: E402, F401  (registers the referral table on SQLModel.metadata)
+from app.models_questionnaire import QuestionnaireDraft  # noqa: E402, F401  (registers questionnaire_draft)

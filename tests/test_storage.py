@@ -79,7 +79,7 @@ def test_migrations_apply_from_empty(db_url: str) -> None:
         migrate(db_url)
         migrate(db_url)  # idempotent: a second start changes nothing
         insp = inspect(engine)
-        assert set(insp.get_table_names()) == {"alembic_version", "screening"}
+        assert set(insp.get_table_names()) == {"alembic_version", "screening", "questionnaire_draft", "referral"}
         cols = {c["name"]: c for c in insp.get_columns("screening")}
         assert set(cols) == {"id", "created_at", "as_of", "catalog_version", "model_version", "lang",
                              "profile", "result", "source", "case_id"}
@@ -194,3 +194,31 @@ def test_sqlite_is_in_wal_mode(tmp_path: Any) -> None:
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
     finally:
         engine.dispose()
+
+
+def test_purge_deletes_only_old_unreferred_screenings(tmp_path):
+    """The landing page promises deletion after the retention period; referred cases stay."""
+    import datetime as dt
+
+    from sqlmodel import Session, select
+
+    from app.db import Store, migrate
+    from app.models import ScreeningRecord
+    from app.models_referral import Referral
+
+    url = f"sqlite:///{tmp_path / 'purge.db'}"
+    migrate(url)
+    store = Store.from_url(url)
+    old = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    with Session(store.engine) as s:
+        for rid in ("a" * 36, "b" * 36, "c" * 36):
+            s.add(ScreeningRecord(id=rid, created_at=old if rid != "c" * 36 else dt.datetime.now(dt.UTC),
+                                  as_of=dt.date(2020, 1, 1), catalog_version="v", lang="ja", profile={}, result={},
+                                  source="web"))
+        s.add(Referral(screening_id="b" * 36, desk_id="inpit-tokyo"))
+        s.commit()
+    assert store.purge_expired(365) == 1
+    with Session(store.engine) as s:
+        left = {r.id for r in s.exec(select(ScreeningRecord)).all()}
+    assert left == {"b" * 36, "c" * 36}
+    store.dispose()
