@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -27,3 +29,12 @@ def engine(catalog):
 @pytest.fixture(scope="session")
 def scorer(catalog):
     return Scorer(catalog.programs.values())
+
+
+def case_checker() -> ModuleType:
+    """../shared/tools/check_cases.py, so tests judge a case exactly as the shared checker does."""
+    spec = importlib.util.spec_from_file_location("check_cases", SHARED / "tools" / "check_cases.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import socket
@@ -17,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import ROOT, SHARED
+from tests.conftest import ROOT, SHARED, case_checker
 
 CASES = sorted((SHARED / "cases").glob("*.yaml"))
 
@@ -57,18 +56,12 @@ def server(tmp_path_factory):
         proc.wait(timeout=10)
 
 
-def _checker():
-    spec = importlib.util.spec_from_file_location("check_cases", SHARED / "tools" / "check_cases.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.mark.skipif(not CASES, reason="../shared/cases not present")
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_shared_case_over_http(server, path):
-    chk = _checker()
+    chk = case_checker()
     case = yaml.safe_load(path.read_text(encoding="utf-8"))
     r = httpx.post(server + "/api/v1/screen", json=chk.to_json_ready(case["profile"]), timeout=30)
     assert chk.check_case(case, r.status_code, r.text) == []

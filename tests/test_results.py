@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from app.api import PROFILE_EXAMPLE
 from app.config import Settings
 from app.desks import all_desks, desks_for, get_desk, load_desks
 from app.main import create_app
@@ -28,29 +29,7 @@ from eligibility.facts import PREFECTURES
 ROOT = Path(__file__).resolve().parents[1]
 
 # The README's example: an Osaka manufacturer planning a patent and a design abroad (¥1.9M estimated).
-PROFILE: dict[str, Any] = {
-    "as_of": "2025-09-01",
-    "company_name": "株式会社テスト精工",
-    "applicant_type": "corporation",
-    "established_on": "1978-05-01",
-    "employees": 25,
-    "capital_yen": 10000000,
-    "industry": "manufacturing",
-    "large_company_shareholding": {"largest": 0, "combined": 0},
-    "large_company_officer_ratio": 0,
-    "wholly_owned_by_large_parent": False,
-    "avg_taxable_income_yen": 18000000,
-    "prefecture": "大阪府",
-    "phase": "expansion",
-    "domestic_applications": ["patent", "design"],
-    "patent_exam_status": "started",
-    "foreign_filings": [
-        {"right": "patent", "cost_yen": 3400000, "already_filed": False},
-        {"right": "design", "cost_yen": 800000, "already_filed": False},
-    ],
-    "interests": ["overseas"],
-    "description": "東大阪市の金属加工の町工場。特許と意匠を中国・米国へ出願したい。",
-}
+PROFILE: dict[str, Any] = {**PROFILE_EXAMPLE, "company_name": "株式会社テスト精工"}
 
 
 @pytest.fixture(scope="module")
