@@ -1,6 +1,7 @@
 # 知財支援ナビ — developer and CI entry points.
 #   make run          install if needed, then serve on $(HOST):$(PORT)
-#   make test         install if needed, then ruff, mypy, catalog check, pytest (fail fast)
+#   make test         install if needed, then ruff, mypy, catalog check, npm ci (axe-core), pytest (fail fast)
+#                     (pytest includes tests/browser: uvicorn + Debian's /usr/bin/chromium)
 #   make check-cases  run ../shared/cases against a freshly started server
 #   make bench        engine benchmark
 SHELL := /bin/bash
@@ -10,6 +11,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# axe-core for the browser tests (tests/browser), from package-lock.json.
+NODE_STAMP := node_modules/.navi-installed
+AXE_JS     := node_modules/axe-core/axe.min.js
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -21,7 +25,7 @@ export TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help install run test lint check-cases bench clean
+.PHONY: help install node run test lint check-cases bench clean
 
 help:
 	@echo "make run          serve the app on http://$(HOST):$(PORT) (HOST=, PORT= to change)"
@@ -39,6 +43,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `npm ci` only when package(-lock).json changed and node_modules does not already hold the pinned
+# axe-core (npm ci empties node_modules first, so an offline machine keeps a good copy this way).
+# Without npm, or when npm ci fails, the tests decide: without axe-core the accessibility tests fail
+# when CI is set and are skipped otherwise.
+$(NODE_STAMP): package.json package-lock.json
+	@want=$$(sed -n 's/.*"axe-core": *"\([^"]*\)".*/\1/p' package.json | head -n 1); \
+	have=$$(sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' node_modules/axe-core/package.json 2>/dev/null | head -n 1); \
+	if [ -n "$$want" ] && [ "$$want" = "$$have" ] && [ -f $(AXE_JS) ]; then \
+	  echo "axe-core $$have already in node_modules"; touch $@; \
+	elif command -v npm >/dev/null 2>&1 && npm ci --prefer-offline --no-audit --no-fund; then \
+	  touch $@; \
+	else \
+	  echo "warning: npm ci did not run or failed; $(AXE_JS) may be missing" >&2; \
+	fi
+
+node: $(NODE_STAMP)
+
 run: $(STAMP)
 	$(VENV)/bin/uvicorn app.main:app --host $(HOST) --port $(PORT)
 
@@ -51,6 +72,7 @@ test: lint
 	@tmp=$$(mktemp -d) && export DATABASE_URL="sqlite:///$$tmp/check.db" \
 	  && $(VENV)/bin/alembic upgrade head && $(VENV)/bin/alembic check; rc=$$?; rm -rf "$$tmp"; exit $$rc
 	$(PY) -m matching evaluate tests/data/labelled
+	@$(MAKE) --no-print-directory node
 	$(PY) -m pytest
 
 check-cases: $(STAMP)
