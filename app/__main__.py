@@ -1,6 +1,7 @@
 """Command line of 知財支援ナビ: `python -m app <command>`.
 
     python -m app screen --input members.csv --output results.csv [--as-of 2025-10-01] [--lang ja|en] [--top 3]
+    python -m app create-desk | create-user | seed-demo | export-labels   (advisor console: app/console/cli.py)
 
 Commands live in `COMMANDS`; each adds its own sub-parser and returns an exit code.
 """
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from app.console.cli import COMMANDS as CONSOLE_COMMANDS
 from app.normalize import NormalizeError, parse_date
 
 
@@ -93,7 +95,7 @@ def run_screen(args: argparse.Namespace) -> int:
     return code
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_screen]  # type: ignore[type-arg]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_screen, *CONSOLE_COMMANDS]  # type: ignore[type-arg]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     max_batch: int = 1000
     default_lang: str = "ja"
     environment: str = "development"
+    # Advisor console (app/console): demo desks, users and cases are loaded on start when the desk table is
+    # empty; None means "yes unless environment is production".
+    seed_demo: bool | None = Field(default=None, description="load the demo data on start (None: not in production)")
+    cookie_secure: bool = Field(default=False, description="console cookies always Secure (behind a TLS proxy)")
+
+    @property
+    def seed_demo_on_start(self) -> bool:
+        return self.seed_demo if self.seed_demo is not None else self.environment != "production"
 
 
 @lru_cache

@@ -17,6 +17,7 @@ from app.api import BadRequest, error_body, lang_of, router
 from app.api_screenings import remember_request, screening_saver
 from app.api_screenings import router as screenings_router
 from app.config import Settings, get_settings
+from app.console.web import install as install_console
 from app.db import Store, migrate
 from app.search import search_hook
 from app.services import Services
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(screenings_router)
     app.include_router(results_router)
     app.include_router(questionnaire_router)
+    install_console(app, settings)  # /console: routes, error pages, headers; demo data on a fresh database
     if not any(getattr(r, "path", None) == "/static" for r in app.routes):
         app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
 

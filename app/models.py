@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import field_validator
 from sqlalchemy import JSON, CheckConstraint, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeEngine
 from sqlmodel import Field, SQLModel
 
 # Deterministic constraint names, so that migrations (and SQLite batch mode) can refer to them.
@@ -28,7 +29,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 # JSON on SQLite (text), JSONB on PostgreSQL.
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+JSONType: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")  # annotated: app.models is in an import cycle
 
 SOURCES = ("api", "batch", "web", "cli")
 Source = Literal["api", "batch", "web", "cli"]
@@ -79,4 +80,5 @@ class ScreeningPublic(ScreeningBase):
         return v.replace(tzinfo=dt.UTC) if v.tzinfo is None else v.astimezone(dt.UTC)
 
 from app import models_referral  # noqa: E402, F401  (registers the referral table on SQLModel.metadata)
+from app.console import models as console_models  # noqa: E402, F401  (registers the advisor console tables)
 from app.models_questionnaire import QuestionnaireDraft  # noqa: E402, F401  (registers questionnaire_draft)

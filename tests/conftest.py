@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 from types import ModuleType
 
@@ -13,6 +14,10 @@ from matching.scorer import Scorer
 from programs.loader import load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Apps built by the tests start on an empty database: no demo desks, users or cases (app/console/seed.py)
+# unless a test asks for them (Settings(seed_demo=True)).
+os.environ.setdefault("NAVI_SEED_DEMO", "false")
 SHARED = ROOT.parent / "shared"
 
 

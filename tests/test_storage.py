@@ -27,6 +27,8 @@ from app.main import create_app
 from tests.helpers import corp, sole
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+CONSOLE_TABLES = {"desk", "user", "login_session", "login_attempt", "case", "case_program", "case_revision",
+                  "case_note", "case_outcome", "case_event", "audit_event"}  # advisor console (migration 0004)
 
 
 def _postgres_url() -> Iterator[str]:
@@ -79,7 +81,8 @@ def test_migrations_apply_from_empty(db_url: str) -> None:
         migrate(db_url)
         migrate(db_url)  # idempotent: a second start changes nothing
         insp = inspect(engine)
-        assert set(insp.get_table_names()) == {"alembic_version", "screening", "questionnaire_draft", "referral"}
+        assert set(insp.get_table_names()) == {"alembic_version", "screening", "questionnaire_draft", "referral",
+                                               *CONSOLE_TABLES}
         cols = {c["name"]: c for c in insp.get_columns("screening")}
         assert set(cols) == {"id", "created_at", "as_of", "catalog_version", "model_version", "lang",
                              "profile", "result", "source", "case_id"}
