@@ -35,7 +35,9 @@ RUN /opt/venv/bin/pip install --no-deps . \
 # ---------------------------------------------------------------- runtime
 FROM python:3.11-slim AS runtime
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
+# Production by default: no demo accounts, no /docs; override only for a local trial.
+ENV NAVI_ENVIRONMENT=production \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH

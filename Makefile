@@ -1,7 +1,8 @@
 # 知財支援ナビ — developer and CI entry points.
 #   make run          install if needed, then serve on $(HOST):$(PORT)
-#   make test         install if needed, then ruff, mypy, catalog check, npm ci (axe-core), pytest (fail fast)
-#                     (pytest includes tests/browser: uvicorn + Debian's /usr/bin/chromium)
+#   make test         install if needed, then ruff, mypy, catalog check, npm ci (axe-core), pytest (fail fast),
+#                     then the dependency audit (pytest includes tests/browser: uvicorn + Debian's /usr/bin/chromium)
+#   make audit        pip-audit of the venv: fails on a known vulnerability, warns if the service is unreachable
 #   make check-cases  run ../shared/cases against a freshly started server
 #   make bench        engine benchmark
 SHELL := /bin/bash
@@ -25,11 +26,12 @@ export TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help install node run test lint check-cases bench clean
+.PHONY: help install node run test lint audit check-cases bench clean
 
 help:
 	@echo "make run          serve the app on http://$(HOST):$(PORT) (HOST=, PORT= to change)"
 	@echo "make test         ruff, mypy, python -m programs check, pytest"
+	@echo "make audit        pip-audit of the installed dependencies (network; warns when offline)"
 	@echo "make check-cases  shared cases ($(CASES)) through the HTTP API"
 	@echo "make bench        .venv/bin/python bench/engine.py"
 	@echo "make install      create .venv and install the project (only if pyproject.toml changed)"
@@ -74,6 +76,11 @@ test: lint
 	$(PY) -m matching evaluate tests/data/labelled
 	@$(MAKE) --no-print-directory node
 	$(PY) -m pytest
+	@$(MAKE) --no-print-directory audit
+
+# Needs PyPI's vulnerability data (network): unreachable → a warning, a known vulnerability → failure.
+audit: $(STAMP)
+	$(PY) scripts/audit_deps.py
 
 check-cases: $(STAMP)
 	PY=$(PY) CASES=$(CASES) CHECK_TOOL=$(SHARED)/tools/check_cases.py scripts/check_cases.sh

@@ -8,9 +8,11 @@ import unicodedata
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from app.db import encode_json
 from app.i18n import pick_language
 from app.services import Services
 from eligibility.profile import FieldError, Profile, ProfileError, make_error
@@ -41,10 +43,27 @@ PROFILE_EXAMPLE: dict[str, Any] = {
 }
 
 
+def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
+    """`node` with every `{"$ref": "#/$defs/X"}` replaced by X's schema (the profile's models do not nest
+    recursively)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            rest = {k: v for k, v in node.items() if k != "$ref"}
+            return _inline_refs({**defs[ref.removeprefix("#/$defs/")], **rest}, defs)
+        return {k: _inline_refs(v, defs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline_refs(v, defs) for v in node]
+    return node
+
+
 def _profile_schema() -> dict[str, Any]:
-    schema = Profile.model_json_schema(ref_template="#/components/schemas/{model}")
-    schema.pop("$defs", None)
-    return schema
+    """The profile's JSON schema, self-contained: its nested models (Shareholding, ForeignFiling, …) are inlined,
+    since they are not among the OpenAPI document's components (a `$ref` to them would dangle)."""
+    schema = Profile.model_json_schema()
+    defs = schema.pop("$defs", {})
+    inlined: dict[str, Any] = _inline_refs(schema, defs)
+    return inlined
 
 
 def _openapi_body(schema: dict[str, Any], example: Any, description: str) -> dict[str, Any]:
@@ -57,11 +76,30 @@ def _openapi_body(schema: dict[str, Any], example: Any, description: str) -> dic
     }
 
 
+class ErrorItem(BaseModel):
+    field: str = Field(description="項目（例: employees、foreign_filings[0].cost_yen）。本文全体なら空")
+    label: str = Field(description="項目の日本語名")
+    code: str = Field(description="誤りの種類（例: int_type、extra_forbidden）")
+    message: str = Field(description="メッセージ（日本語。Accept-Language: en で英語）")
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx of the API (`error_body`)."""
+
+    message: str
+    errors: list[ErrorItem]
+
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "JSON として読めない本文（項目ごとのメッセージ付き）"},
-    413: {"description": "本文が 1 MiB を超えています"},
-    422: {"description": "入力項目の誤り（項目ごとの日本語メッセージ。Accept-Language: en で英語）"},
+    400: {"model": ErrorBody, "description": "JSON として読めない本文（項目ごとのメッセージ付き）"},
+    413: {"model": ErrorBody, "description": "本文が 1 MiB を超えています"},
+    422: {"model": ErrorBody, "description": "入力項目の誤り（項目ごとの日本語メッセージ。Accept-Language: en で英語）"},
 }
+
+
+def not_found_responses(description: str) -> dict[int | str, dict[str, Any]]:
+    """404 with the API's error body (and its 422, instead of FastAPI's `HTTPValidationError`, never sent)."""
+    return {404: {"model": ErrorBody, "description": description}, 422: ERROR_RESPONSES[422]}
 
 
 class BadRequest(Exception):
@@ -129,7 +167,7 @@ async def read_json(request: Request, limit: int) -> Any:
     responses=ERROR_RESPONSES,
     openapi_extra=_openapi_body(_profile_schema(), PROFILE_EXAMPLE, "申請者のプロフィール（契約 v1）"),
 )
-async def screen(request: Request) -> JSONResponse:
+async def screen(request: Request) -> Response:
     svc = services(request)
     lang = lang_of(request)
     data = await read_json(request, svc.settings.max_body_bytes)
@@ -139,9 +177,22 @@ async def screen(request: Request) -> JSONResponse:
         raise BadRequest(422, e.errors) from None
     body = screening.as_dict(lang)
     saver = getattr(request.app.state, "save_screening", None)
-    if saver is not None:
-        body["screening_id"] = await run_in_threadpool(saver, data, screening, body)
-    return JSONResponse(body)
+    if saver is None:
+        return JSONResponse(body)
+    # ~100 KB of JSON: serialised once, for the stored row and for the response (the same bytes
+    # JSONResponse would send, with screening_id last).
+    text = encode_json(body)
+    screening_id = await run_in_threadpool(saver, data, screening, text)
+    return Response(with_screening_id(text, screening_id).encode(), media_type="application/json")
+
+
+def with_screening_id(text: str, screening_id: str) -> str:
+    """A serialised JSON object with `screening_id` added as its last key.
+
+    >>> with_screening_id('{"a":1}', "x")
+    '{"a":1,"screening_id":"x"}'
+    """
+    return f"{text[:-1]},\"screening_id\":{json.dumps(screening_id)}}}"
 
 
 @router.post(
@@ -151,7 +202,7 @@ async def screen(request: Request) -> JSONResponse:
                 "誤りのある申請者は `errors` を持つ要素になり、ほかの申請者は処理されます。",
     responses=ERROR_RESPONSES,
     openapi_extra=_openapi_body(
-        {"type": "object", "required": ["profiles"],
+        {"type": "object", "required": ["profiles"], "additionalProperties": False,
          "properties": {"profiles": {"type": "array", "maxItems": 1000, "items": _profile_schema()}}},
         {"profiles": [PROFILE_EXAMPLE]}, "申請者プロフィールの配列",
     ),
@@ -162,6 +213,9 @@ async def screen_batch(request: Request) -> JSONResponse:
     data = await read_json(request, svc.settings.max_body_bytes)
     if not isinstance(data, dict) or not isinstance(data.get("profiles"), list):
         raise BadRequest(422, [make_error("profiles", "list_type")])
+    unknown = [k for k in data if k != "profiles"]
+    if unknown:  # strict like the single screening: a misspelt option must not be ignored silently
+        raise BadRequest(422, [make_error(k[:80], "extra_forbidden") for k in unknown[:20]])
     profiles = data["profiles"]
     if len(profiles) > svc.settings.max_batch:
         raise BadRequest(422, [make_error("profiles", "too_long", max_length=svc.settings.max_batch)])
@@ -175,7 +229,7 @@ async def screen_batch(request: Request) -> JSONResponse:
             continue
         body = screening.as_dict(lang)
         if saver is not None:
-            body["screening_id"] = await run_in_threadpool(saver, prof, screening, body)
+            body["screening_id"] = await run_in_threadpool(saver, prof, screening, encode_json(body))
         results.append({"index": i, "status": 200, **body})
     return JSONResponse({"results": results})
 
@@ -232,7 +286,7 @@ def simple_search(svc: Services, q: str) -> list[str]:
 async def list_programs(
     request: Request,
     q: str | None = Query(default=None, max_length=200, description="検索語（例: 海外 模倣品）"),
-    as_of: str | None = Query(default=None, description="基準日 YYYY-MM-DD"),
+    as_of: str | None = Query(default=None, description="基準日 YYYY-MM-DD", json_schema_extra={"format": "date"}),
 ) -> JSONResponse:
     svc = services(request)
     lang = lang_of(request)
@@ -251,7 +305,7 @@ async def list_programs(
 @router.get(
     "/programs/{program_id}",
     summary="制度の詳細（要件・パラメータ・出典）",
-    responses={404: {"description": "その ID の制度はありません"}},
+    responses=not_found_responses("その ID の制度はありません"),
 )
 async def get_program(request: Request, program_id: str) -> JSONResponse:
     svc = services(request)

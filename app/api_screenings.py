@@ -12,8 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.api import BadRequest, lang_of
-from app.db import Store
+from app.api import BadRequest, lang_of, not_found_responses
+from app.db import JSONText, Store
 from app.models import ScreeningPublic
 from eligibility.engine import Screening
 from eligibility.profile import make_error
@@ -40,7 +40,7 @@ def screening_saver(store: Store) -> SaveScreening:
     Callers outside the JSON API (web forms, command line) pass `source=` and `lang=` themselves.
     """
 
-    def save(data: Any, screening: Screening, body: dict[str, Any], *, source: str | None = None,
+    def save(data: Any, screening: Screening, body: dict[str, Any] | JSONText, *, source: str | None = None,
              lang: str | None = None, case_id: str | None = None) -> str:
         ctx = _request.get()
         return store.save_screening(
@@ -59,7 +59,7 @@ def screening_saver(store: Store) -> SaveScreening:
     description="審査のたびに保存される記録（送信されたプロフィール、表示した結果、カタログ・モデルの版、"
                 "基準日、日時）を返します。`screening_id` は `POST /api/v1/screen` の応答に含まれます。",
     response_model=ScreeningPublic,
-    responses={404: {"description": "その ID の審査記録はありません"}},
+    responses=not_found_responses("その ID の審査記録はありません"),
 )
 def get_screening(request: Request, screening_id: str) -> JSONResponse:
     store: Store = request.app.state.store

@@ -533,6 +533,22 @@ def read_csv(text: str) -> tuple[list[Row], list[str]]:
     return rows, ignored
 
 
+def read_input(data: bytes, in_format: str = "csv", encoding: str | None = None) -> tuple[list[Row], list[str]]:
+    """The rows of a file's bytes (CSV or JSON Lines) and the CSV headings that are ignored.
+
+    Used by the command line and by the console's upload (app/console/batch.py); InputError when the
+    bytes cannot be read at all.
+
+    >>> rows, ignored = read_input("会員番号,会社名,従業員数\\r\\nA-1,株式会社テスト,２０\\r\\n".encode("cp932"))
+    >>> [(r.number, r.cells) for r in rows], ignored
+    ([(2, {'会社名': '株式会社テスト', '従業員数': '２０'})], ['会員番号'])
+    """
+    text = decode(data, encoding)
+    if in_format == "jsonl":
+        return read_jsonl(text), []
+    return read_csv(text)
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(name)
 
@@ -781,12 +797,7 @@ def run(
     ja = lang == "ja"
     started = time.perf_counter()
     try:
-        text = decode(input_path.read_bytes(), encoding)
-        ignored: list[str] = []
-        if input_format(input_path, in_format) == "jsonl":
-            rows = read_jsonl(text)
-        else:
-            rows, ignored = read_csv(text)
+        rows, ignored = read_input(input_path.read_bytes(), input_format(input_path, in_format), encoding)
     except OSError as e:
         err.write(f"入力ファイルを読めません: {input_path}: {e.strerror or e}\n" if ja else
                   f"cannot read the input file {input_path}: {e.strerror or e}\n")

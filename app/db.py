@@ -18,11 +18,11 @@ from typing import Any
 import alembic.command
 from alembic.config import Config
 from fastapi.encoders import jsonable_encoder
-from sqlalchemy import Engine, create_engine, delete, event, func, select, text
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
-from app.models import ScreeningCreate, ScreeningPublic, ScreeningRecord
+from app.models import ScreeningCreate, ScreeningPublic, ScreeningRecord, new_id, utcnow
 from eligibility.engine import Screening
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +49,24 @@ def normalize_url(url: str | URL) -> URL:
     return u
 
 
+PG_CONNECT_TIMEOUT = 2  # seconds
+
+
+class JSONText(str):
+    """A JSON document serialised already (`encode_json`): JSON columns store it as it is.
+
+    A screening result is ~100 KB of JSON; serialising it once and using the same text for the stored row
+    and for the API's response saves two serialisations and a parse per screening.
+    """
+
+
+def _json_serializer(value: Any) -> str:
+    """The engines' serializer for JSON columns: JSONText unchanged, anything else as SQLAlchemy would."""
+    if isinstance(value, JSONText):
+        return str(value)
+    return json.dumps(value)
+
+
 def make_engine(url: str | URL) -> Engine:
     """An engine for `url`: SQLite in WAL mode (folder created), or PostgreSQL with pre-ping."""
     u = normalize_url(url)
@@ -56,7 +74,7 @@ def make_engine(url: str | URL) -> Engine:
         path = _sqlite_file(u)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(u, connect_args={"check_same_thread": False})
+        engine = create_engine(u, connect_args={"check_same_thread": False}, json_serializer=_json_serializer)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -72,7 +90,10 @@ def make_engine(url: str | URL) -> Engine:
                 cur.close()
 
         return engine
-    return create_engine(u, pool_pre_ping=True)
+    # Fail fast when PostgreSQL is down or unreachable: pre-ping replaces connections that died with a
+    # restart, and a connection attempt gives up after 2 s (the app answers 503, see app/unavailable.py).
+    connect_args: dict[str, Any] = {} if "connect_timeout" in u.query else {"connect_timeout": PG_CONNECT_TIMEOUT}
+    return create_engine(u, pool_pre_ping=True, connect_args=connect_args, json_serializer=_json_serializer)
 
 
 # ------------------------------------------------------------------ migrations
@@ -97,7 +118,8 @@ _PG_LOCK_KEY = int.from_bytes(hashlib.sha256(b"chizai-navi:migrate").digest()[:8
 @contextlib.contextmanager
 def _sqlite_lock(url: URL) -> Iterator[None]:
     """Serialise migrations of one SQLite file between processes (several workers starting at once)."""
-    path = _sqlite_file(url)
+    # Only for SQLite: a PostgreSQL URL's database name is no file (it left "<dbname>.migrate.lock" in the cwd).
+    path = _sqlite_file(url) if url.get_backend_name() == "sqlite" else None
     if path is None or fcntl is None:
         yield
         return
@@ -156,6 +178,12 @@ def _default(value: Any) -> Any:
     return jsonable_encoder(value)
 
 
+def encode_json(obj: Any) -> JSONText:
+    """`obj` as compact JSON text (UTF-8 characters kept, dates as ISO strings, NaN refused as in a JSON
+    response): serialised once, for the stored row and for the response."""
+    return JSONText(json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_default))
+
+
 class Store:
     """Saves every screening (profile, result as shown, versions, as_of) and reads it back."""
 
@@ -177,31 +205,37 @@ class Store:
         self,
         profile_dict: Any,
         screening: Screening,
-        body: dict[str, Any],
+        body: dict[str, Any] | JSONText,
         source: str = "api",
         lang: str = "ja",
         case_id: str | None = None,
     ) -> str:
-        """Store one screening; `body` is what was shown (`screening.as_dict(lang)`). Returns its id."""
+        """Store one screening; `body` is what was shown (`screening.as_dict(lang)`, or that dict already
+        serialised by `encode_json`, without `screening_id`). Returns its id."""
         profile = self._json(profile_dict)
         if not isinstance(profile, dict):  # cannot happen for a profile the engine accepted
             profile = {"value": profile}
-        result = self._json({k: v for k, v in body.items() if k != "screening_id"})
-        data = ScreeningCreate(
+        if isinstance(body, JSONText):
+            result = body
+        else:
+            result = encode_json({k: v for k, v in body.items() if k != "screening_id"})
+        if self._pg and "\\u0000" in result:  # JSONB cannot hold U+0000 (rare: the slow path)
+            result = encode_json(_strip_nul(json.loads(result)))
+        data = ScreeningCreate(  # validates the small fields; the result is stored as serialised
             as_of=screening.as_of,
             catalog_version=screening.catalog_version,
             model_version=screening.model_version,
             lang=lang,
             profile=profile,
-            result=result,
+            result={},
             source=source,  # type: ignore[arg-type]  # validated against the Literal
             case_id=case_id,
         )
-        record = ScreeningRecord.model_validate(data)
-        record_id = record.id
-        with Session(self.engine) as session:
-            session.add(record)
-            session.commit()
+        record_id = new_id()
+        row = {**data.model_dump(exclude={"result"}), "result": result, "id": record_id, "created_at": utcnow()}
+        # A Core insert: the ORM's unit of work costs more than the insert itself for one row.
+        with self.engine.begin() as conn:
+            conn.execute(insert(ScreeningRecord), [row])
         return record_id
 
     def get_screening(self, screening_id: str) -> ScreeningPublic | None:
@@ -214,7 +248,7 @@ class Store:
             return None if record is None else ScreeningPublic.model_validate(record)
 
     def purge_expired(self, retention_days: int, now: dt.datetime | None = None) -> int:
-        """Delete screenings older than the retention period that were never sent to a desk.
+        """Delete screenings older than the retention period that were never sent to a desk or made a case.
 
         The landing page promises this; referred screenings are kept for the desk that received them.
         """
@@ -225,6 +259,7 @@ class Store:
         stmt = delete(ScreeningRecord).where(
             ScreeningRecord.created_at < cutoff,  # type: ignore[arg-type]
             ScreeningRecord.id.not_in(referred),  # type: ignore[union-attr,attr-defined]
+            ScreeningRecord.case_id.is_(None),  # type: ignore[union-attr]  # advisors' cases are kept
         )
         with Session(self.engine) as session:
             result = session.exec(stmt)  # type: ignore[call-overload]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -20,7 +20,11 @@ from app.config import Settings, get_settings
 from app.console.web import install as install_console
 from app.db import Store, migrate
 from app.search import search_hook
+from app.security import SecurityHeaders
+from app.security import apply as apply_security_headers
 from app.services import Services
+from app.unavailable import install as install_unavailable
+from app.web_i18n import environment
 from app.web_questionnaire import router as questionnaire_router
 from app.web_results import router as results_router
 from eligibility.profile import errors_from_validation, make_error
@@ -48,7 +52,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        debug=False,
+        debug=False,  # never a traceback in a response, whatever the environment
+        # Production serves no Swagger UI / ReDoc (they load scripts from a CDN); /openapi.json stays.
+        docs_url=None if settings.environment == "production" else "/docs",
+        redoc_url=None if settings.environment == "production" else "/redoc",
     )
     app.state.services = Services.build(settings)
     app.state.search_programs = search_hook(app.state.services.catalog, settings.search_db)
@@ -60,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(results_router)
     app.include_router(questionnaire_router)
     install_console(app, settings)  # /console: routes, error pages, headers; demo data on a fresh database
+    install_unavailable(app)  # database unreachable → 503 with Retry-After (JSON for /api/, else a page)
+    app.add_middleware(SecurityHeaders, settings=settings)  # outermost: keeps the console's stricter values
     if not any(getattr(r, "path", None) == "/static" for r in app.routes):
         app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
 
@@ -87,15 +96,40 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             status_code=exc.status_code)
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        """A generic message, never a traceback: an HTML page for browsers (outside /api/), JSON otherwise.
+        Sent by ServerErrorMiddleware, outside SecurityHeaders, so the headers are added here."""
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        lang = lang_of(request)
-        msg = "サーバーで問題が起きました。時間をおいてもう一度お試しください" if lang == "ja" else \
-            "Something went wrong on our side; please try again later"
-        return JSONResponse({"message": msg, "errors": []}, status_code=500)
+        response = server_error_response(request)
+        apply_security_headers(response.headers, request.scope, settings)
+        return response
 
     _ = errors_from_validation  # re-used by the web forms (issue 5)
     return app
+
+
+SERVER_ERROR = {
+    "ja": ("サーバーで問題が起きました", "サーバーで問題が起きました。時間をおいてもう一度お試しください"),
+    "en": ("Something went wrong", "Something went wrong on our side; please try again later"),
+}
+
+
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page (the JSON API always gets JSON)."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def server_error_response(request: Request) -> Response:
+    lang = lang_of(request)
+    title, message = SERVER_ERROR.get(lang, SERVER_ERROR["ja"])
+    if not wants_html(request):
+        return JSONResponse({"message": message, "errors": []}, status_code=500)
+    try:
+        html = environment(lang).get_template("server_error.html").render(title=title, message=message)
+    except Exception:  # the page must not fail in turn: a bare page
+        log.exception("rendering the error page failed")
+        html = f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>{title}</title><p>{message}</p></html>'
+    return HTMLResponse(html, status_code=500)
 
 
 app = create_app()

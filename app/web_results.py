@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -306,6 +307,12 @@ def not_found(lang: str) -> HTMLResponse:
     return render(lang, "results_not_found.html", status=404)
 
 
+@lru_cache(maxsize=1)
+def print_css() -> str:
+    """The summary's style sheet: linked by the print page, inlined into the PDF (WeasyPrint fetches nothing)."""
+    return (STATIC_DIR / "print.css").read_text(encoding="utf-8")
+
+
 def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> Any:
     raise ValueError(f"fetching {url[:80]!r} is not allowed")
 
@@ -378,7 +385,7 @@ async def results_pdf(request: Request, screening_id: str) -> Response:
     template = environment(lang).get_template("print_summary.html")
 
     def html_for(level: int) -> str:
-        return template.render(**print_view(view, lang, level), pdf=True)
+        return template.render(**print_view(view, lang, level), pdf=True, print_css=print_css())
 
     pdf = await run_in_threadpool(render_fitting_pdf, html_for)
     ascii_name, utf8_name = pdf_filename(view)

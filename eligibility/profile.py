@@ -52,7 +52,9 @@ def _finite(v: Any) -> Any:
 
 
 Date = Annotated[dt.date, BeforeValidator(_iso_date)]
-Ratio = Annotated[float, BeforeValidator(_finite), Field(ge=0, le=1)]
+# Field before BeforeValidator: the bounds then appear as minimum/maximum in the JSON schema (the other order
+# emits non-standard "ge"/"le" keywords); validation is the same (_finite still runs first).
+Ratio = Annotated[float, Field(ge=0, le=1), BeforeValidator(_finite)]
 Yen = Annotated[StrictInt, Field(ge=0, le=MAX_YEN)]
 
 ApplicantType = Literal[
@@ -123,7 +125,8 @@ class Profile(_Model):
     large_company_officer_ratio: Ratio | None = None
     wholly_owned_by_large_parent: StrictBool | None = None
     avg_taxable_income_yen: Annotated[StrictInt, Field(ge=-MAX_YEN, le=MAX_YEN)] | None = None
-    prefecture: str | None = None
+    # The 47 names as an enum in the JSON schema (OpenAPI); the validator below gives the Japanese message.
+    prefecture: Annotated[str, Field(json_schema_extra={"enum": list(PREFECTURES)})] | None = None
     phase: Literal["concept", "launch", "expansion"] | None = None
     domestic_applications: Annotated[list[Right], Field(max_length=MAX_LIST)] | None = None
     patent_exam_status: Literal["none", "planned", "filed", "requested", "started"] | None = None

@@ -401,7 +401,9 @@ def test_console_responses_carry_security_headers(app: FastAPI) -> None:
         assert "script-src 'none'" in r.headers["content-security-policy"]
         assert r.headers["x-content-type-options"] == "nosniff"
         assert "<script" not in r.text and "style=" not in r.text
-    assert "x-frame-options" not in client(app).get("/").headers  # the public pages are left alone
+    # the public pages get the app-wide headers (app/security.py), with their own, less strict script-src
+    public = client(app).get("/").headers
+    assert public["x-frame-options"] == "DENY" and "script-src 'self'" in public["content-security-policy"]
 
 
 def test_password_change(fresh_app: FastAPI) -> None:

@@ -295,7 +295,10 @@ def test_print_page_has_the_key_content(client: TestClient, sid: str) -> None:
     page = r.text
     text = text_of(page)
     stored = client.get(f"/api/v1/screenings/{sid}").json()
-    assert "@page { size: A4" in page and 'font-family: "Noto Sans CJK JP"' in page
+    # The style sheet is a file (no inline style: Content-Security-Policy style-src 'self').
+    assert '<link rel="stylesheet" href="/static/print.css">' in page and "<style" not in page
+    css = client.get("/static/print.css").text
+    assert "@page { size: A4" in css and 'font-family: "Noto Sans CJK JP"' in css
     assert "知財支援ナビ" in text and "株式会社テスト精工 の診断結果" in text
     assert "基準日 2025年9月1日" in text and stored["catalog_version"] in text
     assert "大阪府" in text and "製造業" in text

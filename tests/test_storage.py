@@ -28,7 +28,8 @@ from tests.helpers import corp, sole
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CONSOLE_TABLES = {"desk", "user", "login_session", "login_attempt", "case", "case_program", "case_revision",
-                  "case_note", "case_outcome", "case_event", "audit_event"}  # advisor console (migration 0004)
+                  "case_note", "case_outcome", "case_event", "audit_event",  # advisor console (migration 0004)
+                  "batch_job", "batch_job_row", "batch_job_file"}  # the console's batch screening (migration 0005)
 
 
 def _postgres_url() -> Iterator[str]:
@@ -214,14 +215,14 @@ def test_purge_deletes_only_old_unreferred_screenings(tmp_path):
     store = Store.from_url(url)
     old = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     with Session(store.engine) as s:
-        for rid in ("a" * 36, "b" * 36, "c" * 36):
+        for rid in ("a" * 36, "b" * 36, "c" * 36, "d" * 36):
             s.add(ScreeningRecord(id=rid, created_at=old if rid != "c" * 36 else dt.datetime.now(dt.UTC),
                                   as_of=dt.date(2020, 1, 1), catalog_version="v", lang="ja", profile={}, result={},
-                                  source="web"))
+                                  source="web", case_id="case-1" if rid == "d" * 36 else None))
         s.add(Referral(screening_id="b" * 36, desk_id="inpit-tokyo"))
         s.commit()
     assert store.purge_expired(365) == 1
     with Session(store.engine) as s:
         left = {r.id for r in s.exec(select(ScreeningRecord)).all()}
-    assert left == {"b" * 36, "c" * 36}
+    assert left == {"b" * 36, "c" * 36, "d" * 36}
     store.dispose()

@@ -326,3 +326,6 @@ class AuditEventPublic(AuditEventBase):
     id: int
     at: dt.datetime
 
+
+
+from app.console import batch_models as _batch_models  # noqa: E402, F401  (registers the batch_job tables)

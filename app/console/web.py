@@ -17,6 +17,8 @@
     POST /console/cases/{id}/notes          add a note
     POST /console/cases/{id}/outcomes       record a program's outcome (training labels of the scorer)
     GET  /console/audit                     the audit log of the desk (desk admins only)
+    …    /console/batch…                    batch screening of a member list (chamber staff, desk admins):
+                                            see `app.console.batch`
 
 Security: see `app.console.security`. Every POST carries the session's `csrf_token` (403 otherwise); a case
 of another desk is a 404 on every route (`app.console.cases.get_case`); every view, change, referral and
@@ -46,6 +48,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.config import Settings
 from app.console import cases as C
 from app.console import security as S
+from app.console.batch_models import BATCH_ROLES
 from app.console.forms import case_raw, form_view, parse_case_form, raw_from_profile, read_case_form
 from app.console.models import (
     OUTCOMES,
@@ -329,7 +332,8 @@ def render(request: Request, template: str, ctx: Ctx | None = None, status: int 
     flash = label(FLASH, done, lang) if done in FLASH else None
     page = environment(lang).get_template(template).render(
         me=ctx.user if ctx else None, my_desk=ctx.desk if ctx else None, csrf=ctx.login.csrf_token if ctx else "",
-        is_admin=bool(ctx and ctx.is_admin), L=Labels(lang, _svc(request), desks), flash=flash,
+        is_admin=bool(ctx and ctx.is_admin), can_batch=bool(ctx and ctx.user.role in BATCH_ROLES),
+        L=Labels(lang, _svc(request), desks), flash=flash,
         path=request.url.path, **kw)
     response = HTMLResponse(page, status_code=status)
     if _chosen_lang(request):
@@ -857,7 +861,10 @@ class ConsoleHeaders:
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the console to the app: routes, error pages, security headers; demo data on a fresh database."""
+    from app.console.batch import router as batch_router  # imports this module
+
     app.include_router(router)
+    app.include_router(batch_router)
 
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)

@@ -78,10 +78,13 @@ class Server:
 
 
 def start_server(tmp: Path) -> Server:
-    """uvicorn on a free port with DATABASE_URL and NAVI_SEARCH_DB in `tmp`; waits for /healthz."""
+    """uvicorn on a free port with DATABASE_URL and NAVI_SEARCH_DB in `tmp` and the console's demo data; waits
+    for /healthz."""
     port = free_port()
+    # The console's browser tests log in with the demo accounts: the server loads the demo data on its empty
+    # database (tests/conftest.py sets NAVI_SEED_DEMO=false for the apps the other tests build in-process).
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'navi.db'}", "NAVI_SEARCH_DB": str(tmp / "search.db"),
-           "PYTHONUNBUFFERED": "1"}
+           "NAVI_SEED_DEMO": "true", "PYTHONUNBUFFERED": "1"}
     log_path = tmp / "uvicorn.log"
     log_file = log_path.open("wb")
     process = subprocess.Popen(
@@ -114,7 +117,9 @@ def start_server(tmp: Path) -> Server:
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Runs axe-core (node_modules, injected from the file) on the page; its violations, shortened."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE_JS))
+        # Evaluated over the DevTools protocol: an injected <script> tag would be blocked by the pages'
+        # Content-Security-Policy (script-src 'self', app/security.py).
+        page.evaluate(AXE_JS.read_text(encoding="utf-8"))
     violations: list[dict[str, Any]] = page.evaluate("""async () => {
         const r = await axe.run(document, {resultTypes: ['violations']});
         return r.violations.map(v => ({

@@ -184,6 +184,7 @@ def check_print_and_pdf(page: Any, *, js: bool) -> None:
     expect(sheet.locator("ol.programs > li")).to_have_count(5)
     if js:
         # The page is meant for A4: its @page rule, and Chromium prints it on exactly one A4 page.
+        page.wait_for_load_state("load")  # the rule is in /static/print.css (no inline style: CSP)
         sizes = page.evaluate("""() => [...document.styleSheets].flatMap(s => [...s.cssRules])
                                    .filter(r => r.type === CSSRule.PAGE_RULE).map(r => r.style.size)""")
         assert "a4" in [s.lower() for s in sizes], sizes
