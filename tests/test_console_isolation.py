@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -24,12 +23,12 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 
 from app.console.models import AuditEvent, Case, CaseNote
+from tests.pg import postgres_url
 from tests.test_console import (
     ADMIN,
     CHAMBER,
@@ -49,36 +48,11 @@ from tests.test_console import (
     text_of,
 )
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def _postgres_url() -> Iterator[str]:
-    base = make_url(os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG)
-    if base.drivername in ("postgres", "postgresql"):
-        base = base.set(drivername="postgresql+psycopg")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    schema = f"navi_test_{secrets.token_hex(6)}"
-    try:
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        except OperationalError as e:
-            msg = f"PostgreSQL at {base.render_as_string()} is unreachable: {str(e).splitlines()[0]}"
-            if os.environ.get("CI"):
-                pytest.fail(msg)
-            pytest.skip(msg)
-        url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
-
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     tmp = tmp_path_factory.mktemp(f"isolation-{request.param}")
-    urls = iter([f"sqlite:///{tmp}/isolation.db"]) if request.param == "sqlite" else _postgres_url()
+    urls = iter([f"sqlite:///{tmp}/isolation.db"]) if request.param == "sqlite" else postgres_url()
     url = next(urls)
     application = make_app(url, tmp)
     try:

@@ -8,8 +8,6 @@ under CI (env var CI set) and are skipped otherwise.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -17,42 +15,17 @@ from typing import Any
 import pytest
 from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import inspect, text
 
 from app.config import Settings
 from app.db import alembic_config, check, make_engine, migrate
 from app.main import create_app
 from tests.helpers import corp, sole
+from tests.pg import postgres_url
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CONSOLE_TABLES = {"desk", "user", "login_session", "login_attempt", "case", "case_program", "case_revision",
                   "case_note", "case_outcome", "case_event", "audit_event",  # advisor console (migration 0004)
                   "batch_job", "batch_job_row", "batch_job_file"}  # the console's batch screening (migration 0005)
-
-
-def _postgres_url() -> Iterator[str]:
-    base = make_url(os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG)
-    if base.drivername in ("postgres", "postgresql"):
-        base = base.set(drivername="postgresql+psycopg")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    schema = f"navi_test_{secrets.token_hex(6)}"
-    try:
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        except OperationalError as e:
-            msg = f"PostgreSQL at {base.render_as_string()} is unreachable: {str(e).splitlines()[0]}"
-            if os.environ.get("CI"):
-                pytest.fail(msg)
-            pytest.skip(msg)
-        url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -60,7 +33,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'var' / 'navi.db'}"
     else:
-        yield from _postgres_url()
+        yield from postgres_url()
 
 
 @pytest.fixture
