@@ -11,7 +11,7 @@ import numpy as np
 from app.config import Settings
 from eligibility.engine import Engine, Screening
 from matching.model import LearnedModel
-from matching.scorer import Scorer, nfkc
+from matching.scorer import Scorer, Weights, nfkc
 from programs.loader import Catalog, load_catalog
 from programs.schema import Program
 
@@ -26,8 +26,9 @@ class CatalogScorer(Scorer):
     program vectors taken once per catalog. A vectorizer configured otherwise falls back to the original.
     """
 
-    def __init__(self, programs: Iterable[Program], model: LearnedModel | None = None):
-        super().__init__(programs, model=model)
+    def __init__(self, programs: Iterable[Program], weights: Weights | None = None,
+                 model: LearnedModel | None = None):
+        super().__init__(programs, weights=weights, model=model)
         v = self.vectorizer
         self._direct = v.norm == "l2" and v.use_idf and not v.binary
         if self._direct:

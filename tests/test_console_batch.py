@@ -34,9 +34,9 @@ from app.console.batch_models import BatchJob, BatchJobRow
 from app.console.models import AuditEvent, Case, CaseEvent, User
 from app.console.seed import DEMO_PASSWORD, create_user
 from app.models import ScreeningRecord, utcnow
+from tests.pg import postgres_url
 from tests.test_batch_cli import BAD_EMPLOYEES, GOOD, HEAD
 from tests.test_console import ADMIN, CHAMBER, TOKYO, client, csrf, db, logged_in, login, make_app, text_of
-from tests.test_console_isolation import _postgres_url
 
 ROOT = Path(__file__).resolve().parents[1]
 WAIT_SECONDS = 120
@@ -64,7 +64,7 @@ def member_list(encoding: str, rows: list[list[str]] = ROWS, head: list[str] = H
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     tmp = tmp_path_factory.mktemp(f"batch-{request.param}")
-    urls = iter([f"sqlite:///{tmp}/batch.db"]) if request.param == "sqlite" else _postgres_url()
+    urls = iter([f"sqlite:///{tmp}/batch.db"]) if request.param == "sqlite" else postgres_url()
     url = next(urls)
     application = make_app(url, tmp)
     with Session(application.state.store.engine) as s:  # type: ignore[attr-defined]

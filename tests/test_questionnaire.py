@@ -16,7 +16,7 @@ from app.config import Settings
 from app.main import create_app
 from app.models_questionnaire import QuestionnaireDraft
 from app.web_questionnaire import count_drafts, open_facts
-from tests.test_storage import _postgres_url
+from tests.pg import postgres_url
 
 BASICS = {
     "applicant_type": "corporation",
@@ -45,7 +45,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
     """SQLite, and PostgreSQL from TEST_DATABASE_URL (skipped when unreachable, as in test_storage)."""
-    urls = iter([f"sqlite:///{tmp_path}/x.db"]) if request.param == "sqlite" else _postgres_url()
+    urls = iter([f"sqlite:///{tmp_path}/x.db"]) if request.param == "sqlite" else postgres_url()
     for url in urls:
         app = create_app(Settings(database_url=url, search_db=tmp_path / "search.db"))
         with TestClient(app) as c:
