@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import unicodedata
+from collections.abc import Awaitable
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from app.db import encode_json
 from app.i18n import pick_language
@@ -176,23 +177,24 @@ async def screen(request: Request) -> Response:
     except ProfileError as e:
         raise BadRequest(422, e.errors) from None
     body = screening.as_dict(lang)
-    saver = getattr(request.app.state, "save_screening", None)
+    saver = getattr(request.app.state, "save_screening_async", None)
     if saver is None:
         return JSONResponse(body)
     # ~100 KB of JSON: serialised once, for the stored row and for the response (the same bytes
-    # JSONResponse would send, with screening_id last).
+    # JSONResponse would send, with screening_id last). The row goes through the group-commit writer
+    # (app/writer.py): answered once the transaction holding it has committed.
     text = encode_json(body)
-    screening_id = await run_in_threadpool(saver, data, screening, text)
-    return Response(with_screening_id(text, screening_id).encode(), media_type="application/json")
+    screening_id = await saver(data, screening, text)
+    return Response(with_screening_id(text.raw, screening_id), media_type="application/json")
 
 
-def with_screening_id(text: str, screening_id: str) -> str:
+def with_screening_id(raw: bytes, screening_id: str) -> bytes:
     """A serialised JSON object with `screening_id` added as its last key.
 
-    >>> with_screening_id('{"a":1}', "x")
-    '{"a":1,"screening_id":"x"}'
+    >>> with_screening_id(b'{"a":1}', "x")
+    b'{"a":1,"screening_id":"x"}'
     """
-    return f"{text[:-1]},\"screening_id\":{json.dumps(screening_id)}}}"
+    return b"%s,\"screening_id\":%s}" % (raw[:-1], json.dumps(screening_id).encode())
 
 
 @router.post(
@@ -220,7 +222,8 @@ async def screen_batch(request: Request) -> JSONResponse:
     if len(profiles) > svc.settings.max_batch:
         raise BadRequest(422, [make_error("profiles", "too_long", max_length=svc.settings.max_batch)])
     results: list[dict[str, Any]] = []
-    saver = getattr(request.app.state, "save_screening", None)
+    saver = getattr(request.app.state, "save_screening_async", None)
+    pending: list[tuple[dict[str, Any], Awaitable[str]]] = []
     for i, prof in enumerate(profiles):
         try:
             screening = svc.screen(prof)
@@ -228,9 +231,13 @@ async def screen_batch(request: Request) -> JSONResponse:
             results.append({"index": i, "status": 422, **error_body(e.errors, lang, 422)})
             continue
         body = screening.as_dict(lang)
-        if saver is not None:
-            body["screening_id"] = await run_in_threadpool(saver, prof, screening, encode_json(body))
-        results.append({"index": i, "status": 200, **body})
+        item = {"index": i, "status": 200, **body}
+        if saver is not None:  # queued now, committed in groups by the writer, awaited below
+            pending.append((item, asyncio.ensure_future(saver(prof, screening, encode_json(body)))))
+        results.append(item)
+    ids = await asyncio.gather(*(fut for _, fut in pending))
+    for (item, _), screening_id in zip(pending, ids, strict=True):
+        item["screening_id"] = screening_id
     return JSONResponse({"results": results})
 
 

@@ -5,7 +5,7 @@ The id is an unguessable uuid4; access control comes with the advisor console.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -32,6 +32,12 @@ async def remember_request(request: Request) -> None:
 
 
 SaveScreening = Callable[..., str]
+SaveScreeningAsync = Callable[..., Awaitable[str]]
+
+
+def _context(source: str | None, lang: str | None) -> tuple[str, str]:
+    ctx = _request.get()
+    return source or (ctx[1] if ctx else "api"), lang or (ctx[0] if ctx else "ja")
 
 
 def screening_saver(store: Store) -> SaveScreening:
@@ -42,13 +48,19 @@ def screening_saver(store: Store) -> SaveScreening:
 
     def save(data: Any, screening: Screening, body: dict[str, Any] | JSONText, *, source: str | None = None,
              lang: str | None = None, case_id: str | None = None) -> str:
-        ctx = _request.get()
-        return store.save_screening(
-            data, screening, body,
-            source=source or (ctx[1] if ctx else "api"),
-            lang=lang or (ctx[0] if ctx else "ja"),
-            case_id=case_id,
-        )
+        src, lng = _context(source, lang)
+        return store.save_screening(data, screening, body, source=src, lang=lng, case_id=case_id)
+
+    return save
+
+
+def screening_saver_async(store: Store) -> SaveScreeningAsync:
+    """`await app.state.save_screening_async(...)`: the same through the store's group-commit writer."""
+
+    async def save(data: Any, screening: Screening, body: dict[str, Any] | JSONText, *,
+                   source: str | None = None, lang: str | None = None, case_id: str | None = None) -> str:
+        src, lng = _context(source, lang)
+        return await store.save_screening_async(data, screening, body, source=src, lang=lng, case_id=case_id)
 
     return save
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import BadRequest, error_body, lang_of, router
-from app.api_screenings import remember_request, screening_saver
+from app.api_screenings import remember_request, screening_saver, screening_saver_async
 from app.api_screenings import router as screenings_router
 from app.config import Settings, get_settings
 from app.console.web import install as install_console
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     migrate(settings.database_url)  # alembic upgrade head (storage issue)
     app.state.store = Store.from_url(settings.database_url)
     app.state.save_screening = screening_saver(app.state.store)
+    app.state.save_screening_async = screening_saver_async(app.state.store)
     app.include_router(router, dependencies=[Depends(remember_request)])
     app.include_router(screenings_router)
     app.include_router(results_router)
@@ -91,10 +92,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(error_body(errors, lang_of(request), 422), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if wants_html(request):  # a mistyped address in a browser: a page, not JSON
+            return error_page(request, exc.status_code, headers=exc.headers)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "json_invalid")
         return JSONResponse(error_body([make_error("", code)], lang_of(request), exc.status_code),
-                            status_code=exc.status_code)
+                            status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -120,17 +123,33 @@ def wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
-def server_error_response(request: Request) -> Response:
+PAGE_ERRORS = {
+    404: {"ja": ("ページが見つかりません", "このアドレスのページはありません。アドレスに誤りがないか確認してください"),
+          "en": ("Page not found", "There is no page at this address; please check it")},
+    405: {"ja": ("この操作はできません", "このページではこの操作を受け付けていません"),
+          "en": ("Not allowed", "This page does not accept this kind of request")},
+    500: SERVER_ERROR,
+}
+
+
+def error_page(request: Request, status: int, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    """A page in the request's language for an error status (templates/server_error.html)."""
     lang = lang_of(request)
-    title, message = SERVER_ERROR.get(lang, SERVER_ERROR["ja"])
-    if not wants_html(request):
-        return JSONResponse({"message": message, "errors": []}, status_code=500)
+    texts = PAGE_ERRORS.get(status) or PAGE_ERRORS[500]
+    title, message = texts.get(lang, texts["ja"])
     try:
         html = environment(lang).get_template("server_error.html").render(title=title, message=message)
     except Exception:  # the page must not fail in turn: a bare page
         log.exception("rendering the error page failed")
         html = f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>{title}</title><p>{message}</p></html>'
-    return HTMLResponse(html, status_code=500)
+    return HTMLResponse(html, status_code=status, headers=dict(headers or {}))
+
+
+def server_error_response(request: Request) -> Response:
+    if not wants_html(request):
+        message = SERVER_ERROR.get(lang_of(request), SERVER_ERROR["ja"])[1]
+        return JSONResponse({"message": message, "errors": []}, status_code=500)
+    return error_page(request, 500)
 
 
 app = create_app()

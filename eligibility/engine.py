@@ -86,46 +86,70 @@ class ProgramResult:
         return out
 
     def as_dict(self, lang: str = "ja") -> dict[str, Any]:
-        p = self.program
+        head, tail = _program_parts(self.program, lang)
         ja = lang == "ja"
-        pick = (lambda t: t.ja) if ja else (lambda t: t.en)
         return {
-            "program_id": p.id,
-            "name": pick(p.names),
-            "name_ja": p.names.ja,
-            "name_en": p.names.en,
-            "operator": pick(p.operator),
-            "kind": p.kind,
-            "phases": list(p.phases),
+            **head,
             "status": self.status,
             "rank": self.rank,
             "score": round(self.score, 4),
             "estimate": self.estimate.as_dict() if self.estimate else None,
-            "benefit": pick(p.benefit.summary),
+            "benefit": tail["benefit"],
             "reasons": [t.as_dict(lang) for t in self.reasons],
             "missing_facts": self.missing_facts,
             "advice": self.advice(lang),
             "recommendation": self.recommendation_ja if ja else self.recommendation_en,
             "signals": self.signals,
-            "provisional": p.provisional or any(t.provisional for t in self.reasons),
-            "provisional_note": pick(p.provisional_note) if p.provisional_note else None,
-            "description": pick(p.description),
-            "next_steps": p.next_steps.ja if ja else p.next_steps.en,
-            "prepare": p.prepare.ja if ja else p.prepare.en,
-            "apply_at": pick(p.apply_at),
-            "application": {
-                "note": pick(p.application.note),
-                "budget_status": p.application.budget_status,
-                "budget_note": pick(p.application.budget_note) if p.application.budget_note else None,
-                "windows": [
-                    {"label": pick(w.label), "opens": w.opens.isoformat() if w.opens else None,
-                     "closes": w.closes.isoformat() if w.closes else None}
-                    for w in p.application.windows
-                ],
-            },
-            "desk": {"kind": p.desk.kind, "name": pick(p.desk.name), "url": p.desk.url},
-            "sources": [s.cite() for s in p.sources],
+            "provisional": self.program.provisional or any(t.provisional for t in self.reasons),
+            **tail["rest"],
         }
+
+
+# (id(program), lang) -> (program, (head, tail)): the parts of a result that depend only on the program and
+# the language, built once (about a third of a screening's ~100 KB; bench/README.md). The nested values are
+# shared between results: readers must not change them. Bounded, because tests build many catalogs.
+_PARTS: dict[tuple[int, str], tuple[Program, tuple[dict[str, Any], dict[str, Any]]]] = {}
+
+
+def _program_parts(p: Program, lang: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    hit = _PARTS.get((id(p), lang))
+    if hit is not None and hit[0] is p:
+        return hit[1]
+    ja = lang == "ja"
+    pick = (lambda t: t.ja) if ja else (lambda t: t.en)
+    head = {
+        "program_id": p.id,
+        "name": pick(p.names),
+        "name_ja": p.names.ja,
+        "name_en": p.names.en,
+        "operator": pick(p.operator),
+        "kind": p.kind,
+        "phases": list(p.phases),
+    }
+    rest = {
+        "provisional_note": pick(p.provisional_note) if p.provisional_note else None,
+        "description": pick(p.description),
+        "next_steps": p.next_steps.ja if ja else p.next_steps.en,
+        "prepare": p.prepare.ja if ja else p.prepare.en,
+        "apply_at": pick(p.apply_at),
+        "application": {
+            "note": pick(p.application.note),
+            "budget_status": p.application.budget_status,
+            "budget_note": pick(p.application.budget_note) if p.application.budget_note else None,
+            "windows": [
+                {"label": pick(w.label), "opens": w.opens.isoformat() if w.opens else None,
+                 "closes": w.closes.isoformat() if w.closes else None}
+                for w in p.application.windows
+            ],
+        },
+        "desk": {"kind": p.desk.kind, "name": pick(p.desk.name), "url": p.desk.url},
+        "sources": [s.cite() for s in p.sources],
+    }
+    parts = (head, {"benefit": pick(p.benefit.summary), "rest": rest})
+    if len(_PARTS) > 2048:
+        _PARTS.clear()
+    _PARTS[(id(p), lang)] = (p, parts)
+    return parts
 
 
 @dataclass

@@ -364,3 +364,34 @@ def test_assumed_answers_are_the_documented_exception(engine):
     assert refused is not None and refused.status == "ineligible"
     # no contract field behaves like this: the generated profiles never include these two fields
     assert "chamber_member" not in FIELDS and "design_bulk_filing" not in FIELDS
+
+
+def _numbers(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _numbers(v)
+    elif isinstance(obj, list | tuple):
+        for v in obj:
+            yield from _numbers(v)
+    elif isinstance(obj, int | float) and not isinstance(obj, bool):
+        yield obj
+
+
+@SETTINGS
+@given(profiles(presence=0.6), st.sampled_from(["ja", "en"]))
+def test_results_are_finite_and_serialise_as_the_standard_library_would(engine, scorer, profile, lang):
+    """`app.db.encode_json` (orjson) writes NaN as null where `json.dumps(allow_nan=False)` refuses it: every
+    number of a ranked result must be finite, and the bytes must be those of Starlette's JSONResponse."""
+    import json
+    import math
+
+    from app.db import encode_json
+
+    s = engine.screen(profile)
+    scorer.rank(s)
+    body = s.as_dict(lang)
+    assert all(math.isfinite(x) for x in _numbers(body))
+    for r in body["results"]:
+        assert 0 <= r["score"] <= 1
+    expected = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=str)
+    assert encode_json(body) == expected

@@ -223,6 +223,21 @@ def test_json_500_for_the_api_and_for_non_browsers(client: TestClient) -> None:
     assert r.json()["message"] == "Something went wrong on our side; please try again later"
 
 
+def test_unknown_addresses_are_a_page_for_browsers_and_json_for_the_api(client: TestClient) -> None:
+    html = {"accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}
+    r = client.get("/no-such-page", headers=html)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert '<html lang="ja"' in r.text and "ページが見つかりません" in r.text
+    assert r.headers["x-frame-options"] == "DENY"
+    en = client.get("/no-such-page?lang=en", headers=html)
+    assert en.status_code == 404 and "Page not found" in en.text
+    wrong = client.put("/", headers=html)
+    assert wrong.status_code == 405 and "この操作はできません" in wrong.text and wrong.headers["allow"]
+    api = client.get("/api/v1/no-such-thing", headers=html)
+    assert api.status_code == 404 and api.json()["message"] == "見つかりません"
+    assert client.get("/no-such-page").json()["message"] == "見つかりません"  # not a browser: JSON
+
+
 # ------------------------------------------------------------------ pages carry nothing inline
 
 INLINE = re.compile(r"<style|\sstyle\s*=|\son[a-z]+\s*=|<script(?![^>]*\ssrc=)[^>]*>|javascript:", re.I)

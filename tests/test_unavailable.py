@@ -107,13 +107,17 @@ def test_a_silent_server_is_given_up_after_the_connect_timeout(client: TestClien
 
 
 def test_operational_errors_of_the_store_are_503(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    def locked(*args: object, **kwargs: object) -> str:
+    def locked(*args: object, **kwargs: object) -> None:
         raise OperationalError("INSERT INTO screening …", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(client.app.state.store, "save_screening", locked)  # type: ignore[attr-defined]
+    # Both ways of saving (the API's group-commit writer, the pages' direct insert) end in _insert_rows.
+    monkeypatch.setattr(client.app.state.store, "_insert_rows", locked)  # type: ignore[attr-defined]
     r = client.post("/api/v1/screen", json=corp())
     assert r.status_code == 503 and r.headers["retry-after"]
     assert "locked" not in r.text  # the driver's message stays in the log
+    batch = client.post("/api/v1/screen/batch", json={"profiles": [corp(), corp(employees=3)]})
+    assert batch.status_code == 503 and batch.headers["retry-after"]
+
 
 
 def test_postgres_engines_fail_fast_and_pre_ping() -> None:
