@@ -180,7 +180,7 @@ async def screen(request: Request) -> Response:
     saver = getattr(request.app.state, "save_screening_async", None)
     if saver is None:
         return JSONResponse(body)
-    # ~100 KB of JSON: serialised once, for the stored row and for the response (the same bytes
+    # ~100 KB of JSON: serialised once, for the stored row and for the response (the JSON
     # JSONResponse would send, with screening_id last). The row goes through the group-commit writer
     # (app/writer.py): answered once the transaction holding it has committed.
     text = encode_json(body)

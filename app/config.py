@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     model_path: Path = Field(default=ROOT / "var" / "model.joblib",
                              description="learned ranking model (python -m matching train); prior only if absent")
     screening_retention_days: int = Field(default=365, description="stored screenings not sent to a desk are deleted after this")
+    batch_retention_days: int = Field(default=30, ge=1, description="chamber batch jobs (uploaded list, result CSV, "
+                                      "PDFs) are deleted after this; the cases made from them stay")
     max_body_bytes: int = 1024 * 1024
     max_batch: int = 1000
     default_lang: str = "ja"

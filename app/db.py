@@ -194,8 +194,9 @@ def encode_json(obj: Any) -> JSONText:
     row and for the response.
 
     orjson (~0.08 ms for a 100 KB result, where `json.dumps` took ~1 ms, the largest single cost of a
-    screening over HTTP; bench/README.md) writes the same bytes as Starlette's `JSONResponse` for this data.
-    One difference: NaN and ±Infinity become `null` instead of an error. None can reach a result: the API
+    screening over HTTP; bench/README.md) writes the same JSON as Starlette's `JSONResponse` (very small or
+    large floats are spelt differently: 6.1e-5 for 6.1e-05). NaN and ±Infinity would become `null` instead
+    of an error. None can reach a result: the API
     refuses them in the input and the engine's and scorer's numbers are finite (tests/test_properties.py).
 
     >>> encode_json({"a": "日本", "d": [1.5], "on": dt.date(2026, 4, 1)})

@@ -25,7 +25,7 @@ from app.security import SecurityHeaders
 from app.security import apply as apply_security_headers
 from app.services import Services
 from app.unavailable import install as install_unavailable
-from app.web_i18n import environment
+from app.web_i18n import QueryContext, environment
 from app.web_questionnaire import router as questionnaire_router
 from app.web_results import router as results_router
 from eligibility.profile import errors_from_validation, make_error
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(questionnaire_router)
     install_console(app, settings)  # /console: routes, error pages, headers; demo data on a fresh database
     install_unavailable(app)  # database unreachable → 503 with Retry-After (JSON for /api/, else a page)
+    app.add_middleware(QueryContext)  # the header's language switch keeps the query (app/web_i18n.py)
     app.add_middleware(SecurityHeaders, settings=settings)  # outermost: keeps the console's stricter values
     if not any(getattr(r, "path", None) == "/static" for r in app.routes):
         app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")

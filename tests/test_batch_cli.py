@@ -417,6 +417,27 @@ def test_cli_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["screen", "-i", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "o.csv")]) == 2
 
 
+def test_jobs_default_to_the_cores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import app.batch
+
+    seen: list[int] = []
+
+    def fake_run(*args: Any, **kw: Any) -> tuple[int, None]:
+        seen.append(kw["jobs"])
+        return 0, None
+
+    monkeypatch.setattr(app.batch, "run", fake_run)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    src = write_csv(tmp_path / "in.csv", GOOD, "utf-8")
+    assert main(["screen", "-i", str(src), "-o", str(tmp_path / "o.csv")]) == 0
+    assert main(["screen", "-i", str(src), "-o", str(tmp_path / "o.csv"), "--jobs", "1"]) == 0
+    monkeypatch.setattr(os, "cpu_count", lambda: 32)
+    assert main(["screen", "-i", str(src), "-o", str(tmp_path / "o.csv")]) == 0
+    assert seen == [2, 1, 8]
+
+
 def test_cli_subprocess_on_the_example(tmp_path: Path) -> None:
     out = tmp_path / "results.csv"
     proc = subprocess.run(

@@ -304,6 +304,33 @@ def test_the_page_refreshes_itself_while_running_and_a_stalled_job_fails(app: Fa
     assert listing.status_code == 200 and f"/console/batch/{job.id}" in listing.text and "big.csv" in listing.text
 
 
+def test_finished_jobs_are_deleted_after_the_retention_period_and_their_cases_stay(
+        app: FastAPI, chamber: TestClient) -> None:
+    job_id = start(chamber, member_list("utf-8-sig", [GOOD[0]]), make_pdfs="yes")
+    wait(chamber, job_id)
+    case_ids = [r.case_id for r in rows_of(app, job_id) if r.case_id]
+    assert case_ids and rows_of(app, job_id)
+    days = app.state.services.settings.batch_retention_days  # type: ignore[attr-defined]
+    assert f"{days}日後に削除されます" in text_of(chamber.get("/console/batch").text)
+    with db(app) as s:
+        old = s.get(BatchJob, job_id)
+        assert old is not None
+        old.created_at = utcnow() - dt.timedelta(days=days, minutes=1)
+        busy = BatchJob(desk_id="cci-tokyo", user_id=user_id(app, CHAMBER), status="running", filename="busy.csv",
+                        created_at=utcnow() - dt.timedelta(days=days + 5))
+        s.add_all([old, busy])
+        s.commit()
+        busy_id = busy.id
+    assert chamber.get("/console/batch").status_code == 200  # opening the list purges
+    with db(app) as s:
+        assert s.get(BatchJob, job_id) is None
+        assert not rows_of(app, job_id)
+        assert not s.scalars(select(B.BatchJobFile).where(col(B.BatchJobFile.job_id) == job_id)).all()
+        assert s.get(BatchJob, busy_id) is not None  # a job still running is never deleted under its feet
+        assert all(s.get(Case, cid) is not None for cid in case_ids)
+    assert chamber.get(f"/console/batch/{job_id}").status_code == 404
+
+
 # ------------------------------------------------------------------ refusals
 
 

@@ -68,6 +68,11 @@ def test_migrations_apply_from_empty(db_url: str) -> None:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head
         if engine.dialect.name == "postgresql":
             assert cols["profile"]["type"].__class__.__name__ == "JSONB"
+            with engine.connect() as conn:  # migration 0006: lz4, not pglz, for the ~100 KB results
+                methods = dict(conn.execute(text(
+                    "SELECT attname, attcompression FROM pg_attribute "
+                    "WHERE attrelid = 'screening'::regclass AND attname IN ('result', 'profile')")).all())
+            assert methods == {"result": "l", "profile": "l"}
     finally:
         engine.dispose()
 

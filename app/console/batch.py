@@ -49,7 +49,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -471,9 +471,30 @@ def _expire_stale(job: BatchJob, now: dt.datetime | None = None) -> bool:
     return changed
 
 
+def purge_expired_jobs(db: Session, retention_days: int, now: dt.datetime | None = None) -> int:
+    """Delete finished batch jobs older than the retention period with their rows (company names, the CSV
+    cells) and PDFs, of every desk. The cases made from a list stay: they are the desks' own records.
+    Returns how many jobs were deleted."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=retention_days)
+    old = list(db.scalars(select(BatchJob.id).where(  # type: ignore[call-overload]
+        col(BatchJob.created_at) < cutoff, col(BatchJob.status).in_(("done", "failed")),
+        col(BatchJob.pdf_status).not_in(("pending", "running")))).all())
+    for start in range(0, len(old), 500):
+        ids = old[start:start + 500]
+        db.execute(delete(BatchJobFile).where(col(BatchJobFile.job_id).in_(ids)))
+        db.execute(delete(BatchJobRow).where(col(BatchJobRow.job_id).in_(ids)))
+        db.execute(delete(BatchJob).where(col(BatchJob.id).in_(ids)))
+    if old:
+        db.commit()
+        log.info("deleted %d batch jobs older than %d days", len(old), retention_days)
+    return len(old)
+
+
 def _jobs_page(request: Request, ctx: Ctx, status: int = 200, errors: dict[str, str] | None = None,
                form: dict[str, Any] | None = None) -> HTMLResponse:
+    retention = _svc(request).settings.batch_retention_days
     with _db(request) as db:
+        purge_expired_jobs(db, retention)  # keep the page's promise (templates/console/batch.html)
         jobs = list(db.scalars(select(BatchJob).where(col(BatchJob.desk_id) == ctx.desk.id)
                                .order_by(col(BatchJob.created_at).desc()).limit(RECENT_JOBS)).all())
         users = C.users_by_id(db, {j.user_id for j in jobs})
@@ -483,7 +504,8 @@ def _jobs_page(request: Request, ctx: Ctx, status: int = 200, errors: dict[str, 
     values = {"as_of": "", "create_cases": True, "make_pdfs": True, **(form or {})}
     return render(request, "console/batch.html", ctx, status=status, jobs=jobs, users=users, errors=errors or {},
                   form=values, job_status=lambda s: label(JOB_STATUS_LABELS, s, lang),
-                  max_mb=MAX_BYTES // (1024 * 1024), max_rows=MAX_ROWS, print_max=PRINT_MAX, section="batch")
+                  max_mb=MAX_BYTES // (1024 * 1024), max_rows=MAX_ROWS, print_max=PRINT_MAX, section="batch",
+                  retention_days=retention)
 
 
 @router.get("/batch")
