@@ -7,6 +7,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,9 @@ def test_concurrent_saves_through_the_store_are_all_stored(tmp_path: Path) -> No
     async def many() -> list[str]:
         return list(await asyncio.gather(*(store.save_screening_async(corp(), screening, text) for _ in range(100))))
 
-    ids = asyncio.run(many())
+    # A thread of its own: the browser tests (Playwright's sync API) may leave this thread's event loop running.
+    with ThreadPoolExecutor(1) as pool:
+        ids = pool.submit(lambda: asyncio.run(many())).result(timeout=60)
     assert len(set(ids)) == 100
     assert store.count() == 100
     assert store.writer.batches < 100  # grouped: fewer transactions than rows

@@ -112,6 +112,8 @@ FLASH: dict[str, tuple[str, str]] = {
     "referred": ("他の窓口に紹介しました", "Referred to the other desk"),
     "note": ("メモを追加しました", "Note added"),
     "outcome": ("結果を記録しました", "Outcome recorded"),
+    "enabled": ("アカウントを有効にしました", "The account is enabled"),
+    "disabled": ("アカウントを無効にし、ログインを終了させました", "The account is disabled and logged out"),
 }
 RESULT_STATUS: dict[str, tuple[str, str]] = {
     "eligible": ("対象", "Eligible"), "needs_info": ("要確認", "Check needed"), "ineligible": ("対象外", "Not eligible"),
@@ -862,9 +864,11 @@ class ConsoleHeaders:
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the console to the app: routes, error pages, security headers; demo data on a fresh database."""
     from app.console.batch import router as batch_router  # imports this module
+    from app.console.users import router as users_router  # imports this module
 
     app.include_router(router)
     app.include_router(batch_router)
+    app.include_router(users_router)
 
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)

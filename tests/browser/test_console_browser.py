@@ -273,3 +273,36 @@ def test_a_chamber_uploads_its_member_list_and_downloads_the_results(console: Ca
         page.get_by_role("link", name="案件一覧").click()
     expect(find_case(page, "山田精密製作所")).to_have_text("株式会社山田精密製作所")
     log_out(page)
+
+
+def test_a_desk_administrator_adds_an_advisor_who_then_logs_in(console: Callable[[], Any]) -> None:
+    page = console()
+    log_in(page, ADMIN)
+    with page.expect_navigation():
+        page.get_by_role("link", name="アカウント", exact=True).click()
+    expect(page.locator("h1")).to_have_text("窓口のアカウント")
+    no_blocking_problems(page, "accounts")
+    submit(page, "追加して仮のパスワードを発行する")  # empty form: errors next to the fields
+    expect(page.get_by_role("alert")).to_contain_text("メールアドレスを正しく入力してください")
+    expect(page.get_by_label("ログイン ID（メールアドレス）")).to_have_attribute("aria-invalid", "true")
+    no_blocking_problems(page, "accounts with errors")
+    email = f"browser.{int(time.time() * 1000)}@example.jp"
+    page.get_by_label("ログイン ID（メールアドレス）").fill(email)
+    page.get_by_label("表示名").fill("ブラウザ 太郎")
+    page.get_by_role("radio", name="相談員").check()
+    submit(page, "追加して仮のパスワードを発行する")
+    expect(page.get_by_role("status")).to_contain_text("アカウントを追加しました")
+    password = page.locator("dd.secret").inner_text().strip()
+    assert len(password) == 16
+    expect(page.locator("table.users")).to_contain_text(email)
+    no_blocking_problems(page, "accounts after adding")
+    log_out(page)
+
+    other = console()
+    other.goto("/console/login")
+    other.get_by_label("メールアドレス").fill(email)
+    other.get_by_label("パスワード").fill(password)
+    with other.expect_navigation():
+        other.keyboard.press("Enter")
+    expect(other.locator("h1")).to_have_text("案件一覧")
+    expect(other.get_by_role("link", name="アカウント", exact=True)).to_have_count(0)  # an advisor: no menu item
