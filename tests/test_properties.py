@@ -395,4 +395,4 @@ def test_results_are_finite_and_serialise_as_the_standard_library_would(engine, 
     for r in body["results"]:
         assert 0 <= r["score"] <= 1
     expected = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=str)
-    assert json.loads(encode_json(body)) == json.loads(expected)
+    assert json.loads(encode_json(body).raw) == json.loads(expected)

@@ -108,6 +108,14 @@ def test_screening_is_stored_and_read_back(client: TestClient) -> None:
     assert created.utcoffset() == dt.timedelta(0)
     assert before - dt.timedelta(seconds=5) <= created <= dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
     assert _count(client) == 1
+    # The result is bound as UTF-8 bytes and stored as text (SQLite) or JSONB (PostgreSQL), not as a blob.
+    engine = client.app.state.store.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        kind = "SELECT typeof(result) FROM screening" if engine.dialect.name == "sqlite" else \
+            "SELECT jsonb_typeof(result) FROM screening"
+        assert conn.execute(text(kind)).scalar_one() in ("text", "object")
+        if engine.dialect.name == "sqlite":
+            assert conn.execute(text("SELECT json_extract(result, '$.as_of') FROM screening")).scalar_one() == "2025-10-01"
 
 
 def test_english_screening_records_its_language(client: TestClient) -> None:
