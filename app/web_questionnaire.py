@@ -673,8 +673,11 @@ class View:
                 "options": items, "error": self._note(q.fact, legend, first),
                 "unknown": self.unknown_box(unknown_name(q.fact)) if q.unknown else None}
 
-    def group(self, legend: str, hint: str | None, children: list[dict[str, Any]], row: bool = False) -> dict[str, Any]:
-        return {"type": "group", "legend": legend, "hint": hint, "children": children, "row": row}
+    def group(self, legend: str, hint: str | None, children: list[dict[str, Any]], row: bool = False,
+              reveal: bool = False) -> dict[str, Any]:
+        """A fieldset. `reveal`: the first child is a はい／いいえ question and the rest its details, shown once
+        「はい」 is chosen (CSS only, templates/_q_fields.html; without :has() support everything shows)."""
+        return {"type": "group", "legend": legend, "hint": hint, "children": children, "row": row, "reveal": reveal}
 
     def question(self, q: Question) -> dict[str, Any]:
         tr = self.tr
@@ -711,7 +714,7 @@ class View:
                 self.radio(f"{f}.has", tr("これから外国に出願する予定がありますか"), self.yes_no(),
                            tr("「はい」の場合は、下に1件ずつ入力してください（最大%(n)s件）") % {"n": FILING_ROWS}),
                 *rows,
-            ])
+            ], reveal=True)
         if q.kind == "disputes":
             kinds = [(v, enum_label("dispute_kind", v, self.lang)) for v in enum_values("dispute_kind")]
             yes_no = self.yes_no()
@@ -725,7 +728,7 @@ class View:
                 self.radio(f"{f}.has", tr("海外で知財のトラブルがありますか"), self.yes_no(),
                            tr("「はい」の場合は、下に1件ずつ入力してください（最大%(n)s件）") % {"n": DISPUTE_ROWS}),
                 *rows,
-            ])
+            ], reveal=True)
         if q.kind == "insurance":
             return self.group(label, hint, [
                 self.radio(f"{f}.has", tr("海外知財訴訟保険に加入（更新）する予定がありますか"), self.yes_no(),
@@ -733,7 +736,7 @@ class View:
                 self.text(f"{f}.premium_yen", tr("年間の掛金の見込み"), tr("例: 40万円")),
                 self.radio(f"{f}.renewal", tr("新規加入ですか、更新ですか"),
                            [("new", tr("新規加入")), ("renewal", tr("更新"))]),
-            ])
+            ], reveal=True)
         raise ValueError(q.kind)
 
 

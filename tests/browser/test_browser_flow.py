@@ -96,8 +96,10 @@ def answer_ip(page: Any) -> None:
 def answer_overseas(page: Any) -> None:
     filings = group(page, "外国出願の予定")
     if filings.count():
-        group(page, "これから外国に出願する予定がありますか").get_by_role("radio", name="はい").check()
         first = filings.get_by_role("group", name="1件目", exact=True)
+        expect(first).to_be_hidden()  # the details show only after 「はい」 (CSS, no JavaScript needed)
+        group(page, "これから外国に出願する予定がありますか").get_by_role("radio", name="はい").check()
+        expect(first).to_be_visible()
         first.get_by_label("権利の種類").select_option(label="特許")
         type_into(page, first.get_by_label("費用の見込み"), "300万円")
     for legend in ("海外で知財のトラブルがありますか", "海外知財訴訟保険に加入（更新）する予定がありますか"):
