@@ -459,6 +459,9 @@ def test_new_case_is_normalised_like_the_questionnaire_and_screened(app: FastAPI
     assert "株式会社テスト精工" in text and "判定済み" in text
     assert "INPIT外国出願補助金" in text and "補助見込み 150万円" in text
     assert "判定の根拠をすべて見る" in page.text and 'class="trace"' in page.text  # the full rule trace
+    # A program that needs more answers links to the case's edit form, not to the applicant's questionnaire.
+    assert f'<a href="/console/cases/{case_id}/edit">相談者の情報を編集して回答を追加する</a>' in page.text
+    assert "質問票に戻って回答する" not in page.text
     with db(app) as s:
         events = s.scalars(select(CaseEvent).where(col(CaseEvent.case_id) == case_id)).all()
         assert [(e.kind, e.from_status, e.to_status) for e in events] == [("created", None, "new"),
