@@ -6,7 +6,6 @@ import argparse
 import csv
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -18,22 +17,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-PROFILE = {
-    "as_of": "2025-09-01", "applicant_type": "corporation", "established_on": "1978-05-01", "employees": 25,
-    "capital_yen": 10_000_000, "industry": "manufacturing", "large_company_shareholding": {"largest": 0, "combined": 0},
-    "large_company_officer_ratio": 0, "wholly_owned_by_large_parent": False, "avg_taxable_income_yen": 18_000_000,
-    "prefecture": "大阪府", "phase": "expansion", "domestic_applications": ["patent", "design"],
-    "patent_exam_status": "started",
-    "foreign_filings": [{"right": "patent", "cost_yen": 3_400_000, "already_filed": False},
-                        {"right": "design", "cost_yen": 800_000, "already_filed": False}],
-    "interests": ["overseas"], "description": "東大阪市の金属加工の町工場。特許と意匠を中国・米国へ出願したい。",
-}
-
-
-def pct(values: list[float], p: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+from common import PROFILE, free_port, pct  # noqa: E402  (the README's example profile and percentiles, shared)
 
 
 def report(name: str, ms: list[float]) -> None:
@@ -60,9 +46,7 @@ def in_process(n: int, db: Path) -> None:
 
 
 def over_http(n: int, db: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "NAVI_SEARCH_DB": str(db.with_name("s2.db"))}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--log-level",
                              "warning"], cwd=ROOT, env=env)
