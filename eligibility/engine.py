@@ -15,7 +15,7 @@ from eligibility.phase import PhaseInfo, infer_phase
 from eligibility.predicates import PREDICATES, Ctx, check_params
 from eligibility.profile import Profile, ProfileError, make_error, parse_profile
 from programs.loader import Catalog, CatalogError
-from programs.schema import Criterion, Parameter, Program
+from programs.schema import Citation, Criterion, Parameter, Program
 
 STATUS = {Outcome.MET: "eligible", Outcome.UNMET: "ineligible", Outcome.UNKNOWN: "needs_info"}
 
@@ -32,7 +32,7 @@ class Trace:
     detail_en: str
     facts: dict[str, Any]
     missing: list[str]
-    source: str | None
+    source: Citation | None
     provisional: bool = False
     advice_ja: str | None = None
     advice_en: str | None = None
@@ -47,7 +47,8 @@ class Trace:
             "detail": self.detail_ja if ja else self.detail_en,
             "facts": self.facts,
             "missing_facts": self.missing,
-            "source": self.source,
+            "source": self.source.text(lang) if self.source else None,
+            "source_url": self.source.href if self.source else None,
             "provisional": self.provisional,
         }
         if self.outcome is Outcome.UNMET and self.advice_ja:
@@ -143,7 +144,7 @@ def _program_parts(p: Program, lang: str) -> tuple[dict[str, Any], dict[str, Any
             ],
         },
         "desk": {"kind": p.desk.kind, "name": pick(p.desk.name), "url": p.desk.url},
-        "sources": [s.cite() for s in p.sources],
+        "sources": [{"title": c.text(lang), "url": c.href} for c in (s.cite() for s in p.sources)],
     }
     parts = (head, {"benefit": pick(p.benefit.summary), "rest": rest})
     if len(_PARTS) > 2048:
@@ -160,7 +161,7 @@ class Screening:
     definitions: dict[str, Check]
     results: list[ProgramResult]
     catalog_version: str
-    definition_sources: dict[str, str]
+    definition_sources: dict[str, Citation]
     definition_labels: dict[str, tuple[str, str]]
     model_version: str | None = None
 
@@ -182,7 +183,8 @@ class Screening:
                     "detail": c.detail_ja if ja else c.detail_en,
                     "facts": c.facts,
                     "missing_facts": c.missing,
-                    "source": self.definition_sources.get(k),
+                    "source": self.definition_sources[k].text(lang) if k in self.definition_sources else None,
+                    "source_url": self.definition_sources[k].href if k in self.definition_sources else None,
                 }
                 for k, c in self.definitions.items()
             },
@@ -245,7 +247,7 @@ class Engine:
     def params_at(self, when: dt.date) -> Params:
         defs = self.catalog.definitions
         values = {k: _value_at(p, when) for k, p in defs.parameters.items()}
-        refs = {k: (p.at(when) or p.values[min(p.values)]).reference.cite() for k, p in defs.parameters.items()}
+        refs = {k: (p.at(when) or p.values[min(p.values)]).reference.cite().text() for k, p in defs.parameters.items()}
         return Params.from_values(values, refs)
 
     @lru_cache(maxsize=4096)  # noqa: B019
@@ -343,7 +345,7 @@ class Node:
     id: str
     kind: str  # test / any / all / not
     label: tuple[str, str]
-    source: str | None
+    source: Citation | None
     provisional: bool
     advice: tuple[str | None, str | None]
     fn: Any
@@ -385,7 +387,7 @@ def _run(node: Node, rule_params: dict[str, Any], ctx: Ctx) -> Trace:
 
 
 def _make(node: Node, outcome: Outcome, ja: str, en: str, facts: dict[str, Any], missing: list[str],
-          source: str | None, children: list[Trace]) -> Trace:
+          source: Citation | None, children: list[Trace]) -> Trace:
     if node.provisional:
         ja = f"【暫定ルール】{ja}"
         en = f"[provisional rule] {en}"

@@ -15,9 +15,10 @@ def main(argv: list[str] | None = None) -> int:
     chk = sub.add_parser("check", help="validate every program file and rule")
     chk.add_argument("catalog_dir", nargs="?", help="folder of program YAML files (default: programs/catalog)")
     chk.add_argument("--definitions", help="definitions file (default: programs/definitions.yaml)")
+    chk.add_argument("--sources", help="sources file (default: programs/sources.yaml)")
     args = ap.parse_args(argv)
     try:
-        catalog = load_catalog(args.catalog_dir, args.definitions)
+        catalog = load_catalog(args.catalog_dir, args.definitions, args.sources)
         Engine(catalog)
     except CatalogError as e:
         print(f"catalog check failed: {len(e.problems)} problem(s)", file=sys.stderr)

@@ -11,11 +11,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from programs.schema import Definitions, Program
+from programs.schema import Definitions, Program, Sources
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CATALOG_DIR = HERE / "catalog"
 DEFAULT_DEFINITIONS = HERE / "definitions.yaml"
+DEFAULT_SOURCES = HERE / "sources.yaml"
 
 
 class CatalogError(Exception):
@@ -31,6 +32,7 @@ class Catalog:
     programs: dict[str, Program]
     definitions: Definitions
     version: str
+    sources: Sources | None = None
     files: dict[str, str] = field(default_factory=dict)  # program id -> file path
 
     def in_force(self, when: dt.date) -> list[Program]:
@@ -68,14 +70,26 @@ def validation_problems(path: Path, err: ValidationError) -> list[str]:
     return problems
 
 
-def load_program_file(path: Path) -> tuple[Program | None, list[str]]:
+def load_sources(path: Path | str | None = None) -> tuple[Sources | None, list[str]]:
+    """programs/sources.yaml: the documents references may name."""
+    spath = Path(path) if path else DEFAULT_SOURCES
+    data, problems = _read_yaml(spath)
+    if problems:
+        return None, problems
+    try:
+        return Sources.model_validate(data), []
+    except ValidationError as e:
+        return None, validation_problems(spath, e)
+
+
+def load_program_file(path: Path, sources: Sources | None = None) -> tuple[Program | None, list[str]]:
     data, problems = _read_yaml(path)
     if problems:
         return None, problems
     if not isinstance(data, dict):
         return None, [f"{path}: (top level): a program file must be a mapping of fields"]
     try:
-        prog = Program.model_validate(data)
+        prog = Program.model_validate(data, context={"sources": sources} if sources else None)
     except ValidationError as e:
         return None, validation_problems(path, e)
     if prog.id != path.stem:
@@ -83,19 +97,24 @@ def load_program_file(path: Path) -> tuple[Program | None, list[str]]:
     return prog, []
 
 
-def load_catalog(catalog_dir: Path | str | None = None, definitions: Path | str | None = None) -> Catalog:
+def load_catalog(catalog_dir: Path | str | None = None, definitions: Path | str | None = None,
+                 sources: Path | str | None = None) -> Catalog:
     """Read and validate every program file; raise CatalogError listing every fault."""
     cdir = Path(catalog_dir) if catalog_dir else DEFAULT_CATALOG_DIR
     dpath = Path(definitions) if definitions else DEFAULT_DEFINITIONS
-    problems: list[str] = []
+    spath = Path(sources) if sources else DEFAULT_SOURCES
     digest = hashlib.sha256()
+    srcs, problems = load_sources(spath)
+    if srcs is None:  # every reference would fail too: report the sources file alone
+        raise CatalogError(problems)
+    digest.update(spath.read_bytes())
 
     data, probs = _read_yaml(dpath)
     problems += probs
     defs: Definitions | None = None
     if data is not None:
         try:
-            defs = Definitions.model_validate(data)
+            defs = Definitions.model_validate(data, context={"sources": srcs})
         except ValidationError as e:
             problems += validation_problems(dpath, e)
         digest.update(dpath.read_bytes())
@@ -107,7 +126,7 @@ def load_catalog(catalog_dir: Path | str | None = None, definitions: Path | str 
         problems.append(f"{cdir}: (folder): no program files (*.yaml) found")
     for path in paths:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        prog, probs = load_program_file(path)
+        prog, probs = load_program_file(path, srcs)
         problems += probs
         if prog is None:
             continue
@@ -119,4 +138,4 @@ def load_catalog(catalog_dir: Path | str | None = None, definitions: Path | str 
     if problems or defs is None:
         raise CatalogError(problems)
     version = f"{defs.version}+{digest.hexdigest()[:12]}"
-    return Catalog(programs=programs, definitions=defs, version=version, files=files)
+    return Catalog(programs=programs, definitions=defs, version=version, files=files, sources=srcs)

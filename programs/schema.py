@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -57,26 +67,125 @@ class TextList(Strict):
         return self
 
 
+HREF_RE = re.compile(r"^https://[^\s/]+\.[^\s/]+(/\S*)?$")
+SEED_DOC_RE = re.compile(r"(^|/)seeds/|DOMAIN\.md", re.IGNORECASE)
+
+
+class Source(Strict):
+    """A document the catalog cites (programs/sources.yaml): a title and a public address."""
+
+    title: Text
+    href: str = Field(description="public https address a person can open")
+    publisher: Text
+    published: dt.date | str | None = None
+    checked: dt.date | None = None
+    seed: str | None = Field(default=None, description="seed file it was distilled from (maintainers only)")
+    note: str | None = None
+
+    @field_validator("href")
+    @classmethod
+    def _https(cls, v: str) -> str:
+        if not HREF_RE.match(v):
+            raise ValueError(f"href must be a public https:// address, not {v!r}")
+        return v
+
+
+class Sources(Strict):
+    """programs/sources.yaml: every cited document by id."""
+
+    version: int
+    sources: dict[str, Source] = Field(min_length=1)
+
+    @field_validator("sources")
+    @classmethod
+    def _ids(cls, v: dict[str, Source]) -> dict[str, Source]:
+        bad = [k for k in v if not ID_RE.match(k)]
+        if bad:
+            raise ValueError(f"source ids must be snake_case ascii, not {', '.join(map(repr, bad))}")
+        return v
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """What a page shows for a reference: the title (+ page or section) as a link to `href`."""
+
+    title_ja: str
+    title_en: str
+    href: str
+
+    def text(self, lang: str = "ja") -> str:
+        return self.title_ja if lang == "ja" else self.title_en
+
+
 class Reference(Strict):
-    """Where a rule or number comes from: a seed file and lines, or a public page."""
+    """Where a rule or number comes from: a source id of programs/sources.yaml (or an inline public page)
+    and the page or section.
 
-    doc: str = Field(min_length=1, description="seed file (e.g. seeds/001_16c6bf550fb2fe75.txt) or URL")
-    loc: str | None = Field(default=None, description="lines (L3070-3130) or page")
+    Validate with `context={"sources": Sources}` (the loader does) to check ids against another sources
+    file; without it the default programs/sources.yaml is used.
+    """
+
+    source: str | None = Field(default=None, description="id in programs/sources.yaml")
+    loc: str | None = Field(default=None, description="page or section shown after the title, e.g. 'p.45 海外出願支援'")
+    doc: str | None = Field(default=None, description="inline public https page (needs title) when no id fits")
     title: str | None = None
+    seed_loc: str | None = Field(default=None, description="seed file lines for maintainers; never shown")
+    note: str | None = Field(default=None, description="a maintainer's remark; never shown")
+    _citation: Citation | None = PrivateAttr(default=None)
 
-    def cite(self) -> str:
-        """Short citation shown next to a rule.
+    @model_validator(mode="after")
+    def _resolve(self, info: ValidationInfo) -> Reference:
+        for name in ("source", "doc", "loc", "title"):
+            value = getattr(self, name)
+            if isinstance(value, str) and SEED_DOC_RE.search(value):
+                raise ValueError(f"{name}: {value!r} is a seed file or DOMAIN.md, which no applicant can open; "
+                                 "name a source id of programs/sources.yaml (keep the seed lines in seed_loc)")
+        if (self.source is None) == (self.doc is None):
+            raise ValueError("a reference needs exactly one of source (an id of programs/sources.yaml) or doc "
+                             "(a public https address with a title)")
+        if self.doc is not None:
+            if not HREF_RE.match(self.doc):
+                raise ValueError(f"doc must be a public https:// address, not {self.doc!r}")
+            if not self.title:
+                raise ValueError("an inline doc needs a title")
+            ja = en = self.title
+            href = self.doc
+        else:
+            ctx = info.context if isinstance(info.context, dict) else {}
+            registry = ctx.get("sources") or default_sources()
+            src = registry.sources.get(self.source or "")
+            if src is None:
+                raise ValueError(f"source: unknown source id {self.source!r} (not in programs/sources.yaml)")
+            ja, en, href = src.title.ja, src.title.en, src.href
+        if self.loc:
+            ja, en = f"{ja}（{self.loc}）", f"{en} ({self.loc})"
+        self._citation = Citation(ja, en, href)
+        return self
 
-        >>> Reference(doc="seeds/001_16c6bf550fb2fe75.txt", loc="L3070-3130").cite()
-        '001:L3070-3130'
-        >>> Reference(doc="https://www.jpo.go.jp/x.html", title="JPO").cite()
-        'JPO (https://www.jpo.go.jp/x.html)'
+    def cite(self) -> Citation:
+        """Title (+ page or section) and public address shown next to a rule.
+
+        >>> c = Reference(source="law_sme_basic", loc="第2条").cite()
+        >>> c.text("ja"), c.href
+        ('中小企業基本法（第2条）', 'https://laws.e-gov.go.jp/law/338AC0000000154')
+        >>> Reference(doc="https://www.jpo.go.jp/x.html", title="JPO").cite().text("en")
+        'JPO'
         """
-        m = re.match(r"^seeds/(\d{3})_[0-9a-f]+\.txt$", self.doc)
-        base = m.group(1) if m else self.doc
-        if self.title and not m:
-            base = f"{self.title} ({self.doc})"
-        return f"{base}:{self.loc}" if self.loc else base
+        assert self._citation is not None  # set by the validator
+        return self._citation
+
+
+_DEFAULT_SOURCES: list[Sources] = []
+
+
+def default_sources() -> Sources:
+    """programs/sources.yaml, read once."""
+    if not _DEFAULT_SOURCES:
+        import yaml  # noqa: PLC0415 - only when no loader passed its own sources
+
+        path = Path(__file__).resolve().parent / "sources.yaml"
+        _DEFAULT_SOURCES.append(Sources.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
+    return _DEFAULT_SOURCES[0]
 
 
 class DatedValue(Strict):
