@@ -270,13 +270,20 @@ def print_view(view: dict[str, Any], lang: str, level: int = 0) -> dict[str, Any
         if not reasons:
             reasons = [t["label"] for t in p.get("reasons") or () if t.get("outcome") == "met"]
         p["print_reasons"] = reasons[: 2 if level == 0 else 1]
+    # One source per program on paper (its first rule's): the title and the address, which paper cannot link.
+    sources: dict[str, str] = {}
+    for p in top:
+        first = next((t for t in p.get("reasons") or () if t.get("source_url")), None)
+        if first:
+            sources.setdefault(first["source_url"], first["source"])
     desks = [d for d in view["local_desks"] if d.kind in ("inpit_desk", "yorozu")]
     company, description = field_label("company_name", lang), field_label("description", lang)
     cut = 110 if level == 0 else 60  # the free text is cut on paper (the full page has all of it)
     facts = [(k, v if k != description or len(v) <= cut else v[: cut - 1] + "…") for k, v in view["facts"]
              if not (k == company and view.get("company"))]  # the company's name is in the heading
     rows = fact_rows(facts)
-    return {**view, "top": top, "steps": steps, "print_desks": desks, "fact_rows": rows, "level": level}
+    return {**view, "top": top, "steps": steps, "print_desks": desks, "fact_rows": rows, "level": level,
+            "print_sources": list(sources.items())}
 
 
 def fact_rows(facts: list[tuple[str, str]], wide: int = 26) -> list[list[tuple[str, str]]]:
