@@ -270,7 +270,8 @@ def print_view(view: dict[str, Any], lang: str, level: int = 0) -> dict[str, Any
         if not reasons:
             reasons = [t["label"] for t in p.get("reasons") or () if t.get("outcome") == "met"]
         p["print_reasons"] = reasons[: 2 if level == 0 else 1]
-    # One source per program on paper (its first rule's): the title and the address, which paper cannot link.
+    # On paper, the source of each top program's first rule (three at most): its title and the address, which
+    # paper cannot link; the full page has all of them.
     sources: dict[str, str] = {}
     for p in top:
         first = next((t for t in p.get("reasons") or () if t.get("source_url")), None)
@@ -283,7 +284,7 @@ def print_view(view: dict[str, Any], lang: str, level: int = 0) -> dict[str, Any
              if not (k == company and view.get("company"))]  # the company's name is in the heading
     rows = fact_rows(facts)
     return {**view, "top": top, "steps": steps, "print_desks": desks, "fact_rows": rows, "level": level,
-            "print_sources": list(sources.items())}
+            "print_sources": list(sources.items())[: 3 - min(level, 1)]}
 
 
 def fact_rows(facts: list[tuple[str, str]], wide: int = 26) -> list[list[tuple[str, str]]]:

@@ -20,6 +20,15 @@ from pydantic import (
 )
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+# A seed file, a seed line marker (001:L3086) or the spec's file name: nothing a person can open.
+SEED_DOC_RE = re.compile(r"seeds/|\b\d{3}:L\d|DOMAIN\.md", re.IGNORECASE)
+
+
+def _openable(*texts: str) -> None:
+    for t in texts:
+        if SEED_DOC_RE.search(t):
+            raise ValueError(f"{t[:60]!r}… cites a seed file line or DOMAIN.md, which no applicant can open; "
+                             "name the document in words (its source goes in a reference)")
 
 Phase = Literal["concept", "launch", "expansion"]
 Kind = Literal[
@@ -54,6 +63,11 @@ class Text(Strict):
     ja: str = Field(min_length=1)
     en: str = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _shown(self) -> Text:
+        _openable(self.ja, self.en)
+        return self
+
 
 class TextList(Strict):
     ja: list[str] = Field(min_length=1)
@@ -64,11 +78,11 @@ class TextList(Strict):
         # A comma inside a YAML flow list silently splits an item; equal lengths catch it.
         if len(self.ja) != len(self.en):
             raise ValueError(f"ja has {len(self.ja)} items but en has {len(self.en)} (a comma in a [flow, list]?)")
+        _openable(*self.ja, *self.en)
         return self
 
 
 HREF_RE = re.compile(r"^https://[^\s/]+\.[^\s/]+(/\S*)?$")
-SEED_DOC_RE = re.compile(r"(^|/)seeds/|DOMAIN\.md", re.IGNORECASE)
 
 
 class Source(Strict):
