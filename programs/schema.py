@@ -26,9 +26,11 @@ SEED_DOC_RE = re.compile(r"seeds/|\b\d{3}:L\d|DOMAIN\.md", re.IGNORECASE)
 
 def _openable(*texts: str) -> None:
     for t in texts:
-        if SEED_DOC_RE.search(t):
-            raise ValueError(f"{t[:60]!r}… cites a seed file line or DOMAIN.md, which no applicant can open; "
-                             "name the document in words (its source goes in a reference)")
+        m = SEED_DOC_RE.search(t)
+        if m:
+            near = t[max(0, m.start() - 20):m.end() + 12]
+            raise ValueError(f"…{near}… cites a seed file line or DOMAIN.md ({m.group(0)!r}), which no applicant "
+                             "can open; name the document in words (its source goes in a reference)")
 
 Phase = Literal["concept", "launch", "expansion"]
 Kind = Literal[

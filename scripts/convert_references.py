@@ -172,9 +172,8 @@ def convert_one(ref: dict[str, Any], stem: str, in_sources_list: bool) -> dict[s
                 **extra}
     if "DOMAIN.md" in doc:
         section = str(loc or "").split(" ")[0]
-        if section == "5":
-            page = PROGRAM_PAGES.get(stem, [(0, 0, "jpo_foreign_filing_support", "")])[0][2]
-            return {"source": page, "loc": ROUNDING_LOC}
+        if section == "5" and stem in PROGRAM_PAGES:
+            return {"source": PROGRAM_PAGES[stem][0][2], "loc": ROUNDING_LOC}
         if (stem, section) not in DOMAIN_RULES:
             raise ValueError(f"no public source known for DOMAIN.md §{loc}")
         src, new_loc = DOMAIN_RULES[(stem, section)]

@@ -194,6 +194,9 @@ def test_the_script_refuses_what_it_cannot_map() -> None:
     _, problems = convert_references.convert_text(
         "a:\n  b: {doc: ../shared/DOMAIN.md, loc: \"4 (something new)\"}\n", "brand_new_program", "new.yaml")
     assert problems == ["new.yaml:2: no public source known for DOMAIN.md §4 (something new)"]
+    # the rounding convention is mapped only where the program's page is known
+    _, problems = convert_references.convert_text("a: {doc: ../shared/DOMAIN.md, loc: \"5\"}\n", "tokyo_x", "t.yaml")
+    assert problems == ["t.yaml:1: no public source known for DOMAIN.md §5"]
 
 
 def test_the_real_catalog_needs_no_more_conversion(tmp_path: Path) -> None:
@@ -328,4 +331,4 @@ def test_a_seed_line_in_a_text_shown_to_people_is_refused(tmp_path: Path) -> Non
         encoding="utf-8")
     with pytest.raises(CatalogError) as ei:
         load_catalog(tmp_path)
-    assert "valid_sample.yaml: description: '対象は中小企業（001:L3074-3079）'… cites a seed file line" in str(ei.value)
+    assert "valid_sample.yaml: description: …対象は中小企業（001:L3074-3079）… cites a seed file line" in str(ei.value)
