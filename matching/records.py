@@ -40,6 +40,10 @@ class ShownList:
     items: tuple[ShownItem, ...]
     type: Literal["shown"] = "shown"
 
+    def __post_init__(self) -> None:
+        # No company names in what is logged or exported, whoever builds the record.
+        object.__setattr__(self, "profile", snapshot(self.profile))
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -82,7 +86,7 @@ def from_dict(d: dict[str, Any]) -> Record:
     try:
         if kind == "shown":
             items = tuple(ShownItem(**i) for i in d["items"])
-            return ShownList(**{**d, "items": items, "profile": snapshot(d["profile"])})
+            return ShownList(**{**d, "items": items})
         if kind == "decision":
             if d["action"] not in ("pick", "skip"):
                 raise ValueError(f"action {d['action']!r}")
