@@ -54,7 +54,7 @@ def profile_context(screening: Screening) -> tuple[str, ...]:
 BASE = ("eligible", "need", "description_need", "audience", "no_ip", "general", "interest", "money", "phase", "text")
 # Penalty per feature group: program-level terms shrink harder than kind-level ones, so a program's correction
 # is pooled toward its kind's, and everything toward 0 (the prior itself).
-PENALTY = {"prior": 4.0, "f": 4.0, "k": 4.0, "p": 16.0, "tk": 8.0, "tp": 32.0}
+PENALTY = {"prior": 8.0, "f": 8.0, "k": 8.0, "p": 32.0, "tk": 16.0, "tp": 64.0}
 BETA = 8.0  # logit units per unit of prior score: σ(8 × 0.1) ≈ 0.69 for a 0.1 lead
 
 
@@ -86,15 +86,19 @@ class CorrectionModel:
     report: dict[str, Any] = field(default_factory=dict)
 
     def adjust(self, examples: list[Example]) -> list[float]:
-        """The correction to each example's prior score, in score units."""
+        """The correction to each example's prior score, in score units: the logit is (BETA + θ_prior) × prior
+        + θ·φ, so the same order is prior + θ·φ / (BETA + θ_prior)."""
+        j_prior = self.vocabulary.get("prior")
+        scale = BETA + (float(self.theta[j_prior]) if j_prior is not None else 0.0)
+        scale = max(scale, 1.0)  # a learned prior weight cannot turn the prior upside down
         out = []
         for ex in examples:
             s = 0.0
             for name, v in feature_names(ex).items():
                 j = self.vocabulary.get(name)
-                if j is not None:
+                if j is not None and name != "prior":
                     s += float(self.theta[j]) * v
-            out.append(s / BETA)
+            out.append(s / scale)
         return out
 
     def save(self, path: Any) -> None:

@@ -16,6 +16,7 @@ from matching.scorer import Scorer
 
 # Fields of a profile snapshot never exported (no company names in training data).
 PRIVATE_FIELDS = ("company_name",)
+READ = 8  # positions an advisor reads on the console's list
 STAGES = ("referred", "applied", "adopted", "not_adopted")
 
 
@@ -162,9 +163,13 @@ def sessions_from_records(records: Iterable[Record], engine: Engine, prior: Scor
             if st.program_id in live and st.stage in GAIN:
                 sess.n_outcomes += 1
                 sess.gains[st.program_id] = max(sess.gains.get(st.program_id, 0.0), GAIN[st.stage])
-        # Shown above a pick and passed over: an implicit skip (the advisor read past it).
-        lowest_pick = max((positions[p] for p in sess.gains if p in positions), default=0)
-        sess.negatives |= {p for p, pos in positions.items() if pos < lowest_pick and p not in sess.gains and p in live}
+        # Shown where the advisor reads (the first READ positions, or down to the lowest pick) and not taken:
+        # passed over. Pairs only against programs above a pick would all say "the prior was wrong" (selection
+        # bias); the ones below the pick are the evidence that it was right.
+        if sess.gains:
+            lowest_pick = max((positions[p] for p in sess.gains if p in positions), default=0)
+            read = max(READ, lowest_pick)
+            sess.negatives |= {p for p, pos in positions.items() if pos <= read and p not in sess.gains and p in live}
         if not positions and sess.gains:  # legacy: no list as shown; every live program not taken
             sess.negatives |= live - set(sess.gains)
         out.append(sess)

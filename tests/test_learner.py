@@ -14,6 +14,7 @@ from app.services import Services
 from matching.learner import Session, gate, load_gated, train_with_report
 from matching.model import CorrectionModel
 from matching.records import (
+    READ,
     Decision,
     ShownItem,
     ShownList,
@@ -117,8 +118,9 @@ def test_records_round_trip_and_become_sessions(engine, scorer):
     assert back[1:] == recs[1:] and isinstance(back[0], ShownList) and "company_name" not in back[0].profile
     [sess] = sessions_from_records(back, engine, scorer)
     assert sess.gains == {items[2].program_id: 3.0}  # an adoption outweighs the pick
-    # The skip, and the two shown above the pick and passed over.
-    assert sess.negatives == {items[0].program_id, items[1].program_id, items[4].program_id}
+    # What the advisor read (the first READ positions) and did not take, the explicit skip among them.
+    assert sess.negatives == {i.program_id for i in items if i.position <= READ} - {items[2].program_id}
+    assert items[4].program_id in sess.negatives
     assert sess.n_outcomes == 3
 
 
