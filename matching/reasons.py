@@ -16,6 +16,7 @@ ACTION_JA = {
     "push": "申請は不要です（特許庁から連絡があります）。",
     "via_third_party": "ご自身では申請しません（出資元の VC や地域の支援チームなどが手続き・選定します）。",
     "form": "審査請求や特許料の納付の書面で申し出ます。", "ask_bank": "取引のある金融機関に相談して使います。",
+    "selected": "相談のうえ、地域の支援チームが支援先を選びます。",
 }
 ACTION_EN = {
     "apply": "You apply for it.", "request": "You request it when filing or paying.",
@@ -24,6 +25,7 @@ ACTION_EN = {
     "push": "No application: the JPO contacts you.",
     "via_third_party": "You do not apply yourself (your investor or the regional team acts or selects).",
     "form": "Claim it on the examination-request or fee form.", "ask_bank": "Ask your bank about it.",
+    "selected": "Ask; the regional team selects the companies it supports.",
 }
 WINDOW_JA = {"open": "いま公募中です。", "closing_soon": "公募の締切が近づいています。", "upcoming": "次の公募が予定されています。",
              "unknown": "今年度の公募は確認できていません。", "closed": "今年度の公募は終わっています。"}

@@ -14,8 +14,9 @@ from eligibility.profile import Profile
 from programs.schema import Program
 
 NEEDS_FILE = Path(__file__).with_name("needs.yaml")
-# A negation right after the pattern ("模倣品の被害はない", "外国出願の予定はありません") cancels it.
-_NEGATION = re.compile(r"^.{0,8}?(ない|なし|無い|ありません|しない|予定はな)")
+# A negation right after the pattern ("模倣品の被害はない", "外国出願の予定はありません", "模倣品なし") cancels
+# it; "融資が思うように進まない" does not (the need is there).
+_NEGATION = re.compile(r"^(.{0,4}(は|も)(ない|なし|無い|ありません)|なし|はしない|の予定はな)")
 
 
 def nfkc(text: str) -> str:
