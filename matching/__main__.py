@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("-v", "--verbose", action="store_true", help="list the cases below the bar")
     ev.set_defaults(fn=cmd_evaluate)
     tr = sub.add_parser("train", help="fit the correction to the prior; write it with its holdout report")
-    tr.add_argument("--records", action="append", help="JSON Lines of shown lists, decisions and stages "
+    tr.add_argument("--records", "--labels", action="append", help="JSON Lines of shown lists, decisions and stages "
                     "(matching/records.py; legacy export-labels rows are read too); repeatable")
     tr.add_argument("--cases", help="a labelled folder, as sessions (development only)")
     tr.add_argument("--out", default=str(DEFAULT_MODEL))
