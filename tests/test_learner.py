@@ -134,3 +134,18 @@ def test_legacy_export_rows_are_read_and_bad_rows_named():
         list(read_records(['{"type": "stage", "screening_id": "x", "program_id": "p", "stage": "won", "on": "d"}']))
     with pytest.raises(ValueError, match="unknown record type"):
         from_dict({"type": "click"})
+
+
+def test_train_command_writes_the_model_with_its_report(tmp_path, capsys):
+    from matching.__main__ import main
+    from tests.conftest import ROOT
+
+    out = tmp_path / "model.joblib"
+    assert main(["train", "--cases", str(ROOT / "tests" / "data" / "labelled"), "--out", str(out),
+                 "--min-outcomes", "100000"]) == 0
+    text = capsys.readouterr().out
+    assert "NOT USED" in text and "fewer than 100000" in text
+    model = joblib.load(out)
+    assert set(model.report["holdout"]) == {"prior", "model"}
+    assert {"ndcg@3", "hit@1", "auc"} <= set(model.report["holdout"]["prior"])
+    assert model.report["holdout_sessions"] > 0 and model.prior_version == "prior-2"
