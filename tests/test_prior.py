@@ -74,9 +74,10 @@ def test_a_need_in_the_description_counts_and_becomes_the_question(engine, score
     assert d["value"] == "模倣品" and d["fact"] == "overseas_disputes"
     assert "模倣品" in d["question_ja"] and d["question_en"]
     assert "模倣品" in top.recommendation_ja[0]
-    # Without the words, the same program is only a question among others, far from first.
-    _, plain = ranked(scorer, engine, {**prof, "description": "タイに輸出している。"})
-    assert plain.index("counterfeit_countermeasure") > 2
+    # Without the words, the same program is only a question among others, not first and with a lower score.
+    s2, plain = ranked(scorer, engine, {**prof, "description": "タイに輸出している。"})
+    assert plain.index("counterfeit_countermeasure") > 0
+    assert s2.result("counterfeit_countermeasure").score < top.score - 0.1
 
 
 def test_a_negated_need_does_not_count(engine, scorer):
@@ -167,3 +168,14 @@ def test_action_classes_are_data(catalog):
 
 def test_prior_has_no_model(scorer):
     assert isinstance(scorer, Scorer) and scorer.ranker == "prior" and scorer.version == "prior-2"
+
+
+def test_the_question_is_asked_only_when_the_structured_answer_is_missing(engine, scorer):
+    text = "大手企業と共同開発契約を結ぶ。契約書の書き方を知りたい。"
+    s, _ = ranked(scorer, engine, corp(phase="launch", domestic_applications=["patent"], description=text))
+    asked = sig(s.result("oi_model_contracts"), "description_need")
+    assert asked["fact"] == "interests" and "契約" in asked["question_ja"]
+    s, _ = ranked(scorer, engine, corp(phase="launch", domestic_applications=["patent"], description=text,
+                                       interests=["partnership"]))
+    answered = sig(s.result("oi_model_contracts"), "description_need")
+    assert answered is None or "question_ja" not in answered
