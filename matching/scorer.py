@@ -212,7 +212,8 @@ class Scorer:
         base = w.status[status]
         act = w.action.class_of(r.program, screening.profile)
         act_f = w.action.factor(act)
-        if act in w.action.lifted and any(feats.get(k) for k in ("need", "description_need", "audience", "interest")):
+        stated = any(feats.get(k) for k in ("need", "description_need", "audience"))
+        if w.action.lifts(act, stated, screening.profile.interests or ()):
             act_f = 1.0
         win = window_status(r)
         win_f = w.window.get(win, 1.0) if win else 1.0

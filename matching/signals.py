@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -105,12 +106,14 @@ class ActionPolicy:
     by_kind: dict[str, str]
     programs: dict[str, Any]
     lifted: frozenset[str] = frozenset()
+    lifting_interests: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ActionPolicy:
         factors = {k: float(v) for k, v in d["classes"].items()}
         pol = cls(factors, frozenset(d["actionable"]), dict(d["by_kind"]), dict(d.get("programs") or {}),
-                  frozenset(d.get("lifted_by_stated_need") or ()))
+                  frozenset(d.get("lifted_by_stated_need") or ()),
+                  {k: frozenset(v) for k, v in (d.get("lifted_by_interest") or {}).items()})
         for where, value in [*(("by_kind." + k, v) for k, v in pol.by_kind.items()),
                              *(("programs." + k, v) for k, v in pol.programs.items())]:
             for c in ([value] if isinstance(value, str) else
@@ -127,6 +130,10 @@ class ActionPolicy:
             by_type = over.get("by_applicant_type") or {}
             return str(by_type.get(profile.applicant_type or "", over["default"]))
         return self.by_kind.get(program.kind, "apply")
+
+    def lifts(self, cls_: str, stated: bool, interests: Iterable[str]) -> bool:
+        """A stated need, or the one interest the class serves, makes reading or templates the thing to do."""
+        return cls_ in self.lifted and (stated or bool(self.lifting_interests.get(cls_, frozenset()) & set(interests)))
 
     def factor(self, cls_: str) -> float:
         return self.factors.get(cls_, 1.0)
