@@ -179,3 +179,21 @@ def test_the_question_is_asked_only_when_the_structured_answer_is_missing(engine
                                        interests=["partnership"]))
     answered = sig(s.result("oi_model_contracts"), "description_need")
     assert answered is None or "question_ja" not in answered
+
+
+def test_no_generic_program_first_for_a_chamber_member_list(engine, scorer):
+    import random
+
+    rng = random.Random(23)
+    firsts = set()
+    for _ in range(23):
+        prof = corp(established_on=f"{rng.randint(1960, 2022)}-04-01", employees=rng.choice([3, 12, 40, 150]),
+                    industry=rng.choice(["manufacturing", "retail", "services", "wholesale", "software"]),
+                    phase=rng.choice(["concept", "launch", "expansion"]), chamber_member=True,
+                    interests=rng.sample(["ip_strategy", "consultation", "overseas", "market_analysis"], 1),
+                    domestic_applications=rng.choice([["trademark"], ["patent"], ["design", "trademark"]]),
+                    description=rng.choice(["地域の商工会議所の会員企業です。", "事業を広げたい。", None]))
+        _, order = ranked(scorer, engine, prof)
+        firsts.add(order[0])
+        assert "oi_model_contracts" not in order[:3] and "ip_finance" not in order[:3], order
+    assert len(firsts) >= 2  # the first program follows the member, not one program for all
