@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     definitions_file: Path | None = None
     search_db: Path = ROOT / "var" / "programs_search.db"
     model_path: Path = Field(default=ROOT / "var" / "model.joblib",
-                             description="learned ranking model (python -m matching train); prior only if absent")
+                             description="learned ranking correction (python -m matching train); used only when "
+                             "its holdout report beats the prior and it was trained on model_min_outcomes or more")
+    model_min_outcomes: int = Field(default=1000, ge=1, description="outcomes a learned model needs before it ranks")
     screening_retention_days: int = Field(default=365, description="stored screenings not sent to a desk are deleted after this")
     batch_retention_days: int = Field(default=30, ge=1, description="chamber batch jobs (uploaded list, result CSV, "
                                       "PDFs) are deleted after this; the cases made from them stay")

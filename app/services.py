@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from app.config import Settings
 from eligibility.engine import Engine, Screening
-from matching.model import LearnedModel
+from matching.learner import load_gated
 from matching.scorer import Scorer
 from programs.loader import Catalog, load_catalog
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -23,7 +26,10 @@ class Services:
     def build(cls, settings: Settings) -> Services:
         catalog = load_catalog(settings.catalog_dir, settings.definitions_file)
         engine = Engine(catalog)
-        model = LearnedModel.load(settings.model_path) if settings.model_path.is_file() else None
+        # Never because a file exists: only a model whose own holdout report beats this prior (matching/learner.py).
+        model, why = load_gated(settings.model_path, settings.model_min_outcomes, Scorer.PRIOR_VERSION)
+        if settings.model_path.is_file():
+            log.info("ranking model %s: %s", settings.model_path, why)
         return cls(settings, catalog, engine, Scorer(catalog.programs.values(), model=model))
 
     def screen(self, data: Any) -> Screening:

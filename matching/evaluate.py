@@ -1,36 +1,44 @@
-"""Ranking quality on a labelled set: NDCG@3, hit@1, top-3 recall; prior vs cross-validated model."""
+"""Ranking quality on a labelled set: NDCG@3 on graded labels, hit@1, top-3 recall of the prior (or a model)."""
 
 from __future__ import annotations
 
 import math
-import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from eligibility.engine import Engine
-from matching.model import Example, LearnedModel, train
 from matching.scorer import Scorer
 
 
 @dataclass(frozen=True)
 class Case:
+    """A labelled profile: graded relevance per program (3 best … 0), the advisor's first program."""
+
     id: str
     profile: dict[str, Any]
     ideal: list[str]
     rationale: str
+    grades: dict[str, int] = field(default_factory=dict)
+    first: str | None = None
+
+    def relevance(self) -> dict[str, int]:
+        """Graded relevance; a case with only `ideal_top3` grades its programs 3, 2, 1."""
+        if self.grades:
+            return dict(self.grades)
+        return {p: 3 - i for i, p in enumerate(self.ideal[:3])}
 
 
-def _json_ready(v: Any) -> Any:
+def json_ready(v: Any) -> Any:
     if hasattr(v, "isoformat"):
         return v.isoformat()
     if isinstance(v, dict):
-        return {k: _json_ready(x) for k, x in v.items()}
+        return {k: json_ready(x) for k, x in v.items()}
     if isinstance(v, list):
-        return [_json_ready(x) for x in v]
+        return [json_ready(x) for x in v]
     return v
 
 
@@ -38,13 +46,16 @@ def load_cases(folder: Path) -> list[Case]:
     cases = []
     for path in sorted(folder.glob("*.yaml")):
         d = yaml.safe_load(path.read_text(encoding="utf-8"))
-        cases.append(Case(d.get("id", path.stem), _json_ready(d["profile"]), list(d["ideal_top3"]),
-                          d.get("rationale", "")))
+        grades = {str(k): int(v) for k, v in (d.get("grades") or {}).items()}
+        ideal = list(d.get("ideal_top3") or sorted(grades, key=lambda p: -grades[p])[:3])
+        first = d.get("advisor_first") or (ideal[0] if ideal else None)
+        cases.append(Case(d.get("id", path.stem), json_ready(d["profile"]), ideal, d.get("rationale", ""),
+                          grades, first))
     return cases
 
 
-def ndcg_at_3(ranked: Sequence[str], ideal: Sequence[str]) -> float:
-    """Graded relevance 3, 2, 1 for the ideal first, second, third.
+def ndcg_at_3(ranked: Sequence[str], ideal: Sequence[str] | Mapping[str, int]) -> float:
+    """NDCG@3 with gain 2^grade − 1; a list of ideal programs grades them 3, 2, 1.
 
     >>> ndcg_at_3(["a", "b", "c"], ["a", "b", "c"])
     1.0
@@ -52,19 +63,23 @@ def ndcg_at_3(ranked: Sequence[str], ideal: Sequence[str]) -> float:
     0.79
     >>> ndcg_at_3(["x", "y", "z"], ["a"])
     0.0
+    >>> ndcg_at_3(["b", "a"], {"a": 3, "b": 3})
+    1.0
     """
-    rel = {p: 3 - i for i, p in enumerate(ideal[:3])}
+    rel = dict(ideal) if isinstance(ideal, Mapping) else {p: 3 - i for i, p in enumerate(ideal[:3])}
 
-    def dcg(items: Sequence[str]) -> float:
-        return sum((2 ** rel.get(p, 0) - 1) / math.log2(i + 2) for i, p in enumerate(items[:3]))
+    def dcg(grades: Sequence[int]) -> float:
+        return sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(grades[:3]))
 
-    best = dcg(list(ideal[:3]))
-    return dcg(ranked) / best if best else 0.0
+    best = dcg(sorted(rel.values(), reverse=True))
+    return dcg([rel.get(p, 0) for p in ranked]) / best if best else 0.0
 
 
-def hit_at_1(ranked: Sequence[str], ideal: Sequence[str]) -> float:
-    """The first recommendation is one of the ideal programs."""
-    return 1.0 if ranked and ranked[0] in ideal else 0.0
+def hit_at_1(ranked: Sequence[str], first: str | None, grades: Mapping[str, int] | None = None) -> float:
+    """The first recommendation is the advisor's first program, or a program graded 3."""
+    if not ranked:
+        return 0.0
+    return 1.0 if ranked[0] == first or (grades or {}).get(ranked[0], 0) >= 3 else 0.0
 
 
 def recall_at_3(ranked: Sequence[str], ideal: Sequence[str]) -> float:
@@ -76,43 +91,17 @@ def ranking(engine: Engine, scorer: Scorer, profile: dict[str, Any]) -> list[str
     return [r.program_id for r in s.results if r.rank is not None]
 
 
-def metrics(engine: Engine, scorer: Scorer, cases: Sequence[Case]) -> dict[str, float]:
-    rows = [(ranking(engine, scorer, c.profile), c.ideal) for c in cases]
-    n = len(rows) or 1
-    return {
-        "ndcg@3": sum(ndcg_at_3(r, i) for r, i in rows) / n,
-        "hit@1": sum(hit_at_1(r, i) for r, i in rows) / n,
-        "recall@3": sum(recall_at_3(r, i) for r, i in rows) / n,
-        "n": float(len(rows)),
-    }
-
-
-def examples_from_cases(engine: Engine, prior: Scorer, cases: Sequence[Case]) -> list[Example]:
-    """Labels an advisor would have recorded: the ideal programs referred, the other live ones not suitable."""
-    out: list[Example] = []
+def per_case(engine: Engine, scorer: Scorer, cases: Sequence[Case]) -> list[dict[str, Any]]:
+    out = []
     for c in cases:
-        for _, ex in prior.examples(engine.screen(c.profile)):
-            ex.label = 1 if ex.program_id in c.ideal else 0
-            out.append(ex)
+        r = ranking(engine, scorer, c.profile)
+        g = c.relevance()
+        out.append({"id": c.id, "top3": r[:3], "ndcg@3": ndcg_at_3(r, g), "hit@1": hit_at_1(r, c.first, g),
+                    "recall@3": recall_at_3(r, c.ideal)})
     return out
 
 
-def cross_validate(engine: Engine, prior: Scorer, cases: Sequence[Case], folds: int = 5,
-                   seed: int = 7) -> dict[str, float]:
-    """Model metrics, each case scored by a model that never saw it."""
-    order = list(cases)
-    random.Random(seed).shuffle(order)
-    parts = [order[i::folds] for i in range(folds)]
-    totals = {"ndcg@3": 0.0, "hit@1": 0.0, "recall@3": 0.0}
-    n = 0
-    program_ids = list(prior.index)
-    for k in range(folds):
-        test = parts[k]
-        train_cases = [c for j, p in enumerate(parts) if j != k for c in p]
-        model: LearnedModel = train(examples_from_cases(engine, prior, train_cases), program_ids)
-        scorer = Scorer(prior.programs, prior.weights, model)
-        m = metrics(engine, scorer, test)
-        for key in totals:
-            totals[key] += m[key] * len(test)
-        n += len(test)
-    return {**{k: v / n for k, v in totals.items()}, "n": float(n), "folds": float(folds)}
+def metrics(engine: Engine, scorer: Scorer, cases: Sequence[Case]) -> dict[str, float]:
+    rows = per_case(engine, scorer, cases)
+    n = len(rows) or 1
+    return {**{k: sum(r[k] for r in rows) / n for k in ("ndcg@3", "hit@1", "recall@3")}, "n": float(len(rows))}

@@ -1,115 +1,108 @@
-"""The learned adjustment: a logistic regression on advisors' outcomes, blended with the prior."""
+"""The learned part: corrections to the prior, shrunk toward it, with profile × program interactions."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import joblib
-import numpy as np
-from sklearn.linear_model import LogisticRegression
-
-from programs.schema import Kind
-
-# Outcomes recorded by the advisor console (issue 6) and what they teach the model.
-POSITIVE = {"referred": 1.0, "applied": 1.0, "adopted": 1.5}
-NEGATIVE = {"not_suitable": 1.0, "not_adopted": 0.5}
-MIN_LABELS = 30
-MIN_PER_CLASS = 5
-BASE_FEATURES = ("eligible", "phase", "interest", "need", "money", "text", "prior")
-KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
-
-
-class TooFewLabels(ValueError):
-    """Training refused: the model would learn noise."""
-
-    def __init__(self, n: int, pos: int, neg: int):
-        self.n, self.pos, self.neg = n, pos, neg
-        super().__init__(
-            f"ラベルが少なすぎるため学習しません: {n}件（推奨・申請・採択 {pos}件、不適 {neg}件）。"
-            f"合計{MIN_LABELS}件以上、それぞれ{MIN_PER_CLASS}件以上が必要です。 / "
-            f"Refusing to train on too few labels: {n} ({pos} positive, {neg} negative); "
-            f"need ≥ {MIN_LABELS} with ≥ {MIN_PER_CLASS} of each."
-        )
+from eligibility.engine import Screening
 
 
 @dataclass
 class Example:
-    """One (applicant, program) pair with its features and, for training, a label and weight."""
+    """One (applicant, program) pair: the prior's features, the applicant's context tokens, and for training a
+    label and weight."""
 
     program_id: str
     kind: str
     features: dict[str, float]
+    context: tuple[str, ...] = ()
     label: int | None = None
     weight: float = 1.0
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def vectorize(examples: Sequence[Example], program_ids: Sequence[str]) -> np.ndarray:
-    index = {p: i for i, p in enumerate(program_ids)}
-    kinds = {k: i for i, k in enumerate(KINDS)}
-    width = len(BASE_FEATURES) + len(KINDS) + len(program_ids)
-    x = np.zeros((len(examples), width), dtype=float)
-    for row, ex in enumerate(examples):
-        for j, name in enumerate(BASE_FEATURES):
-            x[row, j] = ex.features.get(name, 0.0)
-        if ex.kind in kinds:
-            x[row, len(BASE_FEATURES) + kinds[ex.kind]] = 1.0
-        if ex.program_id in index:
-            x[row, len(BASE_FEATURES) + len(KINDS) + index[ex.program_id]] = 1.0
-    return x
+def size_band(employees: int | None) -> str:
+    """micro (≤ 5), small (≤ 20), medium (≤ 300), large, or unknown."""
+    if employees is None:
+        return "unknown"
+    return "micro" if employees <= 5 else "small" if employees <= 20 else "medium" if employees <= 300 else "large"
+
+
+def profile_context(screening: Screening) -> tuple[str, ...]:
+    """The tokens a correction may interact with a program: phase, industry, size, applicant type, needs."""
+    p = screening.profile
+    toks = [f"phase:{screening.phase.value or 'unknown'}", f"industry:{p.industry or 'unknown'}",
+            f"size:{size_band(p.employees)}", f"type:{p.applicant_type or 'unknown'}"]
+    toks += [f"interest:{i}" for i in sorted(set(p.interests or ()))]
+    if p.foreign_filings and any(not f.already_filed for f in p.foreign_filings):
+        toks.append("need:foreign_filing")
+    for d in p.overseas_disputes or ():
+        toks.append(f"need:dispute_{d.kind}")
+    if p.litigation_insurance is not None:
+        toks.append("need:insurance")
+    if p.patent_exam_status in ("filed", "requested"):
+        toks.append("need:exam")
+    if p.domestic_applications == []:
+        toks.append("need:no_ip")
+    if p.vc_backed:
+        toks.append("vc_backed")
+    return tuple(dict.fromkeys(toks))
+
+
+# Features the correction reads from the prior (matching/scorer.py FIT_SIGNALS, plus the status and the score).
+BASE = ("eligible", "need", "description_need", "audience", "no_ip", "general", "interest", "money", "phase", "text")
+# Penalty per feature group: program-level terms shrink harder than kind-level ones, so a program's correction
+# is pooled toward its kind's, and everything toward 0 (the prior itself).
+PENALTY = {"prior": 8.0, "f": 8.0, "k": 8.0, "p": 32.0, "tk": 16.0, "tp": 64.0}
+BETA = 8.0  # logit units per unit of prior score: σ(8 × 0.1) ≈ 0.69 for a 0.1 lead
+
+
+def feature_names(ex: Example) -> dict[str, float]:
+    """The named features of one example: the prior's signals, kind and program offsets, and the profile ×
+    program interactions (phase, industry, size, type, interests, needs × kind and × program)."""
+    out: dict[str, float] = {"prior": ex.features.get("prior", 0.0)}
+    for name in BASE:
+        v = ex.features.get(name, 0.0)
+        if v:
+            out[f"f|{name}"] = v
+    out[f"k|{ex.kind}"] = 1.0
+    out[f"p|{ex.program_id}"] = 1.0
+    for t in ex.context:
+        out[f"tk|{t}|{ex.kind}"] = 1.0
+        out[f"tp|{t}|{ex.program_id}"] = 1.0
+    return out
 
 
 @dataclass
-class LearnedModel:
-    clf: LogisticRegression
-    program_ids: list[str]
-    alpha: float
+class CorrectionModel:
+    """score = prior + θ·φ / BETA: a correction to the prior, fitted with L2 shrinkage toward it."""
+
+    vocabulary: dict[str, int]
+    theta: Any  # numpy array, one weight per vocabulary entry
     version: str
-    n_labels: int
-    meta: dict[str, Any] = field(default_factory=dict)
+    prior_version: str
+    n_outcomes: int
+    report: dict[str, Any] = field(default_factory=dict)
 
-    def predict(self, examples: Sequence[Example]) -> np.ndarray:
-        if not examples:
-            return np.zeros(0)
-        return np.asarray(self.clf.predict_proba(vectorize(examples, self.program_ids))[:, 1])
+    def adjust(self, examples: list[Example]) -> list[float]:
+        """The correction to each example's prior score, in score units: the logit is (BETA + θ_prior) × prior
+        + θ·φ, so the same order is prior + θ·φ / (BETA + θ_prior)."""
+        j_prior = self.vocabulary.get("prior")
+        scale = BETA + (float(self.theta[j_prior]) if j_prior is not None else 0.0)
+        scale = max(scale, 1.0)  # a learned prior weight cannot turn the prior upside down
+        out = []
+        for ex in examples:
+            s = 0.0
+            for name, v in feature_names(ex).items():
+                j = self.vocabulary.get(name)
+                if j is not None and name != "prior":
+                    s += float(self.theta[j]) * v
+            out.append(s / scale)
+        return out
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Any) -> None:
+        import joblib
+
         path.parent.mkdir(parents=True, exist_ok=True)
         joblib.dump(self, path)
-
-    @staticmethod
-    def load(path: Path) -> LearnedModel:
-        obj = joblib.load(path)
-        if not isinstance(obj, LearnedModel):
-            raise ValueError(f"{path}: not a model file of this service")
-        return obj
-
-
-def label_of(outcome: str) -> tuple[int, float] | None:
-    if outcome in POSITIVE:
-        return 1, POSITIVE[outcome]
-    if outcome in NEGATIVE:
-        return 0, NEGATIVE[outcome]
-    return None
-
-
-def train(examples: Iterable[Example], program_ids: Sequence[str], alpha: float = 0.5) -> LearnedModel:
-    """Fit on labelled examples; refuse when there are too few."""
-    data = [e for e in examples if e.label is not None]
-    pos = sum(1 for e in data if e.label == 1)
-    neg = len(data) - pos
-    if len(data) < MIN_LABELS or pos < MIN_PER_CLASS or neg < MIN_PER_CLASS:
-        raise TooFewLabels(len(data), pos, neg)
-    x = vectorize(data, program_ids)
-    y = np.array([e.label for e in data])
-    w = np.array([e.weight for e in data])
-    clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
-    clf.fit(x, y, sample_weight=w)
-    digest = hashlib.sha256(json.dumps(
-        [[e.program_id, e.label, round(e.weight, 3), sorted((k, round(v, 4)) for k, v in e.features.items())]
-         for e in data], sort_keys=True).encode()).hexdigest()[:10]
-    return LearnedModel(clf, list(program_ids), alpha, f"lr-{digest}", len(data), {"positive": pos, "negative": neg})

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import unicodedata
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,50 +14,64 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import linear_kernel
 
 from eligibility.engine import ProgramResult, Screening, Trace
-from eligibility.facts import enum_label
 from eligibility.logic import Outcome
-from eligibility.money import yen
-from matching.model import Example, LearnedModel
+from matching.model import Example, profile_context
+from matching.reasons import reasons, signal_reason
+from matching.signals import (
+    ActionPolicy,
+    DescriptionNeed,
+    alternatives_of,
+    has_no_ip,
+    load_needs,
+    needs_in_text,
+    needs_stated,
+    nfkc,
+    window_status,
+)
 from programs.schema import Program
 
+__all__ = ["IDENTITY_FACTS", "Scorer", "Weights", "concrete_needs", "nfkc", "reasons"]
+
 WEIGHTS_FILE = Path(__file__).with_name("weights.yaml")
+FIT_SIGNALS = ("need", "description_need", "audience", "no_ip", "general", "interest", "money", "phase", "text")
 
 # Criteria that read only who the applicant is; meeting them says nothing about a concrete need.
 IDENTITY_FACTS = {
     "applicant_type", "industry", "employees", "capital_yen", "established_on", "large_company_shareholding",
     "large_company_officer_ratio", "wholly_owned_by_large_parent", "avg_taxable_income_yen", "prefecture",
-    "as_of", "chamber_member", "design_bulk_filing",
+    "as_of", "chamber_member", "design_bulk_filing", "vc_backed",
 }
-
-
-def nfkc(text: str) -> str:
-    """Text normalised for character n-grams.
-
-    >>> nfkc("ＩＰランドスケープ　支援")
-    'ipランドスケープ 支援'
-    """
-    return unicodedata.normalize("NFKC", text).lower()
 
 
 @dataclass(frozen=True)
 class Weights:
     status: dict[str, float]
-    phase: float
-    interest: float
-    need: float
-    money: float
-    money_full_yen: int
-    text: float
+    floor: float
+    fit_norm: float
+    fit: dict[str, float]
+    need_strength: dict[str, float]
+    general: dict[str, float]
     phase_specificity: float
+    context_without_evidence: float
+    action: ActionPolicy
+    audience: dict[str, list[str]]
+    no_ip: dict[str, float]
+    window: dict[str, float]
+    alternatives: list[list[str]]
     kind_bias: dict[str, float]
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> Weights:
         d = yaml.safe_load(path.read_text(encoding="utf-8"))
+        fit = {k: float(d["fit"].get(k, 0.0)) for k in FIT_SIGNALS}
         return cls(
-            status=d["status"], phase=d["phase"], interest=d["interest"], need=d["need"], money=d["money"],
-            money_full_yen=int(d["money_full_yen"]), text=d["text"],
-            phase_specificity=float(d.get("phase_specificity", 0.0)), kind_bias=d.get("kind_bias", {}),
+            status=d["status"], floor=float(d["floor"]), fit_norm=float(d["fit_norm"]), fit=fit,
+            need_strength=d.get("need_strength") or {}, general=d.get("general") or {},
+            phase_specificity=float(d.get("phase_specificity", 0.0)),
+            context_without_evidence=float(d.get("context_without_evidence", 1.0)),
+            action=ActionPolicy.from_dict(d["action"]), audience=d.get("audience") or {},
+            no_ip=d.get("no_ip") or {}, window=d.get("window") or {},
+            alternatives=d.get("alternatives") or [], kind_bias=d.get("kind_bias") or {},
         )
 
 
@@ -81,15 +93,16 @@ def concrete_needs(result: ProgramResult) -> list[Trace]:
 
 
 class Scorer:
-    """Prior scorer: status × (phase, interests, concrete needs, money, text similarity)."""
+    """Prior scorer: status × who acts × window × (need, audience, no IP, interests, money, phase, text)."""
 
-    PRIOR_VERSION = "prior-1"
+    PRIOR_VERSION = "prior-2"
 
-    def __init__(self, programs: Iterable[Program], weights: Weights | None = None,
-                 model: LearnedModel | None = None):
+    def __init__(self, programs: Iterable[Program], weights: Weights | None = None, model: Any = None,
+                 needs: tuple[DescriptionNeed, ...] | None = None):
         self.weights = weights or Weights.load()
+        self.needs = needs if needs is not None else load_needs()
         self.model = model
-        self.version = self.PRIOR_VERSION + (f"+{model.version}" if model else "")
+        self.version = self.PRIOR_VERSION + (f"+{model.version}" if model is not None else "")
         self.programs = list(programs)
         self.index = {p.id: i for i, p in enumerate(self.programs)}
         docs = [nfkc(" ".join([p.names.ja, p.description.ja, " ".join(p.keywords), p.benefit.summary.ja]))
@@ -103,8 +116,11 @@ class Scorer:
         self._vocabulary: dict[str, int] = v.vocabulary_
         self._idf = np.asarray(v.idf_, dtype=np.float64)
         self._vectors = self.matrix.toarray()  # programs × n-grams, rows L2-normalised
-        w = self.weights
-        self._total_w = w.phase + w.interest + w.need + w.money + w.text
+
+    @property
+    def ranker(self) -> str:
+        """Which ranker orders the results: the prior alone or the prior with a gated learned correction."""
+        return "prior" if self.model is None else "learned"
 
     def similarities(self, text: str | None) -> dict[str, float]:
         """Cosine similarity of the text with each program's description (TF-IDF of character 2–3-grams,
@@ -141,77 +157,174 @@ class Scorer:
             return {}
         return {p.id: float(sims[i]) / top for i, p in enumerate(self.programs)}
 
-    def features(self, screening: Screening, r: ProgramResult, sims: dict[str, float],
+    def features(self, screening: Screening, r: ProgramResult, ctx: dict[str, Any],
                  needs: list[Trace] | None = None) -> dict[str, float]:
+        """Every fit signal of one result in [0, 1]; `ctx` holds what is shared by the whole screening."""
         prof = screening.profile
         p = r.program
         w = self.weights
         if needs is None:
             needs = concrete_needs(r)
-        money = r.estimate.amount_yen if r.estimate else 0
+        # A met precondition (a Japanese application) is not the need when the need itself is still unknown;
+        # a need the answers state (a counterfeit dispute listed, its details unknown) is one.
+        stated = p.id in ctx["stated"]
+        need = 1.0 if (needs and self.status_key(r) != "needs_info_need") or stated else 0.0
+        need *= float(w.need_strength.get(p.kind, 1.0))
+        described = ctx["described"].get(p.id)
+        desc_need = 1.0 if described and not need else 0.0
+        audience = 1.0 if prof.applicant_type and prof.applicant_type in w.audience.get(p.id, ()) else 0.0
+        no_ip = float(w.no_ip.get(p.id, 0.0)) if ctx["no_ip"] else 0.0
+        interest = (len(set(prof.interests) & set(p.interests)) / len(set(prof.interests))
+                    if prof.interests else 0.0)
+        money = r.estimate.amount_yen if r.estimate and r.estimate.amount_yen else 0
+        phase = ((1.0 / len(p.phases)) ** w.phase_specificity if screening.phase.value in p.phases else 0.0)
+        text = ctx["sims"].get(p.id, 0.0)
+        # Phase and text alone do not make a generic program relevant (weights.yaml context_without_evidence).
+        evidence = need or desc_need or audience or no_ip or interest or money
+        share = 1.0 if evidence else w.context_without_evidence
         return {
             "eligible": 1.0 if r.status == "eligible" else 0.0,
-            # A program made for this phase fits better than one offered in every phase.
-            "phase": (1.0 / len(p.phases)) ** w.phase_specificity if screening.phase.value in p.phases else 0.0,
-            # Share of what the applicant asked for that this program delivers.
-            "interest": len(set(prof.interests) & set(p.interests)) / len(set(prof.interests)) if prof.interests else 0.0,
-            "need": 1.0 if needs else 0.0,
-            "money": min(math.log1p(money) / math.log1p(self.weights.money_full_yen), 1.0) if money else 0.0,
-            "text": sims.get(p.id, 0.0),
+            "need": need, "description_need": desc_need, "audience": audience, "no_ip": no_ip,
+            "general": float(w.general.get(p.id, 0.0)),
+            "interest": interest,
+            # Linear, relative to the largest amount open to this applicant (not a log scale: ¥200,000 of
+            # insurance must not weigh like ¥4,000,000 of defence).
+            "money": money / ctx["max_money"] if money and ctx["max_money"] else 0.0,
+            "phase": phase * share, "text": text * share,
         }
 
-    @staticmethod
-    def status_key(r: ProgramResult) -> str:
-        """needs_info splits: unknown size or ownership (need clear) vs an unknown need itself."""
+    def status_key(self, r: ProgramResult, stated: bool = False) -> str:
+        """needs_info splits: unknown size or ownership (need clear) vs an unknown need itself; a need the
+        answers or the description state counts as clear (its question is asked)."""
         if r.status != "needs_info":
             return r.status
-        return "needs_info" if set(r.missing_facts) <= IDENTITY_FACTS else "needs_info_need"
+        if set(r.missing_facts) <= IDENTITY_FACTS or stated:
+            return "needs_info"
+        return "needs_info_need"
 
-    def score(self, screening: Screening, r: ProgramResult, feats: dict[str, float]) -> tuple[float, list[dict[str, Any]]]:
+    def score(self, screening: Screening, r: ProgramResult, feats: dict[str, float],
+              ctx: dict[str, Any] | None = None) -> tuple[float, list[dict[str, Any]]]:
         w = self.weights
-        parts = {
-            "phase": w.phase * feats["phase"],
-            "interest": w.interest * feats["interest"],
-            "need": w.need * feats["need"],
-            "money": w.money * feats["money"],
-            "text": w.text * feats["text"],
-        }
-        total_w = self._total_w
-        fit = sum(parts.values()) / total_w
-        base = w.status[self.status_key(r)]
+        ctx = ctx or {"described": {}, "stated": set()}
+        described = ctx["described"].get(r.program_id)
+        status = self.status_key(r, r.program_id in ctx["stated"] or (
+            bool(described) and feats.get("description_need", 0.0) > 0))
+        base = w.status[status]
+        act = w.action.class_of(r.program, screening.profile)
+        act_f = w.action.factor(act)
+        stated = any(feats.get(k) for k in ("need", "description_need", "audience"))
+        if w.action.lifts(act, stated, screening.profile.interests or ()):
+            act_f = 1.0
+        win = window_status(r)
+        win_f = w.window.get(win, 1.0) if win else 1.0
+        parts = {k: w.fit[k] * feats.get(k, 0.0) for k in FIT_SIGNALS}
+        total = sum(parts.values())
+        fit = 1.0 - math.exp(-total / w.fit_norm)
         bias = w.kind_bias.get(r.program.kind, 0.0)
-        s = max(0.0, min(1.0, base * (0.5 + 0.5 * fit) + bias))
-        signals = [{"signal": k, "value": round(feats[k], 3), "contribution": round(v / total_w, 3)}
-                   for k, v in parts.items() if v > 0]
-        signals.insert(0, {"signal": "status", "value": self.status_key(r), "contribution": base})
+        s = max(0.0, min(1.0, base * act_f * win_f * (w.floor + (1 - w.floor) * fit) + bias))
+        # Each signal's share of the fit part of the score (the fit saturates, so shares add up to it).
+        scale = base * act_f * win_f * (1 - w.floor) * fit / total if total else 0.0
+        signals: list[dict[str, Any]] = [
+            {"signal": "status", "value": status, "contribution": base},
+            {"signal": "action", "value": act, "contribution": round(act_f, 3),
+             "actionable": act in w.action.actionable},
+        ]
+        if win:
+            signals.append({"signal": "window", "value": win, "contribution": round(win_f, 3)})
+        for k, v in parts.items():
+            if v > 0:
+                sig: dict[str, Any] = {"signal": k, "value": round(feats[k], 3), "contribution": round(v * scale, 3)}
+                if k == "description_need" and described:
+                    need, words = described
+                    sig.update(value=words, need=need.id, fact=need.fact)
+                    if need.fact in r.missing_facts or not screening.profile.has(need.fact):
+                        sig.update(question_ja=need.question_ja, question_en=need.question_en)
+                signals.append(sig)
+        if bias:
+            signals.append({"signal": "kind_bias", "value": r.program.kind, "contribution": round(bias, 3)})
+        for sig in signals:
+            sig["reason_ja"], sig["reason_en"] = signal_reason(sig, r, ctx)
         return s, signals
+
+    def context(self, screening: Screening) -> dict[str, Any]:
+        """What every result of one screening shares: similarities, described needs, no IP, largest amount."""
+        live = [r for r in screening.results if r.status != "ineligible"]
+        amounts = [r.estimate.amount_yen for r in live if r.estimate and r.estimate.amount_yen]
+        return {
+            "sims": self.similarities(screening.profile.description),
+            "described": needs_in_text(self.needs, screening.profile.description),
+            "stated": needs_stated(self.needs, screening.profile),
+            "no_ip": has_no_ip(screening.profile),
+            "max_money": max(amounts) if amounts else 0,
+        }
 
     def examples(self, screening: Screening) -> list[tuple[ProgramResult, Example]]:
         """Score every live result with the prior; return it with its features for the model."""
-        sims = self.similarities(screening.profile.description)
+        ctx = self.context(screening)
+        pctx = profile_context(screening)
         out = []
         for r in screening.results:
             if r.status == "ineligible":
                 r.rank, r.score, r.signals = None, 0.0, []
                 continue
             needs = concrete_needs(r)
-            feats = self.features(screening, r, sims, needs)
-            r.score, r.signals = self.score(screening, r, feats)
+            feats = self.features(screening, r, ctx, needs)
+            r.score, r.signals = self.score(screening, r, feats, ctx)
+            q = next((s for s in r.signals if s.get("fact") and "question_ja" in s), None)
+            if q and q["fact"] not in r.missing_facts:
+                r.missing_facts = [*r.missing_facts, q["fact"]]
             r.recommendation_ja, r.recommendation_en = reasons(screening, r, feats, needs)
-            out.append((r, Example(r.program_id, r.program.kind, {**feats, "prior": r.score})))
+            out.append((r, Example(r.program_id, r.program.kind, {**feats, "prior": r.score}, pctx)))
+        return out
+
+    def _listed_first(self, a: ProgramResult, b: ProgramResult) -> bool:
+        """`a` is listed before `b` in weights.yaml alternatives and nothing else (window, amount) tells them apart."""
+        amount = [r.estimate.amount_yen if r.estimate else None for r in (a, b)]
+        if window_status(a) != window_status(b) or amount[0] != amount[1] or a.status != b.status:
+            return False
+        group = next((g for g in self.weights.alternatives if a.program_id in g and b.program_id in g), None)
+        return group is not None and group.index(a.program_id) < group.index(b.program_id)
+
+    def _demote_alternatives(self, ordered: list[ProgramResult]) -> list[ProgramResult]:
+        """Two alternatives for the same case (DOMAIN.md §7.3) never both in the top three: the lower one
+        moves to fourth, with the reason."""
+        out = list(ordered)
+        for _ in range(len(out)):
+            top = out[:3]
+            clash = next((b for i, a in enumerate(top) for b in top[i + 1:]
+                          if b.program_id in alternatives_of(a, self.weights.alternatives)), None)
+            if clash is None:
+                break
+            first = next(a for a in top if clash.program_id in alternatives_of(a, self.weights.alternatives))
+            if self._listed_first(clash, first):
+                i, j = out.index(first), out.index(clash)
+                out[i], out[j] = clash, first
+                clash.score = max(clash.score, first.score)
+                first, clash = clash, first
+            out.remove(clash)
+            # Its score comes down to the one it now stands beside, so the list reads in score order.
+            before = clash.score
+            clash.score = min(clash.score, out[3].score if len(out) > 3 else out[-1].score)
+            out.insert(3, clash)
+            clash.signals.append({
+                "signal": "alternative", "value": first.program_id, "contribution": round(clash.score - before, 3),
+                "reason_ja": f"同じ案件では「{first.program.names.ja}」とどちらか一方しか使えません。",
+                "reason_en": f"For the same case, use either this or “{first.program.names.en}”, not both."})
         return out
 
     def rank(self, screening: Screening) -> Screening:
         live = self.examples(screening)
         if self.model is not None and live:
-            probs = self.model.predict([ex for _, ex in live])
-            a = self.model.alpha
-            for (r, _), prob in zip(live, probs, strict=True):
-                blended = (1 - a) * r.score + a * float(prob)
-                r.signals.append({"signal": "learned", "value": round(float(prob), 3),
-                                  "contribution": round(blended - r.score, 3)})
-                r.score = max(0.0, min(1.0, blended))
+            deltas = self.model.adjust([ex for _, ex in live])
+            for (r, _), d in zip(live, deltas, strict=True):
+                new = max(0.0, min(1.0, r.score + float(d)))
+                r.signals.append({"signal": "learned", "value": round(float(d), 3),
+                                  "contribution": round(new - r.score, 3),
+                                  "reason_ja": "相談員の判断から学んだ補正です。",
+                                  "reason_en": "A correction learned from advisors' decisions."})
+                r.score = new
         ordered = sorted((r for r, _ in live), key=lambda r: (-r.score, self.index.get(r.program_id, 0)))
+        ordered = self._demote_alternatives(ordered)
         for i, r in enumerate(ordered, 1):
             r.rank = i
         dead = sorted((r for r in screening.results if r.status == "ineligible"),
@@ -219,52 +332,3 @@ class Scorer:
         screening.results = ordered + dead
         screening.model_version = self.version
         return screening
-
-
-def _cases_words(rows: list[dict[str, Any]]) -> tuple[str, str]:
-    """'海外出願を予定している特許1件・意匠1件' from an estimate's breakdown."""
-    if rows and "right" in rows[0]:
-        counts = Counter(r["right"] for r in rows)
-        ja = "・".join(f"{enum_label('right', k)}{n}件" for k, n in counts.items())
-        en = ", ".join(f"{n} {enum_label('right', k, 'en').lower()}" for k, n in counts.items())
-        return f"海外出願を予定している{ja}", f"{en} planned abroad"
-    if rows and "kind" in rows[0]:
-        kind = rows[0]["kind"]
-        return (f"{enum_label('dispute_kind', kind)}への対策{len(rows)}件",
-                f"{len(rows)} case(s) of {enum_label('dispute_kind', kind, 'en').lower()}")
-    if rows and "premium_yen" in rows[0]:
-        renewal = rows[0].get("renewal")
-        return ("海外知財訴訟保険の" + ("更新" if renewal else "新規加入"),
-                "The " + ("renewal" if renewal else "new policy"))
-    return f"{len(rows)}件", f"{len(rows)} case(s)"
-
-
-def reasons(screening: Screening, r: ProgramResult, feats: dict[str, float],
-            needs: list[Trace] | None = None) -> tuple[list[str], list[str]]:
-    """One to three short sentences a client understands (`needs`: `concrete_needs(r)` if worked out)."""
-    ja: list[str] = []
-    en: list[str] = []
-    prof = screening.profile
-    p = r.program
-    if r.estimate and r.estimate.amount_yen:
-        what_ja, what_en = _cases_words(r.estimate.breakdown)
-        ja.append(f"{what_ja}が対象です（補助見込み {yen(r.estimate.amount_yen)}）。")
-        en.append(f"{what_en} qualif{'ies' if len(r.estimate.breakdown) == 1 else 'y'} "
-                  f"(estimated subsidy {yen(r.estimate.amount_yen, 'en')}).")
-    elif feats["need"]:
-        need = (needs if needs is not None else concrete_needs(r))[0]
-        ja.append(f"{need.label_ja}に当たります。")
-        en.append(f"Matches: {need.label_en}.")
-    if feats["interest"] and prof.interests:
-        ja.append("ご関心の支援内容に合っています。")
-        en.append("It matches the support you are interested in.")
-    if feats["phase"] and screening.phase.value:
-        ja.append("今の事業の段階に合った支援です。")
-        en.append("It suits your current business phase.")
-    if r.status == "needs_info":
-        ja.append("いくつかの質問に答えると対象かどうかが確定します。")
-        en.append("Answer a few more questions to confirm eligibility.")
-    if not ja:
-        ja.append(p.description.ja.split("。")[0] + "。")
-        en.append(p.description.en.split(". ")[0].rstrip(".") + ".")
-    return ja[:3], en[:3]

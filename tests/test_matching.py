@@ -7,11 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from matching.evaluate import examples_from_cases, load_cases, ndcg_at_3
-from matching.model import MIN_LABELS, LearnedModel, TooFewLabels, train
-from matching.scorer import Scorer
+from matching.evaluate import ndcg_at_3
 from tests.conftest import ROOT
 
 LABELLED = ROOT / "tests" / "data" / "labelled"
@@ -35,7 +31,7 @@ def test_ranks_are_dense_and_scores_bounded(engine, scorer):
     assert all(0 <= r.score <= 1 for r in s.results)
     assert [r.score for r in live] == sorted((r.score for r in live), reverse=True)
     assert s.results[0].program_id == "foreign_filing_subsidy"
-    assert s.model_version == "prior-1"
+    assert s.model_version == "prior-2"
 
 
 def test_deterministic(engine, scorer):
@@ -79,32 +75,13 @@ def test_ndcg_definition():
     assert ndcg_at_3(["c", "b", "a"], ["a", "b", "c"]) < 1.0
 
 
-def test_training_refuses_too_few_labels(engine, scorer):
-    cases = load_cases(LABELLED)[:2]
-    examples = examples_from_cases(engine, scorer, cases)[: MIN_LABELS - 1]
-    with pytest.raises(TooFewLabels) as err:
-        train(examples, list(scorer.index))
-    assert "ラベルが少なすぎる" in str(err.value)
-
-
-def test_trained_model_is_used_and_versioned(engine, scorer, tmp_path):
-    cases = load_cases(LABELLED)
-    model = train(examples_from_cases(engine, scorer, cases), list(scorer.index))
-    path = tmp_path / "m.joblib"
-    model.save(path)
-    loaded = LearnedModel.load(path)
-    learned = Scorer(scorer.programs, scorer.weights, loaded)
-    s = learned.rank(engine.screen(EXPORTER))
-    assert s.model_version == f"prior-1+{model.version}"
-    assert any(sig["signal"] == "learned" for sig in s.results[0].signals)
-
-
 def test_evaluate_command_meets_the_bar():
-    out = subprocess.run([sys.executable, "-m", "matching", "evaluate", str(LABELLED), "--folds", "1"],
+    out = subprocess.run([sys.executable, "-m", "matching", "evaluate", str(LABELLED), "--min-ndcg", "0.9",
+                          "--min-hit", "0.88"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "NDCG@3" in out.stdout
 
 
 def test_labelled_set_is_large_enough():
-    assert len(list(Path(LABELLED).glob("*.yaml"))) >= 40
+    assert len(list(Path(LABELLED).glob("*.yaml"))) >= 100

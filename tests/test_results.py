@@ -310,7 +310,8 @@ def test_print_page_has_the_key_content(client: TestClient, sid: str) -> None:
     items = re.findall(r'<li class="(eligible|needs_info)">', page)
     assert 3 <= len(items) <= 5
     assert "INPIT外国出願補助金" in text and "補助見込み 190万円" in text
-    assert "次の一歩" in text and "INPIT の公募要領で公募期間を確認する" in text
+    # The prefectural call first: INPIT's is its alternative for the same case (DOMAIN.md §7.3), ranked 4th.
+    assert "次の一歩" in text and "都道府県の支援センターの公募期間を確認する" in text
     assert "大阪府 知財総合支援窓口" in text and "0570-082100" in text
     assert "実際の採否は各制度の公募要領と審査で決まります" in text
     assert f"/results/{sid}" in text
