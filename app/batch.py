@@ -2,7 +2,7 @@
 
 A CSV may use the Japanese column headings a chamber of commerce would write (会社名, 従業員数, 資本金 …)
 or the contract's English field names; both are accepted, in any order, and unknown columns are ignored.
-Every cell is normalised with app/normalize.py (全角, 和暦, 万・億, はい/いいえ); an empty cell or
+Every cell is normalised with app/intake/normalize.py (全角, 和暦, 万・億, はい/いいえ); an empty cell or
 「わからない」 means unknown and the field is left out. See examples/README.md for the columns.
 
 Each bad row is reported on stderr with its row number and the reason, and the other rows are still
@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from app.normalize import (
+from app.intake.normalize import (
     NormalizeError,
     normalize_prefecture,
     parse_bool,

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     # empty; None means "yes unless environment is production".
     seed_demo: bool | None = Field(default=None, description="load the demo data on start (None: not in production)")
     cookie_secure: bool = Field(default=False, description="console cookies always Secure (behind a TLS proxy)")
-    # Behind a TLS-terminating proxy: honour its X-Forwarded-Proto for HSTS (app/security.py). Only when every
+    # Behind a TLS-terminating proxy: honour its X-Forwarded-Proto for HSTS (app/web/security.py). Only when every
     # request comes through that proxy; otherwise run uvicorn --proxy-headers --forwarded-allow-ips=<proxy>.
     trust_proxy_headers: bool = Field(default=False, description="trust X-Forwarded-Proto (HSTS on https)")
 

@@ -14,20 +14,20 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api import BadRequest, error_body, lang_of, router
-from app.api_screenings import remember_request, screening_saver, screening_saver_async
-from app.api_screenings import router as screenings_router
+from app.api.screen import BadRequest, error_body, lang_of, router
+from app.api.screenings import remember_request, screening_saver, screening_saver_async
+from app.api.screenings import router as screenings_router
 from app.config import Settings, get_settings
 from app.console.web import install as install_console
-from app.db import Store, migrate
+from app.errors import install as install_unavailable
+from app.pages.questionnaire import router as questionnaire_router
+from app.pages.results import router as results_router
 from app.search import search_hook
-from app.security import SecurityHeaders
-from app.security import apply as apply_security_headers
 from app.services import Services
-from app.unavailable import install as install_unavailable
-from app.web_i18n import QueryContext, environment
-from app.web_questionnaire import router as questionnaire_router
-from app.web_results import router as results_router
+from app.store.db import Store, migrate
+from app.web.i18n import QueryContext, environment
+from app.web.security import SecurityHeaders
+from app.web.security import apply as apply_security_headers
 from eligibility.profile import errors_from_validation, make_error
 
 log = logging.getLogger("navi")
@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(questionnaire_router)
     install_console(app, settings)  # /console: routes, error pages, headers; demo data on a fresh database
     install_unavailable(app)  # database unreachable → 503 with Retry-After (JSON for /api/, else a page)
-    app.add_middleware(QueryContext)  # the header's language switch keeps the query (app/web_i18n.py)
+    app.add_middleware(QueryContext)  # the header's language switch keeps the query (app/web/i18n.py)
     app.add_middleware(SecurityHeaders, settings=settings)  # outermost: keeps the console's stricter values
     if not any(getattr(r, "path", None) == "/static" for r in app.routes):
         app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")

@@ -389,8 +389,8 @@ def test_store_saves_each_good_row(services: Services, tmp_path: Path) -> None:
 
 
 def test_store_flag_with_a_real_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("app.db")
-    from app.db import Store
+    pytest.importorskip("app.store.db")
+    from app.store.db import Store
 
     url = f"sqlite:///{tmp_path / 'navi.db'}"
     monkeypatch.setenv("DATABASE_URL", url)

@@ -27,7 +27,9 @@ from sqlmodel import Session, col
 
 from app.config import Settings
 from app.console import cases as C
-from app.console.models import (
+from app.console.seed import DEMO_PASSWORD, DEMO_USERS
+from app.main import create_app
+from app.store.console import (
     AuditEvent,
     Case,
     CaseEvent,
@@ -39,10 +41,8 @@ from app.console.models import (
     LoginSession,
     User,
 )
-from app.console.seed import DEMO_PASSWORD, DEMO_USERS
-from app.main import create_app
-from app.models_referral import Referral
-from app.web_i18n import translations
+from app.store.referrals import Referral
+from app.web.i18n import translations
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -401,7 +401,7 @@ def test_console_responses_carry_security_headers(app: FastAPI) -> None:
         assert "script-src 'none'" in r.headers["content-security-policy"]
         assert r.headers["x-content-type-options"] == "nosniff"
         assert "<script" not in r.text and "style=" not in r.text
-    # the public pages get the app-wide headers (app/security.py), with their own, less strict script-src
+    # the public pages get the app-wide headers (app/web/security.py), with their own, less strict script-src
     public = client(app).get("/").headers
     assert public["x-frame-options"] == "DENY" and "script-src 'self'" in public["content-security-policy"]
 

@@ -30,10 +30,11 @@ from sqlmodel import Session, col, select
 
 from app.batch import CsvFormat, run
 from app.console import batch as B
-from app.console.batch_models import BatchJob, BatchJobRow
-from app.console.models import AuditEvent, Case, CaseEvent, User
 from app.console.seed import DEMO_PASSWORD, create_user
-from app.models import ScreeningRecord, utcnow
+from app.store.base import utcnow
+from app.store.batch_jobs import BatchJob, BatchJobRow
+from app.store.console import AuditEvent, Case, CaseEvent, User
+from app.store.screenings import ScreeningRecord
 from tests.pg import postgres_url
 from tests.test_batch_cli import BAD_EMPLOYEES, GOOD, HEAD
 from tests.test_console import ADMIN, CHAMBER, TOKYO, client, csrf, db, logged_in, login, make_app, text_of

@@ -27,7 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 
-from app.console.models import AuditEvent, Case, CaseNote
+from app.store.console import AuditEvent, Case, CaseNote
 from tests.pg import postgres_url
 from tests.test_console import (
     ADMIN,

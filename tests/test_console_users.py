@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlmodel import col
 
-from app.console.models import LoginSession, User
+from app.store.console import LoginSession, User
 from tests.test_console import (
     ADMIN,
     CHAMBER,

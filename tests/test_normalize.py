@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from app.normalize import (
+from app.intake.normalize import (
     MAX_VALUE,
     PREFECTURES,
     NormalizeError,

@@ -14,8 +14,8 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.main import create_app
-from app.models_questionnaire import QuestionnaireDraft
-from app.web_questionnaire import count_drafts, open_facts
+from app.pages.questionnaire import count_drafts, open_facts
+from app.store.drafts import QuestionnaireDraft
 from tests.pg import postgres_url
 
 BASICS = {
@@ -440,7 +440,8 @@ def test_every_questionnaire_text_has_an_english_translation() -> None:
     for name in ("index.html", "questionnaire.html", "questionnaire_not_found.html", "_q_fields.html"):
         found += [str(m[1]) for m in extract_from_file("jinja2", root / "templates" / name, keywords=keywords,
                                                         options={"extensions": "jinja2.ext.i18n"})]
-    found += [str(m[1]) for m in extract_from_file("python", root / "app/web_questionnaire.py", keywords=keywords)]
+    for py in (*root.glob("app/pages/*.py"), *root.glob("app/intake/*.py"), *root.glob("app/web/*.py")):
+        found += [str(m[1]) for m in extract_from_file("python", py, keywords=keywords)]
     assert len(found) > 80
     missing = [m for m in found if not (catalog.get(m) and catalog.get(m).string)]
     assert missing == []

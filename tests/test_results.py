@@ -17,13 +17,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from app.api import PROFILE_EXAMPLE
+from app.api.screen import PROFILE_EXAMPLE
 from app.config import Settings
 from app.desks import all_desks, desks_for, get_desk, load_desks
 from app.main import create_app
-from app.models import ScreeningRecord
-from app.models_referral import Referral
-from app.web_i18n import translations
+from app.store.referrals import Referral
+from app.store.screenings import ScreeningRecord
+from app.web.i18n import translations
 from eligibility.facts import PREFECTURES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,7 +196,7 @@ def test_english_locale(client: TestClient, sid: str) -> None:
 
 def test_page_msgids_have_english_translations() -> None:
     files = [*ROOT.glob("templates/results*.html"), *ROOT.glob("templates/print*.html"),
-             *ROOT.glob("templates/_r_*.html"), ROOT / "app" / "web_results.py"]
+             *ROOT.glob("templates/_r_*.html"), ROOT / "app" / "pages" / "results.py", *ROOT.glob("app/web/results*.py")]
     ids: set[str] = set()
     for f in files:
         for m in re.finditer(r"""_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""", f.read_text(encoding="utf-8")):

@@ -1,4 +1,4 @@
-"""Security headers (app/security.py), production settings (no /docs), and the 500 page without a trace."""
+"""Security headers (app/web/security.py), production settings (no /docs), and the 500 page without a trace."""
 
 from __future__ import annotations
 

@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
 from app.config import Settings
-from app.db import alembic_config, check, make_engine, migrate
 from app.main import create_app
+from app.store.db import alembic_config, check, make_engine, migrate
 from tests.helpers import corp, sole
 from tests.pg import postgres_url
 
@@ -192,9 +192,9 @@ def test_purge_deletes_only_old_unreferred_screenings(tmp_path):
 
     from sqlmodel import Session, select
 
-    from app.db import Store, migrate
-    from app.models import ScreeningRecord
-    from app.models_referral import Referral
+    from app.store.db import Store, migrate
+    from app.store.referrals import Referral
+    from app.store.screenings import ScreeningRecord
 
     url = f"sqlite:///{tmp_path / 'purge.db'}"
     migrate(url)

@@ -1,4 +1,4 @@
-"""A screening's ~100 KB result is serialised once (app.db.encode_json) for the stored row and the response."""
+"""A screening's ~100 KB result is serialised once (app.store.db.encode_json) for the stored row and the response."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from starlette.responses import JSONResponse
 
 from app.config import Settings
-from app.db import JSONText, Store, encode_json
 from app.main import create_app
+from app.store.db import JSONText, Store, encode_json
 from tests.helpers import corp
 
 
@@ -68,7 +68,7 @@ def test_nul_is_replaced_for_postgresql(client: TestClient) -> None:
 def test_postgresql_migrations_leave_no_lock_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from sqlalchemy.engine import make_url
 
-    from app.db import _sqlite_lock
+    from app.store.db import _sqlite_lock
 
     monkeypatch.chdir(tmp_path)
     with _sqlite_lock(make_url("postgresql+psycopg://postgres@127.0.0.1:5432/navi")):

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
 from app.config import Settings
-from app.db import PG_CONNECT_TIMEOUT, make_engine
 from app.main import create_app
+from app.store.db import PG_CONNECT_TIMEOUT, make_engine
 from tests.helpers import corp
 
 JAPANESE = range(0x3040, 0x9FFF + 1)

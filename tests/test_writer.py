@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from app.config import Settings
-from app.db import Store, encode_json, migrate
 from app.services import Services
-from app.writer import GroupWriter
+from app.store.db import Store, encode_json, migrate
+from app.store.writer import GroupWriter
 from tests.helpers import corp
 
 

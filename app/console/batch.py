@@ -57,16 +57,10 @@ from starlette.datastructures import FormData, UploadFile
 from app.batch import JSONL_SUFFIXES, CsvFormat, InputError, Row, read_input, screen_row
 from app.console import cases as C
 from app.console import security as S
-from app.console.batch_models import BATCH_ROLES, BatchJob, BatchJobFile, BatchJobRow
-from app.console.models import Case, CaseEvent, User
 from app.console.web import CSRF_FAILED, Ctx, LoggedIn, PageError, _db, _lang, _store, _svc, redirect, render
 from app.console.workflow import label
-from app.db import Store
-from app.models import utcnow
-from app.normalize import NormalizeError, parse_date
-from app.services import Services
-from app.web_i18n import environment
-from app.web_results import (
+from app.intake.normalize import NormalizeError, parse_date
+from app.pages.results import (
     PRINT_LEVELS,
     STATIC_DIR,
     _load_sync,
@@ -75,6 +69,12 @@ from app.web_results import (
     print_css,
     print_view,
 )
+from app.services import Services
+from app.store.base import utcnow
+from app.store.batch_jobs import BATCH_ROLES, BatchJob, BatchJobFile, BatchJobRow
+from app.store.console import Case, CaseEvent, User
+from app.store.db import Store
+from app.web.i18n import environment
 from eligibility.profile import today_tokyo
 
 log = logging.getLogger("navi.console.batch")

@@ -1,7 +1,7 @@
 """The case form of the console: the case's own fields plus every question of the web questionnaire.
 
 The profile questions, their inputs and their normalisation (全角, 和暦, 万・億, percentages, …) are the
-questionnaire's (`app.web_questionnaire`: `GROUPS`, `parse_question`, `View`, which use `app.normalize`),
+questionnaire's (`app.intake`: `GROUPS`, `parse_question`, and `View` of `app.web`),
 so a fact typed at the desk is read exactly as when the applicant types it. A few facts the questionnaire
 does not ask (the phase, chamber membership, 複数意匠一括出願) are added for the advisor. Profile fields the
 form does not show (prior awards, filings already made) are kept as they are.
@@ -17,9 +17,8 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from app.models_referral import EMAIL_MAX, NAME_MAX, PHONE_MAX
-from app.normalize import NormalizeError, parse_date
-from app.web_questionnaire import (
+from app.intake.normalize import NormalizeError, parse_date
+from app.pages.questionnaire import (
     DISPUTE_ROWS,
     ENGINE_MESSAGES,
     FILING_ROWS,
@@ -36,7 +35,8 @@ from app.web_questionnaire import (
     parse_question,
     read_raw,
 )
-from app.web_results import DASHES, EMAIL_RE
+from app.pages.results import DASHES, EMAIL_RE
+from app.store.referrals import EMAIL_MAX, NAME_MAX, PHONE_MAX
 from eligibility.profile import ProfileError
 
 COMPANY_MAX = 200

@@ -20,10 +20,10 @@ from sqlmodel import Session, col
 
 from app.console import cases as C
 from app.console import security as S
-from app.console.models import User
 from app.console.seed import SetupError, create_user
 from app.console.web import Checked, Ctx, Form, LoggedIn, PageError, _db, _lang, _text, redirect, render
-from app.web_results import EMAIL_RE
+from app.pages.results import EMAIL_RE
+from app.store.console import User
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 

@@ -48,21 +48,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.config import Settings
 from app.console import cases as C
 from app.console import security as S
-from app.console.batch_models import BATCH_ROLES
 from app.console.forms import case_raw, form_view, parse_case_form, raw_from_profile, read_case_form
-from app.console.models import (
-    OUTCOMES,
-    STATUSES,
-    AuditEvent,
-    Case,
-    CaseEvent,
-    CaseNote,
-    CaseOutcome,
-    CaseRevision,
-    DeskRecord,
-    LoginSession,
-    User,
-)
 from app.console.seed import seed_if_empty
 from app.console.workflow import (
     ACTION_LABELS,
@@ -76,12 +62,26 @@ from app.console.workflow import (
     label,
     next_statuses,
 )
-from app.db import Store
-from app.normalize import NormalizeError, parse_date
+from app.intake.normalize import NormalizeError, parse_date
+from app.pages.questionnaire import _chosen_lang, page_lang, remember_lang
+from app.pages.results import _load_sync, build_view, fmt_date, fmt_datetime
 from app.services import Services
-from app.web_i18n import environment
-from app.web_questionnaire import _chosen_lang, page_lang, remember_lang
-from app.web_results import _load_sync, build_view, fmt_date, fmt_datetime
+from app.store.batch_jobs import BATCH_ROLES
+from app.store.console import (
+    OUTCOMES,
+    STATUSES,
+    AuditEvent,
+    Case,
+    CaseEvent,
+    CaseNote,
+    CaseOutcome,
+    CaseRevision,
+    DeskRecord,
+    LoginSession,
+    User,
+)
+from app.store.db import Store
+from app.web.i18n import environment
 from eligibility.facts import PREFECTURES, enum_label, field_label
 from eligibility.money import yen
 from eligibility.profile import ProfileError

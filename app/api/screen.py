@@ -13,9 +13,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from app.db import encode_json
-from app.i18n import pick_language
 from app.services import Services
+from app.store.db import encode_json
+from app.web.language import pick_language
 from eligibility.profile import FieldError, Profile, ProfileError, make_error
 
 router = APIRouter(prefix="/api/v1")

@@ -10,7 +10,7 @@ link can resume (and nobody can guess it). What is kept:
   those answered 「わからない」 (`unknown`), so that no question is asked twice;
 - `step`: the page to resume at; `screening_id`: the stored screening once the results were shown.
 
-Drafts are deleted `DRAFT_RETENTION_DAYS` after their last update (see app/web_questionnaire.py).
+Drafts are deleted `DRAFT_RETENTION_DAYS` after their last update (see app/pages/questionnaire.py).
 Any change here needs a migration in `alembic/versions/` (`alembic check` in `make test` fails otherwise).
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
-from app.models import JSONType, utcnow
+from app.store.base import JSONType, utcnow
 
 TOKEN_MAX = 64
 DRAFT_RETENTION_DAYS = 90

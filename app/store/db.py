@@ -39,11 +39,13 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
-from app.models import ScreeningCreate, ScreeningPublic, ScreeningRecord, new_id, utcnow
-from app.writer import GroupWriter
+from app.store.base import new_id, utcnow
+from app.store.referrals import Referral
+from app.store.screenings import ScreeningCreate, ScreeningPublic, ScreeningRecord
+from app.store.writer import GroupWriter
 from eligibility.engine import Screening
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ALEMBIC_DIR = ROOT / "alembic"
 
 try:  # POSIX only; elsewhere SQLite migrations are not serialised between processes
@@ -129,7 +131,7 @@ def make_engine(url: str | URL) -> Engine:
 
         return engine
     # Fail fast when PostgreSQL is down or unreachable: pre-ping replaces connections that died with a
-    # restart, and a connection attempt gives up after 2 s (the app answers 503, see app/unavailable.py).
+    # restart, and a connection attempt gives up after 2 s (the app answers 503, see app/errors.py).
     connect_args: dict[str, Any] = {} if "connect_timeout" in u.query else {"connect_timeout": PG_CONNECT_TIMEOUT}
     return create_engine(u, pool_pre_ping=True, connect_args=connect_args, json_serializer=_json_serializer)
 
@@ -339,7 +341,6 @@ class Store:
 
         The landing page promises this; referred screenings are kept for the desk that received them.
         """
-        from app.models_referral import Referral  # late: the referral module imports this one's models
 
         cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=retention_days)
         referred = select(Referral.screening_id)  # type: ignore[call-overload]

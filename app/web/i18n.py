@@ -15,8 +15,8 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-ROOT = Path(__file__).resolve().parents[1]
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+ROOT = Path(__file__).resolve().parents[2]
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 TEMPLATES = ROOT / "templates"
 
 

@@ -29,20 +29,20 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.api import lang_of
-from app.db import Store
+from app.api.screen import lang_of
 from app.desks import all_desks, desks_for, get_desk
-from app.models import ScreeningPublic
-from app.models_referral import EMAIL_MAX, MESSAGE_MAX, NAME_MAX, PHONE_MAX, Referral
 from app.services import Services
-from app.web_i18n import environment, gettext_for
+from app.store.db import Store
+from app.store.referrals import EMAIL_MAX, MESSAGE_MAX, NAME_MAX, PHONE_MAX, Referral
+from app.store.screenings import ScreeningPublic
+from app.web.i18n import environment, gettext_for
 from eligibility.facts import enum_label, field_label
 from eligibility.money import yen
 from eligibility.profile import ProfileError
 
 router = APIRouter(tags=["results"])
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 PRINT_TOP = 5  # programs on the one-page summary
 PRINT_STEPS = 5  # next steps on the one-page summary

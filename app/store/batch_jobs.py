@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Integer, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.console.models import _in
-from app.models import JSONType, new_id, utcnow
+from app.store.base import JSONType, new_id, sql_in, utcnow
 
 JOB_STATUSES = ("queued", "running", "done", "failed")
 PDF_STATUSES = ("none", "pending", "running", "done", "failed", "skipped")
@@ -36,8 +35,8 @@ def _ts(nullable: bool = False) -> Any:
 class BatchJob(SQLModel, table=True):
     __tablename__ = "batch_job"
     __table_args__ = (
-        CheckConstraint(f"status IN {_in(JOB_STATUSES)}", name="status"),
-        CheckConstraint(f"pdf_status IN {_in(PDF_STATUSES)}", name="pdf_status"),
+        CheckConstraint(f"status IN {sql_in(JOB_STATUSES)}", name="status"),
+        CheckConstraint(f"pdf_status IN {sql_in(PDF_STATUSES)}", name="pdf_status"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
@@ -70,7 +69,7 @@ class BatchJob(SQLModel, table=True):
 
 class BatchJobRow(SQLModel, table=True):
     __tablename__ = "batch_job_row"
-    __table_args__ = (CheckConstraint(f"status IN {_in(ROW_STATUSES)}", name="status"),)
+    __table_args__ = (CheckConstraint(f"status IN {sql_in(ROW_STATUSES)}", name="status"),)
 
     job_id: str = Field(max_length=36, primary_key=True,
                         sa_column_args=[ForeignKey("batch_job.id", ondelete="CASCADE")])
@@ -87,7 +86,7 @@ class BatchJobRow(SQLModel, table=True):
 class BatchJobFile(SQLModel, table=True):
     __tablename__ = "batch_job_file"
     __table_args__ = (
-        CheckConstraint(f"kind IN {_in(FILE_KINDS)}", name="kind"),
+        CheckConstraint(f"kind IN {sql_in(FILE_KINDS)}", name="kind"),
         UniqueConstraint("job_id", "kind", "number", name="uq_batch_job_file_job_id_kind_number"),
     )
 

@@ -12,9 +12,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.api import BadRequest, lang_of, not_found_responses
-from app.db import JSONText, Store
-from app.models import ScreeningPublic
+from app.api.screen import BadRequest, lang_of, not_found_responses
+from app.store.db import JSONText, Store
+from app.store.screenings import ScreeningPublic
 from eligibility.engine import Screening
 from eligibility.profile import make_error
 

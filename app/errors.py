@@ -17,9 +17,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from app.api import lang_of
-from app.web_i18n import environment
-from app.web_questionnaire import page_lang
+from app.api.screen import lang_of
+from app.pages.questionnaire import page_lang
+from app.web.i18n import environment
 
 log = logging.getLogger("navi")
 

@@ -32,11 +32,11 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from app.i18n import SUPPORTED
-from app.models_questionnaire import DRAFT_RETENTION_DAYS, QuestionnaireDraft
-from app.normalize import NormalizeError, parse_date, parse_int, parse_yen, to_halfwidth
+from app.intake.normalize import NormalizeError, parse_date, parse_int, parse_yen, to_halfwidth
 from app.services import Services
-from app.web_i18n import environment, translations
+from app.store.drafts import DRAFT_RETENTION_DAYS, QuestionnaireDraft
+from app.web.i18n import environment, translations
+from app.web.language import SUPPORTED
 from eligibility.engine import Screening
 from eligibility.facts import ENUM_LABELS, PREFECTURES, enum_label
 from eligibility.profile import MAX_DESCRIPTION, FieldError, ProfileError

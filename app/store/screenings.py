@@ -10,38 +10,17 @@ Any change here needs a migration in `alembic/versions/` (`alembic check` in `ma
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any, Literal
 
 from pydantic import field_validator
-from sqlalchemy import JSON, CheckConstraint, DateTime
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import TypeEngine
+from sqlalchemy import CheckConstraint, DateTime
 from sqlmodel import Field, SQLModel
 
-# Deterministic constraint names, so that migrations (and SQLite batch mode) can refer to them.
-SQLModel.metadata.naming_convention = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-# JSON on SQLite (text), JSONB on PostgreSQL.
-JSONType: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")  # annotated: app.models is in an import cycle
+from app.store.base import JSONType, new_id, utcnow
 
 SOURCES = ("api", "batch", "web", "cli")
 Source = Literal["api", "batch", "web", "cli"]
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def new_id() -> str:
-    """An unguessable id (uuid4: 122 random bits)."""
-    return str(uuid.uuid4())
 
 
 class ScreeningBase(SQLModel):
@@ -78,7 +57,3 @@ class ScreeningPublic(ScreeningBase):
     def _as_utc(cls, v: dt.datetime) -> dt.datetime:
         # SQLite gives back naive datetimes (stored in UTC); PostgreSQL gives the session's time zone.
         return v.replace(tzinfo=dt.UTC) if v.tzinfo is None else v.astimezone(dt.UTC)
-
-from app import models_referral  # noqa: E402, F401  (registers the referral table on SQLModel.metadata)
-from app.console import models as console_models  # noqa: E402, F401  (registers the advisor console tables)
-from app.models_questionnaire import QuestionnaireDraft  # noqa: E402, F401  (registers questionnaire_draft)

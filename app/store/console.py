@@ -1,4 +1,4 @@
-"""Tables of the advisor console (SQLModel), in the family style of `app.models`: XBase / XCreate / X / XPublic.
+"""Tables of the advisor console (SQLModel), in the family style of `app.store.screenings`: XBase / XCreate / X / XPublic.
 
     desk            the 相談窓口 (ids of programs/desks.yaml), with contact fields the desk admins fill in
     user            desk staff: advisor, desk_admin or chamber_staff of one desk; Argon2 password hash
@@ -24,7 +24,7 @@ from typing import Any, Literal
 from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
-from app.models import JSONType, new_id, utcnow
+from app.store.base import JSONType, new_id, sql_in, utcnow
 
 DESK_KINDS = ("inpit_desk", "yorozu", "chamber")
 ROLES = ("advisor", "desk_admin", "chamber_staff")
@@ -42,10 +42,6 @@ Action = Literal["view", "create", "update", "refer", "note", "outcome", "export
 
 NOTE_MAX = 4000
 COMPANY_MAX = 200
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 def _ts(index: bool = False) -> Any:
@@ -73,7 +69,7 @@ class DeskCreate(DeskBase):
 
 class DeskRecord(DeskBase, table=True):
     __tablename__ = "desk"
-    __table_args__ = (CheckConstraint(f"kind IN {_in(DESK_KINDS)}", name="kind"),)
+    __table_args__ = (CheckConstraint(f"kind IN {sql_in(DESK_KINDS)}", name="kind"),)
 
     id: str = Field(primary_key=True, max_length=64, description="programs/desks.yaml の id")
     created_at: dt.datetime = _ts()
@@ -101,7 +97,7 @@ class UserCreate(UserBase):
 
 class User(UserBase, table=True):
     __tablename__ = "user"
-    __table_args__ = (CheckConstraint(f"role IN {_in(ROLES)}", name="role"),)
+    __table_args__ = (CheckConstraint(f"role IN {sql_in(ROLES)}", name="role"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     password_hash: str = Field(max_length=255)
@@ -168,7 +164,7 @@ class CaseCreate(CaseBase):
 
 class Case(CaseBase, table=True):
     __tablename__ = "case"
-    __table_args__ = (CheckConstraint(f"status IN {_in(STATUSES)}", name="status"),)
+    __table_args__ = (CheckConstraint(f"status IN {sql_in(STATUSES)}", name="status"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     latest_screening_id: str | None = Field(default=None, max_length=36)
@@ -266,7 +262,7 @@ class CaseOutcomeCreate(CaseOutcomeBase):
 
 class CaseOutcome(CaseOutcomeBase, table=True):
     __tablename__ = "case_outcome"
-    __table_args__ = (CheckConstraint(f"outcome IN {_in(OUTCOMES)}", name="outcome"),)
+    __table_args__ = (CheckConstraint(f"outcome IN {sql_in(OUTCOMES)}", name="outcome"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     at: dt.datetime = _ts()
@@ -314,7 +310,7 @@ class AuditEvent(AuditEventBase, table=True):
 
     __tablename__ = "audit_event"
     __table_args__ = (
-        CheckConstraint(f"action IN {_in(ACTIONS)}", name="action"),
+        CheckConstraint(f"action IN {sql_in(ACTIONS)}", name="action"),
         Index("ix_audit_event_desk_id_at", "desk_id", "at"),
     )
 
@@ -325,7 +321,3 @@ class AuditEvent(AuditEventBase, table=True):
 class AuditEventPublic(AuditEventBase):
     id: int
     at: dt.datetime
-
-
-
-from app.console import batch_models as _batch_models  # noqa: E402, F401  (registers the batch_job tables)

@@ -14,7 +14,7 @@ import datetime as dt
 from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
-from app.models import new_id, utcnow
+from app.store.base import new_id, utcnow
 
 NAME_MAX = 100
 EMAIL_MAX = 254
