@@ -18,8 +18,8 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.api.screen import lang_of
-from app.pages.questionnaire import page_lang
 from app.web.i18n import environment
+from app.web.language import page_lang
 
 log = logging.getLogger("navi")
 

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from app.__main__ import main
-from app.batch import EXIT_FILE, Row, column_for, run, to_profile
+from app.batch import EXIT_FILE, run
 from app.config import Settings
+from app.intake.columns import Row, column_for, to_profile
 from app.services import Services
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -316,7 +317,7 @@ def test_cell_forms(heading: str, cell: str, field: str, value: Any) -> None:
     ("資本金", "たくさん", "金額を読み取れませんでした"),
     ("設立日", "令和9年13月1日", "13月という月はありません"),
     ("業種", "宇宙業", "選択肢にありません"),
-    ("大企業の出資比率（最大）", "60", "%"),
+    ("大企業の出資比率（最大）", "150", "100以下"),  # a bare 60 is 60 % (app/intake/parsers.py)
     ("国内出願", "特許;著作権", "著作権"),
     ("海外出願予定", "特許:たくさん", "金額"),
     ("海外トラブル", "模倣品:100万:よくわからない", "現地権利あり"),

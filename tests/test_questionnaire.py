@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.config import Settings
+from app.intake.adaptive import open_facts
 from app.main import create_app
-from app.pages.questionnaire import count_drafts, open_facts
-from app.store.drafts import QuestionnaireDraft
+from app.store.drafts import QuestionnaireDraft, count_drafts
 from tests.pg import postgres_url
 
 BASICS = {

@@ -54,11 +54,12 @@ from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from app.batch import JSONL_SUFFIXES, CsvFormat, InputError, Row, read_input, screen_row
+from app.batch import CsvFormat, screen_row
 from app.console import cases as C
 from app.console import security as S
 from app.console.web import CSRF_FAILED, Ctx, LoggedIn, PageError, _db, _lang, _store, _svc, redirect, render
 from app.console.workflow import label
+from app.intake.columns import JSONL_SUFFIXES, InputError, Row, read_input
 from app.intake.normalize import NormalizeError, parse_date
 from app.pages.results import (
     PRINT_LEVELS,

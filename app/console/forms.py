@@ -17,26 +17,21 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from app.intake.normalize import NormalizeError, parse_date
-from app.pages.questionnaire import (
-    DISPUTE_ROWS,
+from app.intake.answers import (
     ENGINE_MESSAGES,
-    FILING_ROWS,
-    GROUPS,
-    N_,
-    Group,
-    Msg,
-    Question,
     Raw,
-    View,
     _Absent,
     engine_error_input,
     input_names,
     parse_question,
     read_raw,
 )
+from app.intake.normalize import NormalizeError, parse_date
+from app.intake.parsers import Msg
+from app.intake.questions import DISPUTE_ROWS, FILING_ROWS, GROUPS, N_, Group, Question
 from app.pages.results import DASHES, EMAIL_RE
 from app.store.referrals import EMAIL_MAX, NAME_MAX, PHONE_MAX
+from app.web.questionnaire_view import View
 from eligibility.profile import ProfileError
 
 COMPANY_MAX = 200
@@ -66,12 +61,14 @@ M_PHONE: Msg = ("電話番号は数字とハイフンで入力してください
 
 
 def _pct(ratio: float) -> str:
-    """A ratio as the percentage typed in the form.
+    """A ratio as the percentage typed in the form; with "%" where a bare number would read as a fraction
+    (app/intake/parsers.py: 0.5 is 50 %, so 0.5 % is written 0.5%).
 
-    >>> _pct(0.3), _pct(0.125), _pct(0)
-    ('30', '12.5', '0')
+    >>> _pct(0.3), _pct(0.125), _pct(0), _pct(0.005)
+    ('30', '12.5', '0', '0.5%')
     """
-    return f"{ratio * 100:.4f}".rstrip("0").rstrip(".")
+    text = f"{ratio * 100:.4f}".rstrip("0").rstrip(".")
+    return text + "%" if "." in text and ratio <= 0.01 else text
 
 
 def _yen(v: int) -> str:

@@ -63,7 +63,6 @@ from app.console.workflow import (
     next_statuses,
 )
 from app.intake.normalize import NormalizeError, parse_date
-from app.pages.questionnaire import _chosen_lang, page_lang, remember_lang
 from app.pages.results import _load_sync, build_view, fmt_date, fmt_datetime
 from app.services import Services
 from app.store.batch_jobs import BATCH_ROLES
@@ -82,6 +81,7 @@ from app.store.console import (
 )
 from app.store.db import Store
 from app.web.i18n import environment
+from app.web.language import chosen_lang, page_lang, remember_lang
 from eligibility.facts import PREFECTURES, enum_label, field_label
 from eligibility.money import yen
 from eligibility.profile import ProfileError
@@ -338,7 +338,7 @@ def render(request: Request, template: str, ctx: Ctx | None = None, status: int 
         L=Labels(lang, _svc(request), desks), flash=flash,
         path=request.url.path, **kw)
     response = HTMLResponse(page, status_code=status)
-    if _chosen_lang(request):
+    if chosen_lang(request):
         remember_lang(response, request, lang)
     return response
 

@@ -98,7 +98,7 @@ def parse_int(text: str) -> int:
     >>> parse_int("2.5")
     Traceback (most recent call last):
     ...
-    app.normalize.NormalizeError: Enter a whole number (no decimals)
+    app.intake.normalize.NormalizeError: Enter a whole number (no decimals)
     """
     text = _clean(text)
     m = _INT.fullmatch(text)
@@ -155,7 +155,7 @@ def parse_yen(text: str) -> int:
     >>> parse_yen("300万円以下")
     Traceback (most recent call last):
     ...
-    app.normalize.NormalizeError: Enter the amount only, without words like 以下, 以上 or 約
+    app.intake.normalize.NormalizeError: Enter the amount only, without words like 以下, 以上 or 約
     """
     text = _clean(text)
     if _QUALIFIER.search(text):
@@ -293,7 +293,7 @@ def parse_date(text: str) -> dt.date:
     >>> parse_date("平成32年4月1日")
     Traceback (most recent call last):
     ...
-    app.normalize.NormalizeError: Heisei ended on 2019-04-30; from 2019-05-01 use Reiwa (2020-04-01 is 令和2年4月1日)
+    app.intake.normalize.NormalizeError: Heisei ended on 2019-04-30; from 2019-05-01 use Reiwa (2020-04-01 is 令和2年4月1日)
     """
     text = _clean(text)
     if m := _WAREKI.fullmatch(text):
@@ -339,7 +339,7 @@ def parse_corporate_number(text: str) -> str:
     >>> parse_corporate_number("8000012050002")
     Traceback (most recent call last):
     ...
-    app.normalize.NormalizeError: The check digit does not match; check the corporate number for typos
+    app.intake.normalize.NormalizeError: The check digit does not match; check the corporate number for typos
     """
     text = to_halfwidth(text)
     if not _CORPORATE_NUMBER.fullmatch(text):

@@ -17,14 +17,17 @@ Any change here needs a migration in `alembic/versions/` (`alembic check` in `ma
 from __future__ import annotations
 
 import datetime as dt
+import re
+import secrets
 from typing import Any
 
-from sqlalchemy import DateTime
-from sqlmodel import Field, SQLModel
+from sqlalchemy import DateTime, Engine, delete, func, select
+from sqlmodel import Field, Session, SQLModel
 
 from app.store.base import JSONType, utcnow
 
 TOKEN_MAX = 64
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 DRAFT_RETENTION_DAYS = 90
 
 
@@ -48,4 +51,52 @@ class QuestionnaireDraft(SQLModel, table=True):
     screening_id: str | None = Field(default=None, max_length=36, description="結果を表示した審査記録の ID")
 
 
-__all__ = ["DRAFT_RETENTION_DAYS", "QuestionnaireDraft"]
+# ------------------------------------------------------------------ storing drafts
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+def _expired_before() -> dt.datetime:
+    return utcnow() - dt.timedelta(days=DRAFT_RETENTION_DAYS)
+
+
+def create_draft(engine: Engine, lang: str, progress: dict[str, Any], step: str) -> str:
+    """A new draft after consent, at `step` (and the drafts past their retention period are deleted)."""
+    now = utcnow()
+    token = secrets.token_urlsafe(24)
+    draft = QuestionnaireDraft(token=token, created_at=now, updated_at=now, consent_at=now,
+                               lang=lang, answers={}, profile={}, progress=progress, step=step)
+    with Session(engine) as session:
+        session.exec(delete(QuestionnaireDraft).where(QuestionnaireDraft.updated_at < _expired_before()))  # type: ignore[call-overload,arg-type]
+        session.add(draft)
+        session.commit()
+    return token
+
+
+def load_draft(engine: Engine, token: str) -> QuestionnaireDraft | None:
+    if not TOKEN_RE.match(token):
+        return None
+    with Session(engine, expire_on_commit=False) as session:
+        draft = session.get(QuestionnaireDraft, token)
+        if draft is None:
+            return None
+        if _aware(draft.updated_at) < _expired_before():
+            session.delete(draft)
+            session.commit()
+            return None
+        session.expunge(draft)
+        return draft
+
+
+def save_draft(engine: Engine, draft: QuestionnaireDraft) -> None:
+    draft.updated_at = utcnow()
+    with Session(engine) as session:
+        session.merge(draft)
+        session.commit()
+
+
+def count_drafts(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(QuestionnaireDraft)) or 0)
