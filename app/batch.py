@@ -183,12 +183,12 @@ class ScreeningStore(Protocol):
                        source: str = ..., lang: str = ...) -> str: ...
 
 
-class Screener(Protocol):
+class ScreeningService(Protocol):
     def screen(self, data: Any) -> Screening: ...
 
 
 @dataclass
-class Outcome:
+class RowResult:
     """One screened row, ready to write: `record` is the output line (CSV cells or a JSON string)."""
 
     number: int
@@ -197,7 +197,7 @@ class Outcome:
     record: Any
 
 
-def screen_row(services: Screener, row: Row, default_as_of: str, fmt: Format) -> tuple[Outcome, dict[str, Any], Screening | None]:
+def screen_row(services: ScreeningService, row: Row, default_as_of: str, fmt: Format) -> tuple[RowResult, dict[str, Any], Screening | None]:
     profile, heading_of, errors = to_profile(row)
     raw_name = profile.get("company_name")
     name = raw_name.strip() if isinstance(raw_name, str) else ""
@@ -211,21 +211,21 @@ def screen_row(services: Screener, row: Row, default_as_of: str, fmt: Format) ->
         except Exception as e:  # a bug must not lose the other rows
             errors = [RowError("", f"予期しないエラー: {type(e).__name__}: {e}", f"unexpected error: {type(e).__name__}: {e}")]
     record = fmt.error(row.number, name, errors) if screening is None else fmt.ok(row.number, name, screening)
-    return Outcome(row.number, name, errors, record), profile, screening
+    return RowResult(row.number, name, errors, record), profile, screening
 
 
 # What forked workers need; set just before the pool starts, inherited by fork (never pickled).
-_JOB: tuple[Screener, str, Format] | None = None
+_JOB: tuple[ScreeningService, str, Format] | None = None
 CHUNK = 64
 
 
-def _work(row: Row) -> Outcome:
+def _work(row: Row) -> RowResult:
     assert _JOB is not None
     return screen_row(_JOB[0], row, _JOB[1], _JOB[2])[0]
 
 
-def _outcomes(services: Screener, rows: list[Row], default_as_of: str, fmt: Format, jobs: int,
-              store: ScreeningStore | None, lang: str) -> Iterator[Outcome]:
+def _outcomes(services: ScreeningService, rows: list[Row], default_as_of: str, fmt: Format, jobs: int,
+              store: ScreeningStore | None, lang: str) -> Iterator[RowResult]:
     """Screened rows in input order: in this process, or in `jobs` forked processes (POSIX, not with --store)."""
     global _JOB
     if jobs > 1 and store is None and len(rows) > CHUNK and "fork" in mp.get_all_start_methods():
@@ -244,7 +244,7 @@ def _outcomes(services: Screener, rows: list[Row], default_as_of: str, fmt: Form
 
 
 def run(
-    services: Screener,
+    services: ScreeningService,
     input_path: Path,
     output_path: Path,
     *,

@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app import security
+from app.web import security
 from app.config import Settings
 from app.main import create_app
 from tests.conftest import ROOT

@@ -57,7 +57,8 @@ from starlette.datastructures import FormData, UploadFile
 from app.batch import CsvFormat, screen_row
 from app.console import cases as C
 from app.console import security as S
-from app.console.web import CSRF_FAILED, Ctx, LoggedIn, PageError, _db, _lang, _store, _svc, redirect, render
+from app.console.deps import CSRF_FAILED, LoggedIn, PageError, Staff, db_session, services_of, store_of
+from app.console.layout import console_lang, console_page, redirect
 from app.console.workflow import label
 from app.intake.columns import JSONL_SUFFIXES, InputError, Row, read_input
 from app.intake.normalize import NormalizeError, parse_date
@@ -439,12 +440,12 @@ def _print_summaries(store: Store, svc: Services, job_id: str) -> None:
 # ------------------------------------------------------------------ pages
 
 
-def _require_role(ctx: Ctx) -> None:
+def _require_role(ctx: Staff) -> None:
     if ctx.user.role not in BATCH_ROLES:
         raise PageError(403, *FORBIDDEN, back="/console/cases", ctx=ctx)
 
 
-def _load_job(db: Session, ctx: Ctx, job_id: str) -> BatchJob:
+def _load_job(db: Session, ctx: Staff, job_id: str) -> BatchJob:
     """The job if it belongs to the user's desk (404 otherwise, whether it exists or not)."""
     job = db.get(BatchJob, job_id.lower()) if C.valid_id(job_id) else None
     if job is None or job.desk_id != ctx.desk.id:
@@ -491,19 +492,19 @@ def purge_expired_jobs(db: Session, retention_days: int, now: dt.datetime | None
     return len(old)
 
 
-def _jobs_page(request: Request, ctx: Ctx, status: int = 200, errors: dict[str, str] | None = None,
+def _jobs_page(request: Request, ctx: Staff, status: int = 200, errors: dict[str, str] | None = None,
                form: dict[str, Any] | None = None) -> HTMLResponse:
-    retention = _svc(request).settings.batch_retention_days
-    with _db(request) as db:
+    retention = services_of(request).settings.batch_retention_days
+    with db_session(request) as db:
         purge_expired_jobs(db, retention)  # keep the page's promise (templates/console/batch.html)
         jobs = list(db.scalars(select(BatchJob).where(col(BatchJob.desk_id) == ctx.desk.id)
                                .order_by(col(BatchJob.created_at).desc()).limit(RECENT_JOBS)).all())
         users = C.users_by_id(db, {j.user_id for j in jobs})
         for job in jobs:
             _expire_stale(job)
-    lang = _lang(request)
+    lang = console_lang(request)
     values = {"as_of": "", "create_cases": True, "make_pdfs": True, **(form or {})}
-    return render(request, "console/batch.html", ctx, status=status, jobs=jobs, users=users, errors=errors or {},
+    return console_page(request, "console/batch.html", ctx, status=status, jobs=jobs, users=users, errors=errors or {},
                   form=values, job_status=lambda s: label(JOB_STATUS_LABELS, s, lang),
                   max_mb=MAX_BYTES // (1024 * 1024), max_rows=MAX_ROWS, print_max=PRINT_MAX, section="batch",
                   retention_days=retention)
@@ -519,7 +520,7 @@ def batch_form(request: Request, ctx: LoggedIn) -> HTMLResponse:
 async def upload(request: Request, ctx: LoggedIn) -> Response:
     """Checks the size before the body is read (Content-Length), then the CSRF token, then the file."""
     _require_role(ctx)
-    lang = _lang(request)
+    lang = console_lang(request)
     length = request.headers.get("content-length", "")
     if not length.isdigit():
         return await run_in_threadpool(_jobs_page, request, ctx, 411, {"file": _pick(LENGTH_REQUIRED, lang)})
@@ -548,8 +549,8 @@ def _clean_filename(name: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f]", "", base).strip()[:255]
 
 
-def _accept(request: Request, ctx: Ctx, form: FormData, data: bytes, filename: str) -> Response:
-    lang = _lang(request)
+def _accept(request: Request, ctx: Staff, form: FormData, data: bytes, filename: str) -> Response:
+    lang = console_lang(request)
     as_of_text = form.get("as_of")
     as_of_text = as_of_text.strip()[:100] if isinstance(as_of_text, str) else ""
     values = {"as_of": as_of_text, "create_cases": form.get("create_cases") == "yes",
@@ -588,21 +589,21 @@ def _accept(request: Request, ctx: Ctx, form: FormData, data: bytes, filename: s
     job = BatchJob(desk_id=ctx.desk.id, user_id=ctx.user.id, filename=filename, file_bytes=len(data), lang=lang,
                    as_of=as_of, create_cases=bool(values["create_cases"]), make_pdfs=bool(values["make_pdfs"]),
                    total_rows=len(rows), ignored_columns=ignored, ip=ctx.ip, base_url=str(request.base_url)[:300])
-    with _db(request) as db:
+    with db_session(request) as db:
         db.add(job)
         C.audit(db, ctx.actor, "create", None, batch_job_id=job.id, filename=filename, bytes=len(data),
                 rows=len(rows), create_cases=job.create_cases, make_pdfs=job.make_pdfs)
         db.commit()
     default_as_of = (as_of or today_tokyo()).isoformat()  # one date for the whole list
-    RUNNER.submit(process, _store(request), _svc(request), job.id, rows, default_as_of, as_of is not None)
+    RUNNER.submit(process, store_of(request), services_of(request), job.id, rows, default_as_of, as_of is not None)
     return redirect(f"/console/batch/{job.id}")
 
 
 @router.get("/batch/{job_id}")
 def job_page(request: Request, job_id: str, ctx: LoggedIn) -> HTMLResponse:
     _require_role(ctx)
-    lang = _lang(request)
-    with _db(request) as db:
+    lang = console_lang(request)
+    with db_session(request) as db:
         job = _load_job(db, ctx, job_id)
         finished = job.status in ("done", "failed")
         bad: list[BatchJobRow] = []
@@ -631,7 +632,7 @@ def job_page(request: Request, job_id: str, ctx: LoggedIn) -> HTMLResponse:
     percent = 100 if job.status == "done" else (job.done_rows * 100 // job.total_rows if job.total_rows else 0)
     pdf_percent = job.pdf_done * 100 // job.pdf_total if job.pdf_total else 0
     failure = (job.failure or {}).get(lang) if job.failure else None
-    return render(request, "console/batch_job.html", ctx, job=job, running=running, printing=printing,
+    return console_page(request, "console/batch_job.html", ctx, job=job, running=running, printing=printing,
                   refreshing=running or printing, percent=percent, pdf_percent=pdf_percent, bad=bad, good=good,
                   parts=parts, uploader=uploader, failure=failure, shown_rows=SHOWN_ROWS, shown_errors=SHOWN_ERRORS,
                   job_status=label(JOB_STATUS_LABELS, job.status, lang),
@@ -645,11 +646,11 @@ def job_page(request: Request, job_id: str, ctx: LoggedIn) -> HTMLResponse:
 # ------------------------------------------------------------------ downloads
 
 
-def _not_ready(ctx: Ctx, job: BatchJob) -> PageError:
+def _not_ready(ctx: Staff, job: BatchJob) -> PageError:
     return PageError(409, *NOT_READY, back=f"/console/batch/{job.id}", ctx=ctx)
 
 
-def _audit_export(db: Session, ctx: Ctx, job: BatchJob, fmt: str, case_ids: list[str], **detail: Any) -> None:
+def _audit_export(db: Session, ctx: Staff, job: BatchJob, fmt: str, case_ids: list[str], **detail: Any) -> None:
     """One `export` row per case in the file (as the case list's CSV does), or one for the job."""
     export_id = uuid.uuid4().hex
     for case_id in case_ids:
@@ -671,7 +672,7 @@ def _stamp(job: BatchJob) -> str:
 @router.get("/batch/{job_id}/results.csv")
 def results_csv(request: Request, job_id: str, ctx: LoggedIn) -> Response:
     _require_role(ctx)
-    with _db(request) as db:
+    with db_session(request) as db:
         job = _load_job(db, ctx, job_id)
         if job.status != "done":
             raise _not_ready(ctx, job)
@@ -700,7 +701,7 @@ def summaries_pdf(request: Request, job_id: str, ctx: LoggedIn) -> Response:
     _require_role(ctx)
     part_text = request.query_params.get("part") or "1"
     part = int(part_text) if part_text.isdigit() and len(part_text) < 6 else 0
-    with _db(request) as db:
+    with db_session(request) as db:
         job = _load_job(db, ctx, job_id)
         if job.pdf_status != "done":
             raise _not_ready(ctx, job)
@@ -772,7 +773,7 @@ def _zip_stream(store: Store, entries: list[tuple[int, str]], when: dt.datetime)
 @router.get("/batch/{job_id}/summaries.zip")
 def summaries_zip(request: Request, job_id: str, ctx: LoggedIn) -> Response:
     _require_role(ctx)
-    with _db(request) as db:
+    with db_session(request) as db:
         job = _load_job(db, ctx, job_id)
         if job.pdf_status != "done":
             raise _not_ready(ctx, job)
@@ -782,6 +783,6 @@ def summaries_zip(request: Request, job_id: str, ctx: LoggedIn) -> Response:
         _audit_export(db, ctx, job, "zip", [c for _, _, c in rows if c], rows_in_file=len(rows))
     entries = [(files[n], _zip_name(n, name)) for n, name, _ in rows]
     short = job.id[:8]
-    return StreamingResponse(_zip_stream(_store(request), entries, utcnow()), media_type="application/zip",
+    return StreamingResponse(_zip_stream(store_of(request), entries, utcnow()), media_type="application/zip",
                              headers=_disposition(f"batch-summaries-{_stamp(job)}-{short}.zip",
                                                   f"一括判定_要約_{_stamp(job)}_{short}.zip"))
