@@ -11,9 +11,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.web import security
 from app.config import Settings
 from app.main import create_app
+from app.web import security
 from tests.conftest import ROOT
 
 PROFILE = {"as_of": "2025-09-01", "applicant_type": "corporation", "employees": 20, "prefecture": "東京都"}
