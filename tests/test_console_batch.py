@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from app.batch import CsvFormat, run
 from app.console import batch as B
+from app.console import batch_worker as W
 from app.console.seed import DEMO_PASSWORD, create_user
 from app.store.base import utcnow
 from app.store.batch_jobs import BatchJob, BatchJobRow
@@ -424,14 +425,14 @@ def test_another_desk_gets_404_for_the_job_and_its_downloads(app: FastAPI, chamb
 def test_the_combined_document_puts_one_company_on_each_page() -> None:
     page = ('<html lang="ja" class="level-{n}"><head><title>t</title><style>html.level-2 {{ font-size: 8pt; }}'
             '</style></head><body><main class="sheet">{name}</main></body></html>')
-    html = B.combined_html([(2, page.format(n=0, name="A社")), (5, page.format(n=2, name="B社"))], "一括")
+    html = W.combined_html([(2, page.format(n=0, name="A社")), (5, page.format(n=2, name="B社"))], "一括")
     assert '<html lang="ja">' in html and "<title>一括</title>" in html
     assert ".company.level-2 { font-size: 8pt; }" in html and "html.level-2" not in html
     assert '<div class="company level-0" id="company-2"><main class="sheet">A社</main></div>' in html
     assert '<div class="company level-2" id="company-5"><main class="sheet">B社</main></div>' in html
     assert html.count("<body>") == 1 and ".company { break-after: page; }" in html
     with pytest.raises(ValueError):
-        B.combined_html([(2, "<p>no body</p>")], "x")
+        W.combined_html([(2, "<p>no body</p>")], "x")
 
 
 # ------------------------------------------------------------------ helpers
