@@ -20,21 +20,14 @@ from sqlmodel import Session, col
 from app.batch import CsvFormat, screen_row
 from app.console import cases as C
 from app.intake.columns import Row
-from app.pages.results import (
-    PRINT_LEVELS,
-    STATIC_DIR,
-    _load_sync,
-    _url_fetcher,
-    build_view,
-    print_css,
-    print_view,
-)
 from app.services import Services
 from app.store.base import utcnow
 from app.store.batch_jobs import BatchJob, BatchJobFile, BatchJobRow
 from app.store.console import Case, CaseEvent
 from app.store.db import Store
 from app.web.i18n import environment
+from app.web.pdf import PRINT_LEVELS, STATIC_DIR, print_css, url_fetcher
+from app.web.results_view import build_view, load_result, print_view
 
 log = logging.getLogger("navi.console.batch")
 
@@ -283,7 +276,7 @@ def render_companies(views: list[tuple[int, dict[str, Any]]], lang: str, title: 
     while True:
         pages = [(number, template.render(**print_view(view, lang, levels[number]), pdf=True, print_css=print_css()))
                  for number, view in views]
-        doc = HTML(string=combined_html(pages, title), base_url=str(STATIC_DIR), url_fetcher=_url_fetcher()).render()
+        doc = HTML(string=combined_html(pages, title), base_url=str(STATIC_DIR), url_fetcher=url_fetcher()).render()
         starts: dict[int, int] = {}
         for index, page in enumerate(doc.pages):
             for anchor in page.anchors:
@@ -325,7 +318,7 @@ def _print_summaries(store: Store, svc: Services, job_id: str) -> None:
     for start in range(0, len(items), PRINT_PART):
         views = []
         for number, screening_id in items[start:start + PRINT_PART]:
-            loaded = _load_sync(store, svc, screening_id, job.lang) if screening_id else None
+            loaded = load_result(store, svc, screening_id, job.lang) if screening_id else None
             if loaded is not None:
                 views.append((int(number), build_view(loaded, request, None)))
         if not views:

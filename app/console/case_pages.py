@@ -31,7 +31,6 @@ from app.console.workflow import (
     next_statuses,
 )
 from app.intake.normalize import NormalizeError, parse_date
-from app.pages.results import _load_sync, build_view
 from app.store.console import (
     OUTCOMES,
     Case,
@@ -40,6 +39,7 @@ from app.store.console import (
     CaseOutcome,
     CaseRevision,
 )
+from app.web.results_view import build_view, load_result
 from eligibility.facts import PREFECTURES, field_label
 from eligibility.profile import ProfileError
 
@@ -146,7 +146,7 @@ def case_page(request: Request, ctx: Staff, case: Case, db: Session, status: int
                           | {e.user_id for e in events} | {o.user_id for o in outcomes} | {case.created_by})
     view: dict[str, Any] = {}
     if case.latest_screening_id:
-        loaded = _load_sync(store_of(request), svc, case.latest_screening_id, lang)
+        loaded = load_result(store_of(request), svc, case.latest_screening_id, lang)
         if loaded is not None:
             view = build_view(loaded, request, None)
             view["questionnaire_url"] = f"/console/cases/{case.id}/edit"

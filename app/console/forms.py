@@ -26,10 +26,10 @@ from app.intake.answers import (
     parse_question,
     read_raw,
 )
+from app.intake.contact import DASHES, EMAIL_RE
 from app.intake.normalize import NormalizeError, parse_date
 from app.intake.parsers import Msg
 from app.intake.questions import DISPUTE_ROWS, FILING_ROWS, GROUPS, N_, Group, Question
-from app.pages.results import DASHES, EMAIL_RE
 from app.store.referrals import EMAIL_MAX, NAME_MAX, PHONE_MAX
 from app.web.questionnaire_view import View
 from eligibility.profile import ProfileError

@@ -20,13 +20,13 @@ from app.console.workflow import (
     STATUS_LABELS,
     label,
 )
-from app.pages.results import fmt_date, fmt_datetime
 from app.services import Services
 from app.store.batch_jobs import BATCH_ROLES
 from app.store.console import (
     DeskRecord,
     User,
 )
+from app.web.formats import fmt_date, fmt_datetime
 from app.web.language import chosen_lang, page_lang, remember_lang
 from app.web.render import render_page
 from eligibility.facts import enum_label, field_label

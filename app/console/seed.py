@@ -22,7 +22,7 @@ from sqlmodel import Session, col
 from app.console import cases as C
 from app.console.security import hash_password, normalize_email, password_problem
 from app.desks import load_desks as read_desks_file
-from app.pages.results import EMAIL_RE
+from app.intake.contact import EMAIL_RE
 from app.services import Services
 from app.store.console import DESK_KINDS, ROLES, Case, DeskRecord, User
 from app.store.db import Store

@@ -23,7 +23,7 @@ from app.console import security as S
 from app.console.deps import Checked, Form, LoggedIn, PageError, Staff, db_session, form_text
 from app.console.layout import console_lang, console_page, redirect
 from app.console.seed import SetupError, create_user
-from app.pages.results import EMAIL_RE
+from app.intake.contact import EMAIL_RE
 from app.store.console import User
 
 router = APIRouter(prefix="/console", include_in_schema=False)

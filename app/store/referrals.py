@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime
-from sqlmodel import Field, SQLModel
+from sqlalchemy import DateTime, Engine
+from sqlmodel import Field, Session, SQLModel
 
 from app.store.base import new_id, utcnow
 
@@ -39,3 +39,21 @@ class Referral(ReferralBase, table=True):
     created_at: dt.datetime = Field(
         default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False, index=True,
     )
+
+
+def save_referral(engine: Engine, screening_id: str, values: dict[str, str | None]) -> Referral:
+    referral = Referral(screening_id=screening_id, **values)  # type: ignore[arg-type]
+    with Session(engine) as session:
+        session.add(referral)
+        session.commit()
+        session.refresh(referral)
+        session.expunge(referral)
+    return referral
+
+def get_referral(engine: Engine, screening_id: str, referral_id: str) -> Referral | None:
+    with Session(engine) as session:
+        row = session.get(Referral, referral_id)
+        if row is None or row.screening_id != screening_id:
+            return None
+        session.expunge(row)
+        return row
