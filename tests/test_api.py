@@ -15,7 +15,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.main import create_app
+from app.factory import create_app
 from tests.conftest import ROOT, SHARED, case_checker
 
 CASES = sorted((SHARED / "cases").glob("*.yaml"))

@@ -28,7 +28,7 @@ from sqlmodel import Session, col
 from app.config import Settings
 from app.console import cases as C
 from app.console.seed import DEMO_PASSWORD, DEMO_USERS
-from app.main import create_app
+from app.factory import create_app
 from app.store.console import (
     AuditEvent,
     Case,

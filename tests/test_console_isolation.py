@@ -285,7 +285,7 @@ def test_no_console_route_updates_or_deletes_audit_rows() -> None:
 
 def test_login_throttling_is_shared_through_the_database(app: FastAPI, tmp_path: Path) -> None:
     from app.config import Settings
-    from app.main import create_app
+    from app.factory import create_app
     from tests.test_console import client, login
 
     email = f"intruder-{secrets.token_hex(4)}@example.jp"

@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.config import Settings
-from app.main import create_app
+from app.factory import create_app
 
 MAX_EXAMPLES = int(os.environ.get("NAVI_FUZZ_EXAMPLES", "40"))  # e.g. 2000 for a longer run by hand
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

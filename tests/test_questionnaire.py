@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.config import Settings
+from app.factory import create_app
 from app.intake.adaptive import open_facts
-from app.main import create_app
 from app.store.drafts import QuestionnaireDraft, count_drafts
 from tests.pg import postgres_url
 

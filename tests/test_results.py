@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 from app.api.screen import PROFILE_EXAMPLE
 from app.config import Settings
 from app.desks import all_desks, desks_for, get_desk, load_desks
-from app.main import create_app
+from app.factory import create_app
 from app.store.referrals import Referral
 from app.store.screenings import ScreeningRecord
 from app.web.i18n import translations

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.main import create_app
+from app.factory import create_app
 from app.search import ProgramIndex, build_index, open_index, stored_version
 from programs.loader import DEFAULT_CATALOG_DIR, load_catalog
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.main import create_app
+from app.factory import create_app
 from app.web import security
 from tests.conftest import ROOT
 

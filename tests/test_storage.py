@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
 from app.config import Settings
-from app.main import create_app
+from app.factory import create_app
 from app.store.db import alembic_config, check, make_engine, migrate
 from tests.helpers import corp, sole
 from tests.pg import postgres_url

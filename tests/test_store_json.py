@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from starlette.responses import JSONResponse
 
 from app.config import Settings
-from app.main import create_app
+from app.factory import create_app
 from app.store.db import JSONText, Store, encode_json
 from tests.helpers import corp
 

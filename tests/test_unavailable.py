@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
 from app.config import Settings
-from app.main import create_app
+from app.factory import create_app
 from app.store.db import PG_CONNECT_TIMEOUT, make_engine
 from tests.helpers import corp
 

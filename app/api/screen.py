@@ -13,10 +13,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from app.deps import ApiLang, SearchDep, ServicesDep, StoreDep
+from app.errors import BadRequest, error_body
 from app.services import Services
 from app.store.db import encode_json
-from app.web.language import pick_language
-from eligibility.profile import FieldError, Profile, ProfileError, make_error
+from eligibility.profile import Profile, ProfileError, make_error
 
 router = APIRouter(prefix="/api/v1")
 
@@ -103,32 +104,10 @@ def not_found_responses(description: str) -> dict[int | str, dict[str, Any]]:
     return {404: {"model": ErrorBody, "description": description}, 422: ERROR_RESPONSES[422]}
 
 
-class BadRequest(Exception):
-    """A request the API refuses (4xx) with per-field messages."""
-
-    def __init__(self, status: int, errors: list[FieldError]):
-        self.status = status
-        self.errors = errors
 
 
-def services(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
 
 
-def lang_of(request: Request) -> str:
-    return pick_language(request.headers.get("accept-language"), request.query_params.get("lang"))
-
-
-def error_body(errors: list[FieldError], lang: str, status: int) -> dict[str, Any]:
-    head = {
-        400: ("リクエストの形式が正しくありません", "The request could not be read"),
-        413: ("送信データが大きすぎます（上限 1 MiB）", "The request body is too large (limit 1 MiB)"),
-        422: ("入力内容に誤りがあります", "Some fields are invalid"),
-        404: ("見つかりません", "Not found"),
-        405: ("この方法では利用できません", "Method not allowed"),
-    }.get(status, ("リクエストを処理できません", "The request cannot be processed"))
-    return {"message": head[0] if lang == "ja" else head[1], "errors": [e.as_dict(lang) for e in errors]}
 
 
 def _reject_constant(name: str) -> Any:
@@ -168,23 +147,18 @@ async def read_json(request: Request, limit: int) -> Any:
     responses=ERROR_RESPONSES,
     openapi_extra=_openapi_body(_profile_schema(), PROFILE_EXAMPLE, "申請者のプロフィール（契約 v1）"),
 )
-async def screen(request: Request) -> Response:
-    svc = services(request)
-    lang = lang_of(request)
+async def screen(request: Request, svc: ServicesDep, store: StoreDep, lang: ApiLang) -> Response:
     data = await read_json(request, svc.settings.max_body_bytes)
     try:
         screening = svc.screen(data)
     except ProfileError as e:
         raise BadRequest(422, e.errors) from None
     body = screening.as_dict(lang)
-    saver = getattr(request.app.state, "save_screening_async", None)
-    if saver is None:
-        return JSONResponse(body)
     # ~100 KB of JSON: serialised once, for the stored row and for the response (the JSON
     # JSONResponse would send, with screening_id last). The row goes through the group-commit writer
-    # (app/writer.py): answered once the transaction holding it has committed.
+    # (app/store/writer.py): answered once the transaction holding it has committed.
     text = encode_json(body)
-    screening_id = await saver(data, screening, text)
+    screening_id = await store.save_screening_async(data, screening, text, source="api", lang=lang)
     return Response(with_screening_id(text.raw, screening_id), media_type="application/json")
 
 
@@ -209,9 +183,7 @@ def with_screening_id(raw: bytes, screening_id: str) -> bytes:
         {"profiles": [PROFILE_EXAMPLE]}, "申請者プロフィールの配列",
     ),
 )
-async def screen_batch(request: Request) -> JSONResponse:
-    svc = services(request)
-    lang = lang_of(request)
+async def screen_batch(request: Request, svc: ServicesDep, store: StoreDep, lang: ApiLang) -> JSONResponse:
     data = await read_json(request, svc.settings.max_body_bytes)
     if not isinstance(data, dict) or not isinstance(data.get("profiles"), list):
         raise BadRequest(422, [make_error("profiles", "list_type")])
@@ -222,7 +194,6 @@ async def screen_batch(request: Request) -> JSONResponse:
     if len(profiles) > svc.settings.max_batch:
         raise BadRequest(422, [make_error("profiles", "too_long", max_length=svc.settings.max_batch)])
     results: list[dict[str, Any]] = []
-    saver = getattr(request.app.state, "save_screening_async", None)
     pending: list[tuple[dict[str, Any], Awaitable[str]]] = []
     for i, prof in enumerate(profiles):
         try:
@@ -232,8 +203,9 @@ async def screen_batch(request: Request) -> JSONResponse:
             continue
         body = screening.as_dict(lang)
         item = {"index": i, "status": 200, **body}
-        if saver is not None:  # queued now, committed in groups by the writer, awaited below
-            pending.append((item, asyncio.ensure_future(saver(prof, screening, encode_json(body)))))
+        # queued now, committed in groups by the writer, awaited below
+        saved = store.save_screening_async(prof, screening, encode_json(body), source="batch", lang=lang)
+        pending.append((item, asyncio.ensure_future(saved)))
         results.append(item)
     ids = await asyncio.gather(*(fut for _, fut in pending))
     for (item, _), screening_id in zip(pending, ids, strict=True):
@@ -291,14 +263,13 @@ def simple_search(svc: Services, q: str) -> list[str]:
     responses=ERROR_RESPONSES,
 )
 async def list_programs(
-    request: Request,
+    svc: ServicesDep,
+    lang: ApiLang,
+    search: SearchDep,
     q: str | None = Query(default=None, max_length=200, description="検索語（例: 海外 模倣品）"),
     as_of: str | None = Query(default=None, description="基準日 YYYY-MM-DD", json_schema_extra={"format": "date"}),
 ) -> JSONResponse:
-    svc = services(request)
-    lang = lang_of(request)
     when = _parse_as_of(as_of)
-    search = getattr(request.app.state, "search_programs", None)
     ids = list(svc.catalog.programs) if not q else (search(q) if search else simple_search(svc, q))
     if when is not None:
         ids = [i for i in ids if svc.catalog.programs[i].in_force.covers(when)]
@@ -314,9 +285,7 @@ async def list_programs(
     summary="制度の詳細（要件・パラメータ・出典）",
     responses=not_found_responses("その ID の制度はありません"),
 )
-async def get_program(request: Request, program_id: str) -> JSONResponse:
-    svc = services(request)
-    lang = lang_of(request)
+async def get_program(program_id: str, svc: ServicesDep, lang: ApiLang) -> JSONResponse:
     prog = svc.catalog.programs.get(program_id)
     if prog is None:
         raise BadRequest(404, [make_error("program_id", "unknown_program", value=program_id[:80])])

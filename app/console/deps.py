@@ -13,13 +13,12 @@ from starlette.datastructures import FormData
 from app.config import Settings
 from app.console import cases as C
 from app.console import security as S
-from app.services import Services
+from app.deps import services_of, store_of
 from app.store.console import (
     DeskRecord,
     LoginSession,
     User,
 )
-from app.store.db import Store
 
 # ------------------------------------------------------------------ errors and the request's user
 
@@ -71,18 +70,8 @@ class Staff:
         return self.user.role == "desk_admin"
 
 
-def store_of(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
 def engine_of(request: Request) -> Engine:
     return store_of(request).engine
-
-
-def services_of(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
 
 
 def settings_of(request: Request) -> Settings:

@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from app.deps import services_of, store_of
 from app.intake.adaptive import Screener, first_page, new_progress, next_page, remaining
 from app.intake.answers import (
     ENGINE_MESSAGES,
@@ -54,14 +55,8 @@ def not_found(lang: str) -> HTMLResponse:
     return render_page(lang, "questionnaire_not_found.html", status=404, private=True)
 
 
-def _services(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
-
-
 def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.store.engine
-    return engine
+    return store_of(request).engine
 
 
 # ------------------------------------------------------------------ routes
@@ -70,7 +65,7 @@ def _engine(request: Request) -> Engine:
 def landing(request: Request, lang: str, status: int = 200, error: bool = False) -> HTMLResponse:
     response = render_page(lang, "index.html", status=status, headers=NO_REFERRER, consent_error=error,
                       draft_days=DRAFT_RETENTION_DAYS,
-                      record_years=max(1, request.app.state.services.settings.screening_retention_days // 365))
+                      record_years=max(1, services_of(request).settings.screening_retention_days // 365))
     if chosen_lang(request):
         remember_lang(response, request, lang)
     return response
@@ -95,8 +90,8 @@ async def start(request: Request) -> Response:
         return landing(request, lang, status=422, error=True)  # nothing is stored without consent
     token = await run_in_threadpool(create_draft, _engine(request), lang, new_progress(), FIRST.step)
     # Keep the landing page's promise: old screenings never sent to a desk are deleted.
-    await run_in_threadpool(request.app.state.store.purge_expired,
-                            request.app.state.services.settings.screening_retention_days)
+    await run_in_threadpool(store_of(request).purge_expired,
+                            services_of(request).settings.screening_retention_days)
     response = RedirectResponse(f"/q/{token}", status_code=303)
     remember_lang(response, request, lang)
     return response
@@ -128,7 +123,7 @@ def show_page(request: Request, draft: QuestionnaireDraft, *, raw: Raw | None = 
         if not any(item["href"] == "#" + _id(name) for item in view.summary) and not any(
                 name == n for q in questions for n, _ in input_names(q)):
             view.summary.append({"href": "#main", "label": "", "message": ja if lang == "ja" else en})
-    screener = Screener(_services(request))
+    screener = Screener(services_of(request))
     done, left = remaining(screener, draft.profile, _progress(draft), page)
     link = str(request.url_for("questionnaire_page", token=draft.token))
     results_url = None
@@ -205,10 +200,10 @@ def _keep_answers(draft: QuestionnaireDraft, questions: list[Question], raw: Raw
 
 def finish(request: Request, draft: QuestionnaireDraft) -> RedirectResponse:
     """Screen the profile, store the screening (source "web"), and send the person to the results."""
-    svc = _services(request)
+    svc = services_of(request)
     lang = draft.lang if draft.lang in SUPPORTED else "ja"
     screening = svc.screen(draft.profile)
-    screening_id: str = request.app.state.save_screening(
+    screening_id = store_of(request).save_screening(
         draft.profile, screening, screening.as_dict(lang), source="web", lang=lang)
     draft.screening_id = screening_id
     save_draft(_engine(request), draft)
@@ -218,7 +213,7 @@ def finish(request: Request, draft: QuestionnaireDraft) -> RedirectResponse:
 
 def _post(request: Request, draft: QuestionnaireDraft, form: FormData) -> Response:
     engine = _engine(request)
-    svc = _services(request)
+    svc = services_of(request)
     page = _current(draft)
     group = GROUP_BY_STEP[page["step"]]
     questions = [q for q in group.questions if q.fact in page["facts"]]

@@ -20,10 +20,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.api.screen import lang_of
+from app.deps import api_lang, services_of, store_of
 from app.desks import get_desk
 from app.intake.contact import REFER_FIELDS, clean_text, validate_referral
-from app.store.db import Store
 from app.store.referrals import get_referral, save_referral
 from app.web.i18n import environment
 from app.web.pdf import pdf_filename, print_css, render_fitting_pdf
@@ -40,7 +39,7 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 
 async def _load(request: Request, screening_id: str, lang: str) -> Loaded | None:
     return await run_in_threadpool(
-        load_result, request.app.state.store, request.app.state.services, screening_id, lang,
+        load_result, store_of(request), services_of(request), screening_id, lang,
     )
 
 
@@ -58,7 +57,7 @@ def not_found(lang: str) -> HTMLResponse:
 
 @router.get("/results/{screening_id}", response_class=HTMLResponse, summary="審査結果のページ（非公開リンク）")
 async def results_page(request: Request, screening_id: str) -> HTMLResponse:
-    lang = lang_of(request)
+    lang = api_lang(request)
     loaded = await _load(request, screening_id, lang)
     if loaded is None:
         return not_found(lang)
@@ -68,7 +67,7 @@ async def results_page(request: Request, screening_id: str) -> HTMLResponse:
 
 @router.get("/results/{screening_id}/print", response_class=HTMLResponse, summary="印刷用の1ページ要約（A4）")
 async def results_print(request: Request, screening_id: str) -> HTMLResponse:
-    lang = lang_of(request)
+    lang = api_lang(request)
     loaded = await _load(request, screening_id, lang)
     if loaded is None:
         return not_found(lang)
@@ -79,7 +78,7 @@ async def results_print(request: Request, screening_id: str) -> HTMLResponse:
 @router.get("/results/{screening_id}/summary.pdf", summary="1ページ要約の PDF（A4・日本語フォント埋め込み）",
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
 async def results_pdf(request: Request, screening_id: str) -> Response:
-    lang = lang_of(request)
+    lang = api_lang(request)
     loaded = await _load(request, screening_id, lang)
     if loaded is None:
         return not_found(lang)
@@ -102,7 +101,7 @@ async def results_pdf(request: Request, screening_id: str) -> Response:
 @router.post("/results/{screening_id}/refer", response_class=HTMLResponse, summary="審査結果を相談窓口に送る",
              status_code=303)
 async def refer(request: Request, screening_id: str) -> Response:
-    lang = lang_of(request)
+    lang = api_lang(request)
     loaded = await _load(request, screening_id, lang)
     if loaded is None:
         return not_found(lang)
@@ -113,7 +112,7 @@ async def refer(request: Request, screening_id: str) -> Response:
     if errors:
         view = build_view(loaded, request, token)
         return render_page(lang, "results.html", status=422, **view, form=form, errors=errors)
-    store: Store = request.app.state.store
+    store = store_of(request)
     referral = await run_in_threadpool(save_referral, store.engine, loaded.record.id, values)
     qs = f"?lang={lang}" + (f"&q={quote(token)}" if token else "")
     # Post/Redirect/Get: reloading the confirmation does not send the case twice.
@@ -124,8 +123,8 @@ async def refer(request: Request, screening_id: str) -> Response:
 @router.get("/results/{screening_id}/referrals/{referral_id}", response_class=HTMLResponse,
             summary="相談窓口に送った後の確認ページ")
 async def referred(request: Request, screening_id: str, referral_id: str) -> HTMLResponse:
-    lang = lang_of(request)
-    store: Store = request.app.state.store
+    lang = api_lang(request)
+    store = store_of(request)
     referral = await run_in_threadpool(get_referral, store.engine, screening_id, referral_id)
     desk = get_desk(referral.desk_id) if referral is not None else None
     if referral is None or desk is None:
