@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from app.api.screen import router
 from app.api.screenings import router as screenings_router
 from app.config import Settings, get_settings
+from app.console.seed import seed_if_empty
 from app.console.web import install as install_console
 from app.errors import install as install_error_policy
 from app.pages.questionnaire import router as questionnaire_router
@@ -60,7 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(screenings_router)
     app.include_router(results_router)
     app.include_router(questionnaire_router)
-    install_console(app, settings)  # /console: routes, error pages, headers; demo data on a fresh database
+    install_console(app, settings)  # /console: routes, error pages, headers
+    if settings.seed_demo_on_start:  # demo desks, accounts and cases on a fresh database (never in production)
+        seed_if_empty(app.state.store, app.state.services)
     app.add_middleware(QueryContext)  # the header's language switch keeps the query (app/web/i18n.py)
     app.add_middleware(SecurityHeaders, settings=settings)  # outermost: keeps the console's stricter values
     if not any(getattr(r, "path", None) == "/static" for r in app.routes):

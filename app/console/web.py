@@ -43,7 +43,6 @@ from app.console.deps import (
     PageError,
 )
 from app.console.layout import console_lang, console_page, redirect, safe_next
-from app.console.seed import seed_if_empty
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -88,7 +87,7 @@ class ConsoleHeaders:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Add the console to the app: routes, error pages, security headers; demo data on a fresh database."""
+    """Add the console to the app: routes, error pages, security headers."""
     for screen in (login, case_list, case_pages, audit, batch, users):  # one router per screen
         app.include_router(screen.router)
 
@@ -111,6 +110,4 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(PageError, page_error)
     app.add_middleware(ConsoleHeaders)
-    if settings.seed_demo_on_start:
-        seed_if_empty(app.state.store, app.state.services)
 
