@@ -12,7 +12,7 @@ import pytest
 from matching.evaluate import examples_from_cases, load_cases, ndcg_at_3
 from matching.model import MIN_LABELS, LearnedModel, TooFewLabels, train
 from matching.scorer import Scorer
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 LABELLED = ROOT / "tests" / "data" / "labelled"
 

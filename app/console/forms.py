@@ -161,13 +161,13 @@ def _nfkc(text: str) -> str:
 
 
 @dataclass
-class Parsed:
+class CaseForm:
     values: dict[str, Any]  # company_name, contact_*, as_of (date | None)
     profile: dict[str, Any]
     errors: dict[str, Msg] = field(default_factory=dict)
 
 
-def parse_case_form(case_in: dict[str, str], raw: Raw, old_profile: dict[str, Any], screen: Any) -> Parsed:
+def parse_case_form(case_in: dict[str, str], raw: Raw, old_profile: dict[str, Any], screen: Any) -> CaseForm:
     """Normalise and check the form; `screen(profile)` is `Services.screen` (its ProfileError is mapped to
     the inputs). The profile keeps the fields the form does not show."""
     errors: dict[str, Msg] = {}
@@ -228,7 +228,7 @@ def parse_case_form(case_in: dict[str, str], raw: Raw, old_profile: dict[str, An
             errors.setdefault(target, ENGINE_MESSAGES.get(err.code, (err.message_ja, err.message_en)))
     values = {"company_name": name, "contact_name": contact_name or None, "contact_email": email or None,
               "contact_phone": phone or None, "as_of": as_of}
-    return Parsed(values, profile, errors)
+    return CaseForm(values, profile, errors)
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any], keys: Iterable[str] | None = None) -> list[str]:

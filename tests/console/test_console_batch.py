@@ -36,11 +36,11 @@ from app.store.base import utcnow
 from app.store.batch_jobs import BatchJob, BatchJobRow
 from app.store.console import AuditEvent, Case, CaseEvent, User
 from app.store.screenings import ScreeningRecord
-from tests.pg import postgres_url
-from tests.test_batch_cli import BAD_EMPLOYEES, GOOD, HEAD
-from tests.test_console import ADMIN, CHAMBER, TOKYO, client, csrf, db, logged_in, login, make_app, text_of
+from tests.support.console import ADMIN, CHAMBER, TOKYO, client, csrf, db, logged_in, login, make_app, text_of
+from tests.support.member_list import BAD_EMPLOYEES, GOOD, HEAD
+from tests.support.pg import postgres_url
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 120
 AS_OF = "2025-10-01"
 OSAKA_CHAMBER = "chamber.osaka@example.jp"  # chamber_staff of cci-osaka, made by the fixture

@@ -17,7 +17,7 @@ from app.config import Settings
 from app.services import Services
 from app.store.db import Store, encode_json, migrate
 from app.store.writer import GroupWriter
-from tests.helpers import corp
+from tests.support.helpers import corp
 
 
 def test_rows_queued_during_a_commit_share_the_next_transaction() -> None:

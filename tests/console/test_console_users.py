@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.store.console import LoginSession, User
-from tests.test_console import (
+from tests.support.console import (
     ADMIN,
     CHAMBER,
     OSAKA,

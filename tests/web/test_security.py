@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.factory import create_app
 from app.web import security
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 PROFILE = {"as_of": "2025-09-01", "applicant_type": "corporation", "employees": 20, "prefecture": "東京都"}
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.factory import create_app
-from tests.conftest import ROOT, SHARED, case_checker
+from tests.support.paths import ROOT, SHARED, case_checker
 
 CASES = sorted((SHARED / "cases").glob("*.yaml"))
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from app.config import Settings
 from app.factory import create_app
 from app.store.db import PG_CONNECT_TIMEOUT, make_engine
-from tests.helpers import corp
+from tests.support.helpers import corp
 
 JAPANESE = range(0x3040, 0x9FFF + 1)
 

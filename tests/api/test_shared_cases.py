@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from eligibility.profile import ProfileError
-from tests.conftest import SHARED, case_checker
+from tests.support.paths import SHARED, case_checker
 
 CASES = sorted((SHARED / "cases").glob("*.yaml"))
 

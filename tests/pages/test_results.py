@@ -26,7 +26,7 @@ from app.store.screenings import ScreeningRecord
 from app.web.i18n import translations
 from eligibility.facts import PREFECTURES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # The README's example: an Osaka manufacturer planning a patent and a design abroad (¥1.9M estimated).
 PROFILE: dict[str, Any] = {**PROFILE_EXAMPLE, "company_name": "株式会社テスト精工"}

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse
 from app.config import Settings
 from app.factory import create_app
 from app.store.db import JSONText, Store, encode_json
-from tests.helpers import corp
+from tests.support.helpers import corp
 
 
 @pytest.fixture

@@ -28,8 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 
 from app.store.console import AuditEvent, Case, CaseNote
-from tests.pg import postgres_url
-from tests.test_console import (
+from tests.support.console import (
     ADMIN,
     CHAMBER,
     OSAKA,
@@ -47,6 +46,7 @@ from tests.test_console import (
     quick_case,
     text_of,
 )
+from tests.support.pg import postgres_url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -277,7 +277,7 @@ def test_audit_rows_cannot_be_updated_or_deleted(app: FastAPI, users: dict[str, 
 
 
 def test_no_console_route_updates_or_deletes_audit_rows() -> None:
-    root = Path(__file__).resolve().parents[1] / "app" / "console"
+    root = Path(__file__).resolve().parents[2] / "app" / "console"
     for f in root.glob("*.py"):
         source = f.read_text(encoding="utf-8")
         assert "update(AuditEvent" not in source and "delete(AuditEvent" not in source, f
@@ -286,7 +286,7 @@ def test_no_console_route_updates_or_deletes_audit_rows() -> None:
 def test_login_throttling_is_shared_through_the_database(app: FastAPI, tmp_path: Path) -> None:
     from app.config import Settings
     from app.factory import create_app
-    from tests.test_console import client, login
+    from tests.support.console import client, login
 
     email = f"intruder-{secrets.token_hex(4)}@example.jp"
     for _ in range(5):

@@ -16,7 +16,7 @@ from app.config import Settings
 from app.factory import create_app
 from app.intake.adaptive import open_facts
 from app.store.drafts import QuestionnaireDraft, count_drafts
-from tests.pg import postgres_url
+from tests.support.pg import postgres_url
 
 BASICS = {
     "applicant_type": "corporation",
@@ -432,7 +432,7 @@ def test_every_questionnaire_text_has_an_english_translation() -> None:
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
     from babel.messages.pofile import read_po
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     with (root / "app/locale/en/LC_MESSAGES/messages.po").open("rb") as f:
         catalog = read_po(f)
     keywords = {**DEFAULT_KEYWORDS, "tr": None, "N_": None}

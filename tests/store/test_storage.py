@@ -20,8 +20,8 @@ from sqlalchemy import inspect, text
 from app.config import Settings
 from app.factory import create_app
 from app.store.db import alembic_config, check, make_engine, migrate
-from tests.helpers import corp, sole
-from tests.pg import postgres_url
+from tests.support.helpers import corp, sole
+from tests.support.pg import postgres_url
 
 CONSOLE_TABLES = {"desk", "user", "login_session", "login_attempt", "case", "case_program", "case_revision",
                   "case_note", "case_outcome", "case_event", "audit_event",  # advisor console (migration 0004)
