@@ -307,7 +307,7 @@ class Store:
 
     @property
     def writer(self) -> GroupWriter:
-        """The process's group-commit writer (app/writer.py), started on first use."""
+        """The process's group-commit writer (app/store/writer.py), started on first use."""
         with self._writer_lock:
             if self._writer is None:
                 self._writer = GroupWriter(lambda rows: self._insert_rows(rows))

@@ -1,4 +1,4 @@
-"""The group-commit writer (app/writer.py): every row acknowledged only after its commit, groups under load,
+"""The group-commit writer (app/store/writer.py): every row acknowledged only after its commit, groups under load,
 a failing group retried row by row, and the store's rows readable once acknowledged."""
 
 from __future__ import annotations
