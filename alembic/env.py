@@ -1,25 +1,24 @@
-"""Alembic environment: the models' metadata, and the URL from app.db.migrate() or DATABASE_URL."""
+"""Alembic environment: the models' metadata, and the URL from app.store.db.migrate() or DATABASE_URL."""
 
 from __future__ import annotations
 
 from logging.config import fileConfig
 
 from sqlalchemy import Connection
-from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from alembic import context
 from app.config import Settings
-from app.db import make_engine
+from app.store.db import make_engine
+from app.store.tables import metadata
 
 config = context.config
 
-# Only the command line reads alembic.ini; app.db.migrate() builds its config in code and leaves the
+# Only the command line reads alembic.ini; app.store.db.migrate() builds its config in code and leaves the
 # app's logging alone.
 if config.config_file_name is not None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = SQLModel.metadata
+target_metadata = metadata
 
 
 def database_url() -> str:
@@ -52,7 +51,7 @@ def _run(connection: Connection) -> None:
 
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
-    if connection is not None:  # given by app.db.migrate() / app.db.check()
+    if connection is not None:  # given by app.store.db.migrate() / app.store.db.check()
         _run(connection)
         return
     engine = make_engine(database_url())

@@ -1,1 +1,1 @@
-"""Web edge: FastAPI app, routes, settings."""
+"""The edge in layers: store, intake, web, then the routes (api, pages, console); factory builds the app (docs/architecture.md)."""

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from app.console.cli import COMMANDS as CONSOLE_COMMANDS
-from app.normalize import NormalizeError, parse_date
+from app.intake.normalize import NormalizeError, parse_date
 
 
 def _date(text: str) -> dt.date:
@@ -85,7 +85,7 @@ def run_screen(args: argparse.Namespace) -> int:
         return 2
     store = None
     if args.store:
-        from app.db import Store, migrate
+        from app.store.db import Store, migrate
 
         migrate(settings.database_url)
         store = Store.from_url(settings.database_url)

@@ -2,7 +2,7 @@
 
 A CSV may use the Japanese column headings a chamber of commerce would write (会社名, 従業員数, 資本金 …)
 or the contract's English field names; both are accepted, in any order, and unknown columns are ignored.
-Every cell is normalised with app/normalize.py (全角, 和暦, 万・億, はい/いいえ); an empty cell or
+Every cell is normalised with app/intake/normalize.py (全角, 和暦, 万・億, はい/いいえ); an empty cell or
 「わからない」 means unknown and the field is left out. See examples/README.md for the columns.
 
 Each bad row is reported on stderr with its row number and the reason, and the other rows are still
@@ -13,565 +13,31 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import json
 import multiprocessing as mp
-import re
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from app.normalize import (
-    NormalizeError,
-    normalize_prefecture,
-    parse_bool,
-    parse_date,
-    parse_int,
-    parse_yen,
-    to_halfwidth,
+from app.intake.columns import (
+    JSONL_SUFFIXES,
+    InputError,
+    Row,
+    RowError,
+    input_format,
+    profile_errors,
+    read_input,
+    to_profile,
 )
 from eligibility.engine import ProgramResult, Screening
-from eligibility.facts import ENUM_LABELS, FIELD_LABELS, PREFECTURES, field_label
-from eligibility.profile import MAX_DESCRIPTION, ProfileError, today_tokyo
+from eligibility.profile import ProfileError, today_tokyo
 
 EXIT_OK = 0
 EXIT_FILE = 2  # the input cannot be read (or the output cannot be written)
 
-JSONL_SUFFIXES = (".jsonl", ".ndjson")
-
-# ======================================================================== cell parsers
-
-
-class Unknown:
-    """Marker: the cell says nothing (empty, わからない, 不明, -)."""
-
-
-UNKNOWN = Unknown()
-_UNKNOWN_WORDS = frozenset({"", "わからない", "分からない", "わかりません", "分かりません", "不明", "未定", "unknown",
-                            "n/a", "na", "-", "ー", "?", "不詳"})
-_WS = re.compile(r"\s+")
-
-
-def _key(text: str) -> str:
-    """The comparison key of a label or heading: NFKC, no whitespace, case-folded."""
-    return _WS.sub("", to_halfwidth(text)).casefold()
-
-
-def is_unknown(text: str) -> bool:
-    """
-    >>> is_unknown(" "), is_unknown("わからない"), is_unknown("不明"), is_unknown("0")
-    (True, True, True, False)
-    """
-    return _key(text) in _UNKNOWN_WORDS
-
-
-Parser = Callable[[str], Any]
-
-
-def _text(limit: int) -> Parser:
-    def parse(text: str) -> str:
-        value = text.strip()
-        if len(value) > limit:
-            raise NormalizeError("too_long", f"{limit:,}文字以内で入力してください（{len(value):,}文字あります）",
-                                 f"Use at most {limit:,} characters ({len(value):,} given)")
-        return value
-    return parse
-
-
-def _iso_date(text: str) -> str:
-    return parse_date(text).isoformat()
-
-
-def _bool(text: str) -> Any:
-    value = parse_bool(text)
-    return UNKNOWN if value is None else value
-
-
-def _signed_yen(text: str) -> int:
-    """An amount that may be negative (▲, △ or - in front), as 課税所得 can be.
-
-    >>> _signed_yen("▲300万"), _signed_yen("1,200万円")
-    (-3000000, 12000000)
-    """
-    t = to_halfwidth(text).lstrip("¥\\")
-    if t[:1] in ("-", "▲", "△"):
-        return -parse_yen(t[1:])
-    return parse_yen(text)
-
-
-def parse_ratio(text: str) -> float:
-    """A share as 60%, 60％ or 0.6 (a bare number above 1 is refused: percent or fraction?).
-
-    >>> parse_ratio("60%"), parse_ratio("０．５"), parse_ratio("0"), parse_ratio("100％")
-    (0.6, 0.5, 0.0, 1.0)
-    """
-    t = _WS.sub("", to_halfwidth(text))
-    percent = t.endswith("%")
-    num = t[:-1] if percent else t
-    try:
-        value = Decimal(num)
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", num):
-        raise NormalizeError("ratio_format", "割合は「60%」または「0.6」のように入力してください",
-                             "Enter a share like 60% or 0.6")
-    if percent:
-        value /= 100
-    if value > 1:
-        raise NormalizeError("ratio_range", "割合は0%〜100%（0〜1）で入力してください。百分率なら「%」を付けてください",
-                             "A share must be 0–100% (0–1); add % for a percentage")
-    return float(value)
-
-
-def parse_prefecture(text: str) -> str:
-    """A prefecture, or the prefecture an address starts with (所在地 columns hold whole addresses).
-
-    >>> parse_prefecture("大阪"), parse_prefecture("東京都千代田区丸の内1-1"), parse_prefecture("京都府京都市")
-    ('大阪府', '東京都', '京都府')
-    """
-    try:
-        return normalize_prefecture(text)
-    except NormalizeError:
-        address = _WS.sub("", to_halfwidth(text))
-        for name in PREFECTURES:
-            if address.startswith(name):
-                return name
-        raise
-
-
-def _choices(enum: str, aliases: dict[str, str] | None = None) -> dict[str, str]:
-    """Lookup key → enum id: the ids, the Japanese and English labels, and extra aliases."""
-    table: dict[str, str] = {}
-    for value, (ja, en) in ENUM_LABELS.get(enum, {}).items():
-        for word in (value, ja, en):
-            table[_key(word)] = value
-    for word, value in (aliases or {}).items():
-        table[_key(word)] = value
-    return table
-
-
-def _choice_error(field_name: str, value: str, enum: str, ids: list[str] | None = None) -> NormalizeError:
-    labels = ENUM_LABELS.get(enum, {})
-    shown = [labels[i][0] for i in (ids or list(labels)) if i in labels]
-    return NormalizeError(
-        "choice", f"「{value}」は選択肢にありません。次のいずれかを入力してください: {'、'.join(shown)}",
-        f"{value!r} is not a valid choice; use one of: {', '.join(ids or list(labels))}",
-    )
-
-
-def _enum(enum: str, aliases: dict[str, str] | None = None) -> Parser:
-    table = _choices(enum, aliases)
-
-    def parse(text: str) -> str:
-        value = table.get(_key(text))
-        if value is None:
-            raise _choice_error(enum, text.strip(), enum)
-        return value
-    return parse
-
-
-_LIST_SEP = re.compile(r"[;,、，・/／\s]+")
-
-
-def _enum_list(enum: str, aliases: dict[str, str] | None = None, allowed: set[str] | None = None) -> Parser:
-    """Several choices separated by ; 、 , ・ / or spaces; なし = an empty list."""
-    table = _choices(enum, aliases)
-
-    def parse(text: str) -> list[str]:
-        if _key(text) in ("なし", "無し", "ない", "none", "no"):
-            return []
-        out: list[str] = []
-        for item in _LIST_SEP.split(to_halfwidth(text)):
-            if not item:
-                continue
-            value = table.get(_key(item))
-            if value is None or (allowed is not None and value not in allowed):
-                raise _choice_error(enum, item, enum, sorted(allowed, key=list(ENUM_LABELS[enum]).index)
-                                    if allowed else None)
-            if value not in out:
-                out.append(value)
-        return out
-    return parse
-
-
-APPLICANT_ALIASES = {
-    "会社": "corporation", "法人": "corporation", "株式会社": "corporation", "有限会社": "corporation",
-    "合同会社": "corporation", "合名会社": "corporation", "合資会社": "corporation", "企業": "corporation",
-    "個人事業主": "sole_proprietor", "個人事業者": "sole_proprietor", "個人事業": "sole_proprietor",
-    "個人": "individual", "創業前": "individual", "創業予定": "individual", "個人(創業前)": "individual",
-    "大学": "university", "高専": "university", "tlo": "university",
-    "研究機関": "research_institute", "公設試": "research_institute",
-    "vc": "vc", "アクセラレータ": "accelerator",
-    "npo": "npo", "特定非営利活動法人": "npo",
-    "事業協同組合": "sme_group", "組合": "sme_group", "中小企業グループ": "sme_group",
-    "商工会議所": "chamber", "商工会": "chamber",
-}
-INDUSTRY_ALIASES = {
-    "製造": "manufacturing", "建設": "construction", "運輸": "transport", "物流": "transport",
-    "卸売": "wholesale", "卸": "wholesale", "小売": "retail", "サービス": "services",
-    "ソフトウェア": "software", "ソフトウェア業": "software", "情報処理": "software", "情報処理サービス業": "software",
-    "情報サービス業": "software", "it": "software", "ゴム": "rubber", "ゴム製品製造": "rubber",
-    "旅館": "hotel", "ホテル": "hotel", "ホテル・旅館業": "hotel", "その他": "other",
-}
-PHASE_ALIASES = {
-    "構想": "concept", "事業構想": "concept", "立上": "launch", "立ち上げ": "launch", "事業立上": "launch",
-    "事業立ち上げ": "launch", "拡大": "expansion", "事業拡大": "expansion",
-}
-RIGHT_ALIASES = {"実案": "utility_model", "冒認": "squatting_trademark", "冒認対策": "squatting_trademark"}
-EXAM_ALIASES = {
-    "なし": "none", "出願なし": "none", "予定": "planned", "出願予定": "planned",
-    "出願済み": "filed", "出願済": "filed", "未請求": "filed", "審査請求前": "filed",
-    "請求済み": "requested", "請求済": "requested", "審査請求済み": "requested", "審査請求済": "requested",
-    "審査待ち": "requested", "審査中": "started", "審査開始": "started", "着手済み": "started",
-}
-DESIGN_ALIASES = {
-    "なし": "none", "出願なし": "none", "予定": "planned", "出願予定": "planned",
-    "出願済み": "filed", "出願済": "filed", "済み": "filed", "済": "filed",
-}
-INTEREST_ALIASES = {
-    "海外": "overseas", "海外展開": "overseas", "海外進出": "overseas", "輸出": "overseas",
-    "模倣品": "enforcement", "模倣品対策": "enforcement", "権利行使": "enforcement", "侵害対策": "enforcement",
-    "早期審査": "fast_examination", "早期権利化": "fast_examination",
-    "減免": "fee_reduction", "手数料減免": "fee_reduction", "費用軽減": "fee_reduction",
-    "資金調達": "financing", "融資": "financing", "知財金融": "financing",
-    "戦略": "ip_strategy", "知財戦略": "ip_strategy", "伴走支援": "mentoring",
-    "市場分析": "market_analysis", "ipランドスケープ": "market_analysis", "ランドスケープ": "market_analysis",
-    "連携": "partnership", "協業": "partnership", "オープンイノベーション": "partnership",
-}
-DISPUTE_ALIASES = {
-    "模倣品": "counterfeit", "模倣": "counterfeit", "偽物": "counterfeit", "海賊版": "counterfeit",
-    "冒認": "squatting", "冒認出願": "squatting", "冒認商標": "squatting", "商標の先取り": "squatting",
-    "防衛": "defense", "被警告": "defense", "警告": "defense", "訴訟": "defense", "警告・訴訟": "defense",
-}
-_FLAGS = {  # 海外トラブル: extra parts like 現地権利あり
-    "現地権利": "holds_local_right", "現地の権利": "holds_local_right", "現地ライセンス": "holds_local_right",
-    "日本商標": "holds_jp_trademark", "国内商標": "holds_jp_trademark", "日本の商標": "holds_jp_trademark",
-}
-_ITEM_SEP = re.compile(r"[;\n、]+")  # not ",": amounts such as 1,000万 contain commas
-
-_right = _enum("right", RIGHT_ALIASES)
-_dispute_kind = _enum("dispute_kind", DISPUTE_ALIASES)
-
-
-def _parts(text: str) -> Iterator[list[str]]:
-    for item in _ITEM_SEP.split(to_halfwidth(text)):
-        if item.strip():
-            yield [p.strip() for p in item.split(":")]
-
-
-def parse_foreign_filings(text: str) -> list[dict[str, Any]]:
-    """`特許:340万;意匠:80万` → planned filings (a third part 出願済み marks one already filed).
-
-    >>> parse_foreign_filings("特許：３４０万；意匠:80万円")
-    [{'right': 'patent', 'already_filed': False, 'cost_yen': 3400000}, \
-{'right': 'design', 'already_filed': False, 'cost_yen': 800000}]
-    """
-    if _key(text) in ("なし", "無し", "予定なし"):
-        return []
-    out = []
-    for parts in _parts(text):
-        if len(parts) > 3:
-            raise NormalizeError("filing_format", f"「{':'.join(parts)}」を読み取れません。「特許:340万;意匠:80万」の形で入力してください",
-                                 f"Cannot read {':'.join(parts)!r}; write it like 特許:340万;意匠:80万")
-        item: dict[str, Any] = {"right": _right(parts[0]), "already_filed": False}
-        if len(parts) > 1 and not is_unknown(parts[1]):
-            item["cost_yen"] = parse_yen(parts[1])
-        if len(parts) > 2:
-            status = _key(parts[2])
-            if status in ("出願済み", "出願済", "済み", "済", "filed"):
-                item["already_filed"] = True
-            elif status not in ("未出願", "予定", "出願予定", "未", "planned"):
-                raise NormalizeError("filing_status", f"「{parts[2]}」は「出願済み」か「未出願」で入力してください",
-                                     f"{parts[2]!r}: write 出願済み (filed) or 未出願 (not yet filed)")
-        out.append(item)
-    return out
-
-
-def parse_disputes(text: str) -> list[dict[str, Any]]:
-    """`模倣品:300万:現地権利あり` → overseas disputes (kind, cost, 現地権利あり/なし, 日本商標あり/なし).
-
-    >>> parse_disputes("模倣品:300万:現地権利あり")
-    [{'kind': 'counterfeit', 'cost_yen': 3000000, 'holds_local_right': True}]
-    """
-    if _key(text) in ("なし", "無し"):
-        return []
-    out = []
-    for parts in _parts(text):
-        item: dict[str, Any] = {"kind": _dispute_kind(parts[0])}
-        if len(parts) > 1 and not is_unknown(parts[1]):
-            item["cost_yen"] = parse_yen(parts[1])
-        for flag in parts[2:]:
-            k = _key(flag)
-            m = re.fullmatch(r"(.+?)(あり|有り|有|なし|無し|無)", k)
-            name = _FLAGS.get(m[1]) if m else None
-            if m is None or name is None:
-                raise NormalizeError("dispute_flag", f"「{flag}」を読み取れません。「現地権利あり」「日本商標なし」のように入力してください",
-                                     f"Cannot read {flag!r}; write 現地権利あり / 日本商標なし")
-            item[name] = m[2] in ("あり", "有り", "有")
-        out.append(item)
-    return out
-
-
-# ======================================================================== columns
-
-
-@dataclass(frozen=True)
-class Column:
-    field: str  # contract field; "a.b" for a nested one
-    parse: Parser
-    headings: tuple[str, ...] = ()
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("company_name", _text(200), ("会社名", "企業名", "事業者名", "会社名・屋号", "屋号", "名称", "法人名")),
-    Column("as_of", _iso_date, ("基準日", "判定基準日")),
-    Column("applicant_type", _enum("applicant_type", APPLICANT_ALIASES),
-           ("申請者の種類", "申請者種別", "事業形態", "法人・個人の別")),
-    Column("established_on", _iso_date, ("設立日", "事業開始日", "設立年月日", "開業日", "創業日")),
-    Column("employees", parse_int, ("従業員数", "従業員", "常時使用する従業員数")),
-    Column("capital_yen", parse_yen, ("資本金", "資本金の額", "出資の総額")),
-    Column("industry", _enum("industry", INDUSTRY_ALIASES), ("業種", "主な業種")),
-    Column("prefecture", parse_prefecture, ("都道府県", "所在地", "本社所在地", "所在都道府県")),
-    Column("large_company_shareholding.largest", parse_ratio,
-           ("大企業の出資比率（最大）", "大企業の出資比率(最大1社)", "大企業の出資比率", "最大の大企業の出資比率")),
-    Column("large_company_shareholding.combined", parse_ratio,
-           ("大企業の出資比率（合計）", "大企業の出資比率の合計", "大企業全体の出資比率")),
-    Column("large_company_officer_ratio", parse_ratio, ("大企業の役員比率", "大企業出身役員の割合", "大企業兼務役員の割合")),
-    Column("wholly_owned_by_large_parent", _bool, ("大企業の完全子会社", "完全子会社")),
-    Column("avg_taxable_income_yen", _signed_yen, ("課税所得", "課税所得（3年平均）", "平均課税所得")),
-    Column("phase", _enum("phase", PHASE_ALIASES), ("事業段階", "フェーズ")),
-    Column("domestic_applications", _enum_list("right", RIGHT_ALIASES, {"patent", "utility_model", "design", "trademark"}),
-           ("国内出願", "国内出願済み", "出願済みの権利")),
-    Column("patent_exam_status", _enum("patent_exam_status", EXAM_ALIASES),
-           ("審査請求の状況", "特許の審査請求", "審査請求")),
-    Column("design_application", _enum("design_application", DESIGN_ALIASES), ("意匠出願", "意匠出願の状況")),
-    Column("working_related", _bool, ("実施関連出願",)),
-    Column("foreign_filings", parse_foreign_filings, ("海外出願予定", "外国出願予定", "海外出願")),
-    Column("overseas_disputes", parse_disputes, ("海外トラブル", "海外での知財トラブル", "海外知財トラブル")),
-    Column("litigation_insurance.premium_yen", parse_yen, ("訴訟保険の保険料", "海外知財訴訟保険の保険料")),
-    Column("litigation_insurance.renewal", _bool, ("訴訟保険の更新", "海外知財訴訟保険の更新")),
-    Column("vc_backed", _bool, ("VC出資", "vc出資", "ベンチャーキャピタル出資", "VCからの出資")),
-    Column("interests", _enum_list("interests", INTEREST_ALIASES), ("関心", "関心事", "関心のある支援", "相談したいこと")),
-    Column("description", _text(MAX_DESCRIPTION), ("事業内容", "事業概要", "相談内容", "課題")),
-    Column("chamber_member", _bool, ("商工会議所会員", "商工会議所の会員")),
-    Column("design_bulk_filing", _bool, ("複数意匠一括出願",)),
-)
-
-
-def _heading_table() -> dict[str, Column]:
-    table: dict[str, Column] = {}
-    for col in COLUMNS:
-        head = col.field.split(".")[0]
-        names = [col.field, *col.headings]
-        if "." not in col.field and head in FIELD_LABELS:
-            names.append(FIELD_LABELS[head][0])
-        for name in names:
-            table.setdefault(_key(name), col)
-    return table
-
-
-HEADINGS = _heading_table()
-
-
-def column_for(heading: str) -> Column | None:
-    """The column a heading names (Japanese heading or contract field name; 全角/半角 and spaces ignored).
-
-    >>> column_for("従業員数").field, column_for("employees").field, column_for("大企業の出資比率(合計)").field
-    ('employees', 'employees', 'large_company_shareholding.combined')
-    >>> column_for("電話番号") is None
-    True
-    """
-    return HEADINGS.get(_key(heading.lstrip("\ufeff")))
-
-
-# ======================================================================== rows → profiles
-
-
-@dataclass
-class RowError:
-    label: str  # the heading as written in the file (or the field's Japanese label)
-    message_ja: str
-    message_en: str
-
-    def text(self, lang: str = "ja") -> str:
-        msg = self.message_ja if lang == "ja" else self.message_en
-        return f"{self.label}: {msg}" if self.label else msg
-
-
-@dataclass
-class Row:
-    number: int  # CSV: the spreadsheet row (heading = 1); JSON Lines: the line
-    cells: dict[str, Any]  # heading or key → raw value
-    errors: list[RowError] = field(default_factory=list)  # problems found while reading the row
-
-
-def _put(profile: dict[str, Any], path: str, value: Any) -> None:
-    head, _, sub = path.partition(".")
-    if sub:
-        inner = profile.setdefault(head, {})
-        if isinstance(inner, dict):
-            inner[sub] = value
-    else:
-        profile[head] = value
-
-
-def to_profile(row: Row) -> tuple[dict[str, Any], dict[str, str], list[RowError]]:
-    """The profile of one row, which heading fed which field (for messages), and the cells' errors."""
-    profile: dict[str, Any] = {}
-    heading_of: dict[str, str] = {}
-    errors = list(row.errors)
-    for heading, raw in row.cells.items():
-        col = column_for(heading)
-        if raw is None:
-            continue
-        if col is None:  # JSON Lines: pass unknown keys on, so that the profile's validation names them
-            profile[heading] = raw
-            continue
-        heading_of[col.field] = heading
-        if not isinstance(raw, str):  # JSON Lines: a number, list or object goes to validation as it is
-            _put(profile, col.field, raw)
-            continue
-        if is_unknown(raw):
-            continue
-        try:
-            value = col.parse(raw)
-        except NormalizeError as e:
-            errors.append(RowError(heading, e.message_ja, e.message_en))
-            continue
-        if value is not UNKNOWN:
-            _put(profile, col.field, value)
-    return profile, heading_of, errors
-
-
-def profile_errors(e: ProfileError, heading_of: dict[str, str]) -> list[RowError]:
-    """The profile's validation errors, named by the heading the user wrote (foreign_filings[1] → 2件目)."""
-    out = []
-    for fe in e.errors:
-        path = re.sub(r"\[\d+\]", "", fe.field)
-        head = path.split(".")[0]
-        label = heading_of.get(path) or heading_of.get(head) or "・".join(
-            h for f, h in heading_of.items() if f.startswith(head + ".")) or None
-        if label is None:
-            label = field_label(path.split(".")[0]) if fe.field else ""
-        elif m := re.search(r"\[(\d+)\]", fe.field):
-            label += f"（{int(m[1]) + 1}件目）"
-        out.append(RowError(label, fe.message_ja, fe.message_en))
-    return out
-
-
-# ======================================================================== reading
-
-
-class InputError(Exception):
-    """The input file cannot be read at all (exit code 2)."""
-
-    def __init__(self, message_ja: str, message_en: str):
-        self.message_ja = message_ja
-        self.message_en = message_en
-        super().__init__(message_en)
-
-
-def decode(data: bytes, encoding: str | None = None) -> str:
-    """UTF-8 (with or without BOM), else CP932 as Japanese Excel saves it.
-
-    >>> decode("会社名".encode("cp932")), decode("\\ufeff会社名".encode("utf-8"))
-    ('会社名', '会社名')
-    """
-    for enc in [encoding] if encoding else ["utf-8-sig", "cp932"]:
-        try:
-            return data.decode(enc)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    raise InputError("文字コードを判別できません。UTF-8 か Shift_JIS（CP932）で保存してください",
-                     "Cannot decode the file; save it as UTF-8 or Shift_JIS (CP932)")
-
-
-def input_format(path: Path, fmt: str | None) -> str:
-    if fmt:
-        return fmt
-    return "jsonl" if path.suffix.lower() in JSONL_SUFFIXES else "csv"
-
-
-def read_csv(text: str) -> tuple[list[Row], list[str]]:
-    """The data rows (numbered as in a spreadsheet, heading = row 1) and the headings that are ignored."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InputError("ファイルが空です", "The file is empty") from None
-    except csv.Error as e:
-        raise InputError(f"CSV として読めません: {e}", f"Not a readable CSV file: {e}") from None
-    known = [h for h in header if column_for(h) is not None]
-    if not known:
-        raise InputError(
-            "1行目に見出し（会社名、従業員数、資本金 など）が見つかりません",
-            "No known column heading in the first row (e.g. company_name, employees, capital_yen)",
-        )
-    seen: set[str] = set()
-    use: list[tuple[int, str]] = []
-    for i, h in enumerate(header):
-        col = column_for(h)
-        if col is not None and col.field not in seen:
-            seen.add(col.field)
-            use.append((i, h.lstrip("\ufeff").strip()))
-    ignored = [h.strip() for h in header if h.strip() and column_for(h) is None]
-    rows = []
-    number = 1
-    try:
-        for record in reader:
-            number += 1
-            if not any(c.strip() for c in record):
-                continue  # an empty line
-            cells = {h: (record[i] if i < len(record) else "") for i, h in use}
-            rows.append(Row(number, cells))
-    except csv.Error as e:
-        raise InputError(f"{number + 1}行目付近を CSV として読めません: {e}", f"CSV error near row {number + 1}: {e}") from None
-    return rows, ignored
-
-
-def read_input(data: bytes, in_format: str = "csv", encoding: str | None = None) -> tuple[list[Row], list[str]]:
-    """The rows of a file's bytes (CSV or JSON Lines) and the CSV headings that are ignored.
-
-    Used by the command line and by the console's upload (app/console/batch.py); InputError when the
-    bytes cannot be read at all.
-
-    >>> rows, ignored = read_input("会員番号,会社名,従業員数\\r\\nA-1,株式会社テスト,２０\\r\\n".encode("cp932"))
-    >>> [(r.number, r.cells) for r in rows], ignored
-    ([(2, {'会社名': '株式会社テスト', '従業員数': '２０'})], ['会員番号'])
-    """
-    text = decode(data, encoding)
-    if in_format == "jsonl":
-        return read_jsonl(text), []
-    return read_csv(text)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(name)
-
-
-def read_jsonl(text: str) -> list[Row]:
-    rows = []
-    for number, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line, parse_constant=_reject_constant)
-        except (ValueError, RecursionError):
-            rows.append(Row(number, {}, [RowError("", "JSON として読めません", "Not valid JSON")]))
-            continue
-        if not isinstance(data, dict):
-            rows.append(Row(number, {}, [RowError("", "1行に1つの JSON オブジェクト（{...}）を書いてください",
-                                                  "Each line must be one JSON object")]))
-            continue
-        rows.append(Row(number, data))
-    return rows
-
-
-# ======================================================================== writing
 
 STATUS_LABELS = {
     "ja": {"eligible": "対象", "needs_info": "要確認", "ineligible": "対象外"},
@@ -717,12 +183,12 @@ class ScreeningStore(Protocol):
                        source: str = ..., lang: str = ...) -> str: ...
 
 
-class Screener(Protocol):
+class ScreeningService(Protocol):
     def screen(self, data: Any) -> Screening: ...
 
 
 @dataclass
-class Outcome:
+class RowResult:
     """One screened row, ready to write: `record` is the output line (CSV cells or a JSON string)."""
 
     number: int
@@ -731,7 +197,7 @@ class Outcome:
     record: Any
 
 
-def screen_row(services: Screener, row: Row, default_as_of: str, fmt: Format) -> tuple[Outcome, dict[str, Any], Screening | None]:
+def screen_row(services: ScreeningService, row: Row, default_as_of: str, fmt: Format) -> tuple[RowResult, dict[str, Any], Screening | None]:
     profile, heading_of, errors = to_profile(row)
     raw_name = profile.get("company_name")
     name = raw_name.strip() if isinstance(raw_name, str) else ""
@@ -745,21 +211,21 @@ def screen_row(services: Screener, row: Row, default_as_of: str, fmt: Format) ->
         except Exception as e:  # a bug must not lose the other rows
             errors = [RowError("", f"予期しないエラー: {type(e).__name__}: {e}", f"unexpected error: {type(e).__name__}: {e}")]
     record = fmt.error(row.number, name, errors) if screening is None else fmt.ok(row.number, name, screening)
-    return Outcome(row.number, name, errors, record), profile, screening
+    return RowResult(row.number, name, errors, record), profile, screening
 
 
 # What forked workers need; set just before the pool starts, inherited by fork (never pickled).
-_JOB: tuple[Screener, str, Format] | None = None
+_JOB: tuple[ScreeningService, str, Format] | None = None
 CHUNK = 64
 
 
-def _work(row: Row) -> Outcome:
+def _work(row: Row) -> RowResult:
     assert _JOB is not None
     return screen_row(_JOB[0], row, _JOB[1], _JOB[2])[0]
 
 
-def _outcomes(services: Screener, rows: list[Row], default_as_of: str, fmt: Format, jobs: int,
-              store: ScreeningStore | None, lang: str) -> Iterator[Outcome]:
+def _outcomes(services: ScreeningService, rows: list[Row], default_as_of: str, fmt: Format, jobs: int,
+              store: ScreeningStore | None, lang: str) -> Iterator[RowResult]:
     """Screened rows in input order: in this process, or in `jobs` forked processes (POSIX, not with --store)."""
     global _JOB
     if jobs > 1 and store is None and len(rows) > CHUNK and "fork" in mp.get_all_start_methods():
@@ -778,7 +244,7 @@ def _outcomes(services: Screener, rows: list[Row], default_as_of: str, fmt: Form
 
 
 def run(
-    services: Screener,
+    services: ScreeningService,
     input_path: Path,
     output_path: Path,
     *,

@@ -12,6 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class Settings(BaseSettings):
+    """Every setting, from `NAVI_<NAME>` (or `DATABASE_URL`); each is described by its Field and listed in
+    docs/architecture.md (tests/test_settings_documented.py)."""
+
     model_config = SettingsConfigDict(env_prefix="NAVI_", env_file=".env", extra="ignore")
 
     database_url: str = Field(
@@ -19,9 +22,10 @@ class Settings(BaseSettings):
         validation_alias="DATABASE_URL",
         description="SQLAlchemy URL; SQLite by default, PostgreSQL for several app servers",
     )
-    catalog_dir: Path | None = None
-    definitions_file: Path | None = None
-    search_db: Path = ROOT / "var" / "programs_search.db"
+    catalog_dir: Path | None = Field(default=None, description="folder of the program files (default programs/catalog)")
+    definitions_file: Path | None = Field(default=None, description="named definitions (default programs/definitions.yaml)")
+    search_db: Path = Field(default=ROOT / "var" / "programs_search.db",
+                            description="SQLite full-text index of the programs, rebuilt when the catalog changes")
     model_path: Path = Field(default=ROOT / "var" / "model.joblib",
                              description="learned ranking correction (python -m matching train); used only when "
                              "its holdout report beats the prior and it was trained on model_min_outcomes or more")
@@ -29,15 +33,15 @@ class Settings(BaseSettings):
     screening_retention_days: int = Field(default=365, description="stored screenings not sent to a desk are deleted after this")
     batch_retention_days: int = Field(default=30, ge=1, description="chamber batch jobs (uploaded list, result CSV, "
                                       "PDFs) are deleted after this; the cases made from them stay")
-    max_body_bytes: int = 1024 * 1024
-    max_batch: int = 1000
-    default_lang: str = "ja"
-    environment: str = "development"
+    max_body_bytes: int = Field(default=1024 * 1024, description="largest JSON body the API reads (413 above)")
+    max_batch: int = Field(default=1000, description="most profiles in one POST /api/v1/screen/batch")
+    default_lang: str = Field(default="ja", description="language when the request names none")
+    environment: str = Field(default="development", description="production: no demo data, no /docs")
     # Advisor console (app/console): demo desks, users and cases are loaded on start when the desk table is
     # empty; None means "yes unless environment is production".
     seed_demo: bool | None = Field(default=None, description="load the demo data on start (None: not in production)")
     cookie_secure: bool = Field(default=False, description="console cookies always Secure (behind a TLS proxy)")
-    # Behind a TLS-terminating proxy: honour its X-Forwarded-Proto for HSTS (app/security.py). Only when every
+    # Behind a TLS-terminating proxy: honour its X-Forwarded-Proto for HSTS (app/web/security.py). Only when every
     # request comes through that proxy; otherwise run uvicorn --proxy-headers --forwarded-allow-ips=<proxy>.
     trust_proxy_headers: bool = Field(default=False, description="trust X-Forwarded-Proto (HSTS on https)")
 

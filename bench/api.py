@@ -31,7 +31,7 @@ def in_process(n: int, db: Path) -> None:
     from fastapi.testclient import TestClient
 
     from app.config import Settings
-    from app.main import create_app
+    from app.factory import create_app
 
     client = TestClient(create_app(Settings(database_url=f"sqlite:///{db}", search_db=db.with_name("s.db"))))
     for _ in range(50):

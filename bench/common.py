@@ -40,7 +40,7 @@ PROFILE: dict[str, Any] = {  # the README's example: an Osaka manufacturer plann
     "interests": ["overseas"], "description": "東大阪市の金属加工の町工場。特許と意匠を中国・米国へ出願したい。",
 }
 
-# The questionnaire's first page (app/web_questionnaire.py GROUPS[0], input names as on the form).
+# The questionnaire's first page (app/pages/questionnaire.py GROUPS[0], input names as on the form).
 BASICS_FORM: dict[str, str] = {
     "applicant_type": "corporation", "established_on": "令和3年4月1日", "prefecture": "東京都",
     "employees": "２０", "capital_yen": "1,000万円", "industry": "manufacturing", "action": "next",

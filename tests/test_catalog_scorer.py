@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching.scorer import Scorer
-from tests.helpers import corp
+from tests.support.helpers import corp
 
 TEXTS = [
     "東大阪市の金属加工の町工場。特許と意匠を中国・米国へ出願したい。",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import corp, definition, defs, profile_errors, sole
+from tests.support.helpers import corp, definition, defs, profile_errors, sole
 
 # --- 3.5 the 10-year convention (民法 第140条) ------------------------------------------------------
 

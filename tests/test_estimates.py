@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import amount, corp, result
+from tests.support.helpers import amount, corp, result
 
 FFS = "foreign_filing_subsidy"
 INPIT = "inpit_foreign_filing_subsidy"

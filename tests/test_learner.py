@@ -25,7 +25,7 @@ from matching.records import (
     to_json,
 )
 from matching.scorer import Scorer
-from tests.helpers import corp
+from tests.support.helpers import corp
 
 
 def _sessions(engine, scorer, n, prefer, seed=5):
@@ -138,7 +138,7 @@ def test_legacy_export_rows_are_read_and_bad_rows_named():
 
 def test_train_command_writes_the_model_with_its_report(tmp_path, capsys):
     from matching.__main__ import main
-    from tests.conftest import ROOT
+    from tests.support.paths import ROOT
 
     out = tmp_path / "model.joblib"
     assert main(["train", "--cases", str(ROOT / "tests" / "data" / "labelled"), "--out", str(out),

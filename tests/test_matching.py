@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from matching.evaluate import ndcg_at_3
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 LABELLED = ROOT / "tests" / "data" / "labelled"
 

@@ -10,7 +10,7 @@ import pytest
 from eligibility.profile import parse_profile
 from matching.scorer import Scorer, Weights
 from matching.signals import ActionPolicy
-from tests.helpers import corp
+from tests.support.helpers import corp
 
 
 def ranked(scorer, engine, profile, tweak=None):

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from eligibility.profile import MAX_DESCRIPTION, ProfileError, parse_profile
-from tests.helpers import CJK_RE, KANA_RE, corp, profile_errors
+from tests.support.helpers import CJK_RE, KANA_RE, corp, profile_errors
 
 LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 

@@ -380,13 +380,13 @@ def _numbers(obj: Any) -> Any:
 @SETTINGS
 @given(profiles(presence=0.6), st.sampled_from(["ja", "en"]))
 def test_results_are_finite_and_serialise_as_the_standard_library_would(engine, scorer, profile, lang):
-    """`app.db.encode_json` (orjson) writes NaN as null where `json.dumps(allow_nan=False)` refuses it: every
+    """`app.store.db.encode_json` (orjson) writes NaN as null where `json.dumps(allow_nan=False)` refuses it: every
     number of a ranked result must be finite, and the JSON must read back as the standard library's does
     (the text may differ in how a number is written: orjson 6.1e-5, json 6.1e-05)."""
     import json
     import math
 
-    from app.db import encode_json
+    from app.store.db import encode_json
 
     s = engine.screen(profile)
     scorer.rank(s)

@@ -1,4 +1,5 @@
-"""YAML scenarios (OpenFisca / PolicyEngine style): tests/data/scenarios/*.yaml.
+"""YAML scenarios (OpenFisca / PolicyEngine style): tests/scenarios/**/*.yaml, one file per program
+(`<program_id>.yaml`: the scenarios whose first expected program it is); subfolders count too (fy2026/).
 
 Each file is a list of {name, description, profile, expect}. `expect` may hold:
   definitions: {name: met | unmet | unknown}
@@ -15,8 +16,8 @@ import pytest
 import yaml
 
 HERE = Path(__file__).resolve().parent
-SCENARIO_DIR = HERE / "data" / "scenarios"
-FILES = sorted(SCENARIO_DIR.glob("*.yaml"))
+SCENARIO_DIR = HERE / "scenarios"
+FILES = sorted(SCENARIO_DIR.rglob("*.yaml"))
 
 EXPECT_KEYS = {"definitions", "programs", "absent"}
 PROGRAM_KEYS = {"status", "amount_yen", "advice", "missing"}
@@ -26,9 +27,9 @@ def _load() -> list[tuple[str, dict[str, Any]]]:
     out = []
     for path in FILES:
         items = yaml.safe_load(path.read_text(encoding="utf-8"))
-        assert isinstance(items, list), f"{path.name}: a scenario file is a list"
+        assert isinstance(items, list), f"{path.relative_to(SCENARIO_DIR)}: a scenario file is a list"
         for i, sc in enumerate(items):
-            out.append((f"{path.stem}[{i}]", sc))
+            out.append((f"{path.relative_to(SCENARIO_DIR).with_suffix('')}[{i}]", sc))
     return out
 
 

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.main import create_app
+from app.factory import create_app
 from programs.loader import (
     DEFAULT_CATALOG_DIR,
     DEFAULT_DEFINITIONS,
@@ -29,7 +29,7 @@ from programs.loader import (
     load_catalog,
 )
 from programs.schema import HREF_RE, Reference, Sources
-from tests.conftest import SHARED, case_checker
+from tests.support.paths import SHARED, case_checker
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = sorted((SHARED / "cases").glob("*.yaml"))
@@ -294,7 +294,7 @@ def test_no_results_or_print_page_of_a_shared_case_shows_a_seed_line(app: FastAP
 
 
 def test_the_console_case_page_shows_sources_as_links(app: FastAPI, tmp_path: Path) -> None:
-    from tests.test_console import TOKYO, logged_in, quick_case
+    from tests.support.console import TOKYO, logged_in, quick_case
 
     case_id = quick_case(app, TOKYO, "出典テスト株式会社")
     c = logged_in(app, TOKYO)
@@ -307,7 +307,7 @@ def test_the_console_case_page_shows_sources_as_links(app: FastAPI, tmp_path: Pa
 
 def test_old_stored_seed_citations_are_not_shown(app: FastAPI) -> None:
     """A screening stored before sources.yaml holds '001:L3086' strings without an address: not shown."""
-    from app.web_i18n import environment
+    from app.web.i18n import environment
 
     html = environment("ja").get_template("_r_macros.html").module.trace(  # type: ignore[attr-defined]
         [{"label": "中小企業", "outcome": "met", "source": "001:L3086-3096"}])

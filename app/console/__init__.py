@@ -1,7 +1,9 @@
 """The advisor console (/console): accounts of desk staff, cases, referrals between desks, the audit log.
 
-Modules: `models` (tables), `security` (passwords, sessions, CSRF, throttling), `workflow` (statuses),
-`cases` (storage and permission checks of cases), `forms` (the case form, reusing the questionnaire's
-normalisation), `seed` (desks from programs/desks.yaml, demo data), `cli` (commands of `python -m app`),
-`web` (the pages). This file imports nothing, so that `app.models` can register the tables without cycles.
+Screens, one router each: `login`, `case_list`, `case_pages`, `audit`, `batch` (with `batch_worker`, the
+background work), `users`; they share `deps` (the logged-in `Staff`, CSRF-checked forms) and `layout`
+(`console_page`, labels, redirects); `web` wires them into the app. Below them: `security` (passwords,
+sessions, CSRF, throttling), `workflow` (statuses), `cases` (storage and permission checks of cases), `forms`
+(the case form, on app.intake's questions and parsers), `seed` (desks, demo data), `cli` (`python -m app`).
+The tables are in `app.store.console` and `app.store.batch_jobs`.
 """

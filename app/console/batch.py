@@ -15,7 +15,7 @@ users of the desk that uploaded it: anyone else gets the same 404 as for a job t
 Every upload is an audit `create` (and every case made from a row another `create`), every download an
 audit `export`; the upload form carries the session's CSRF token.
 
-Reading and normalising the file is `app.batch` (the command line's code: Japanese headings, 全角, 和暦,
+Reading and normalising the file is `app.intake.columns` (shared with the command line: Japanese headings, 全角, 和暦,
 万・億; row numbers as in Excel). The file is read in the request (an unreadable file is answered at once);
 the rows are then screened by a background thread (RUNNER) that stores every screening
 (`Store.save_screening(source="batch")`), and — if the box is ticked, the default — makes one case per good
@@ -36,45 +36,34 @@ import csv
 import datetime as dt
 import io
 import logging
-import queue
 import re
-import threading
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import PurePath
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from app.batch import JSONL_SUFFIXES, CsvFormat, InputError, Row, read_input, screen_row
+from app.batch import CsvFormat
 from app.console import cases as C
 from app.console import security as S
-from app.console.batch_models import BATCH_ROLES, BatchJob, BatchJobFile, BatchJobRow
-from app.console.models import Case, CaseEvent, User
-from app.console.web import CSRF_FAILED, Ctx, LoggedIn, PageError, _db, _lang, _store, _svc, redirect, render
+from app.console.batch_worker import JST, PRINT_MAX, PRINT_PART, RUNNER, STALE, TOP, Msg, pick, process
+from app.console.deps import CSRF_FAILED, LoggedIn, PageError, Staff, db_session, services_of, store_of
+from app.console.layout import console_lang, console_page, redirect
 from app.console.workflow import label
-from app.db import Store
-from app.models import utcnow
-from app.normalize import NormalizeError, parse_date
-from app.services import Services
-from app.web_i18n import environment
-from app.web_results import (
-    PRINT_LEVELS,
-    STATIC_DIR,
-    _load_sync,
-    _url_fetcher,
-    build_view,
-    print_css,
-    print_view,
-)
+from app.intake.columns import JSONL_SUFFIXES, InputError, Row, read_input
+from app.intake.normalize import NormalizeError, parse_date
+from app.store.base import utcnow
+from app.store.batch_jobs import BATCH_ROLES, BatchJob, BatchJobFile, BatchJobRow
+from app.store.console import User
+from app.store.db import Store
 from eligibility.profile import today_tokyo
 
 log = logging.getLogger("navi.console.batch")
@@ -84,16 +73,9 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 MAX_BYTES = 5 * 1024 * 1024  # the member list (5 MiB)
 MAX_ROWS = 5000
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields, on top of the file
-TOP = 3  # programs per company in the CSV (as the command line's default)
-CHUNK = 50  # rows screened between two commits (and progress updates)
-PRINT_PART = 50  # companies per multi-page PDF (one WeasyPrint layout holds every page in memory)
-PRINT_MAX = 1000  # companies of one job that get printable summaries (~0.7 s of CPU each)
 SHOWN_ROWS = 200  # good rows listed on the job page (the CSV has all)
 SHOWN_ERRORS = 1000
 RECENT_JOBS = 20
-STALE = dt.timedelta(minutes=30)
-NO_NAME = ("（会社名の記入なし）", "(no company name)")
-JST = C.JST
 
 JOB_STATUS_LABELS: dict[str, tuple[str, str]] = {
     "queued": ("順番待ち", "Queued"),
@@ -110,7 +92,6 @@ PDF_STATUS_LABELS: dict[str, tuple[str, str]] = {
     "skipped": (f"{PRINT_MAX:,}社を超えるため作成しません", f"Not made for more than {PRINT_MAX:,} companies"),
 }
 
-Msg = tuple[str, str]
 NO_FILE: Msg = ("名簿のファイルを選んでください", "Choose the member list's file")
 TOO_LARGE: Msg = (f"ファイルが大きすぎます。{MAX_BYTES // (1024 * 1024)} MB までのファイルにしてください"
                   f"（名簿を分けてアップロードしてください）",
@@ -126,8 +107,6 @@ NO_ROWS: Msg = ("名簿に会社の行がありません（1行目が見出し�
 BAD_AS_OF: Msg = ("基準日は2000年から2100年の間で入力してください", "Give a reference date between 2000 and 2100")
 INTERRUPTED: Msg = ("処理が途中で止まりました（サーバーの再起動など）。もう一度アップロードしてください",
                     "The job stopped (the server was restarted?). Upload the list again")
-UNEXPECTED: Msg = ("処理中に問題が起きました。時間をおいてもう一度アップロードしてください",
-                   "Something went wrong while processing; upload the list again later")
 FORBIDDEN: tuple[Msg, Msg] = (
     ("このページは商工会議所の職員と窓口管理者だけが使えます", "Only chamber staff and desk administrators can use this page"),
     ("名簿の一括判定は、商工会議所の職員（chamber_staff）か窓口管理者（desk_admin）のアカウントで使ってください。",
@@ -142,308 +121,16 @@ NOT_READY: tuple[Msg, Msg] = (
      "This file is still being made or was not made. See the job's page for its status."))
 
 
-def _pick(msg: Msg, lang: str) -> str:
-    return msg[0] if lang == "ja" else msg[1]
-
-
-# ------------------------------------------------------------------ background threads
-
-
-class Runner:
-    """A queue served by daemon threads (started on first use): jobs outlive the request that started
-    them, and a stopping server does not wait for them (their jobs then show as interrupted)."""
-
-    def __init__(self, name: str, workers: int):
-        self.name = name
-        self.workers = workers
-        self.tasks: queue.Queue[tuple[Callable[..., None], tuple[Any, ...]]] = queue.Queue()
-        self.threads: list[threading.Thread] = []
-        self.lock = threading.Lock()
-
-    def submit(self, fn: Callable[..., None], *args: Any) -> None:
-        with self.lock:
-            self.threads = [t for t in self.threads if t.is_alive()]
-            while len(self.threads) < self.workers:
-                t = threading.Thread(target=self._serve, name=f"{self.name}-{len(self.threads) + 1}", daemon=True)
-                t.start()
-                self.threads.append(t)
-        self.tasks.put((fn, args))
-
-    def _serve(self) -> None:
-        while True:
-            fn, args = self.tasks.get()
-            try:
-                fn(*args)
-            except Exception:  # pragma: no cover - the tasks catch their own errors
-                log.exception("%s: a task failed", self.name)
-            finally:
-                self.tasks.task_done()
-
-
-RUNNER = Runner("navi-batch", workers=2)  # screening (fast: hundreds of rows per second)
-PRINTER = Runner("navi-batch-pdf", workers=1)  # PDFs (slow and memory-hungry: one at a time)
-
-
-# ------------------------------------------------------------------ screening the rows (background)
-
-
-@dataclass
-class Screened:
-    row: int
-    name: str
-    errors: list[dict[str, str]]
-    cells: list[Any]
-    screening_id: str | None = None
-    case_id: str | None = None
-    profile: dict[str, Any] | None = None
-    body: dict[str, Any] | None = None
-    as_of: dt.date | None = None
-
-
-def _touch(db: Session, job_id: str, **values: Any) -> None:
-    db.exec(update(BatchJob).where(col(BatchJob.id) == job_id)  # type: ignore[call-overload]
-            .values(updated_at=utcnow(), **values))
-
-
-def _fail(store: Store, job_id: str, msg: Msg, pdf: bool = False) -> None:
-    with Session(store.engine) as db:
-        if pdf:
-            _touch(db, job_id, pdf_status="failed")
-        else:
-            _touch(db, job_id, status="failed", failure={"ja": msg[0], "en": msg[1]}, finished_at=utcnow())
-        db.commit()
-
-
-def process(store: Store, svc: Services, job_id: str, rows: list[Row], default_as_of: str,
-            explicit_as_of: bool) -> None:
-    """Screen every row of a job (RUNNER's task); the job ends `done` (or `failed`), then its PDFs are queued."""
-    try:
-        _process(store, svc, job_id, rows, default_as_of, explicit_as_of)
-    except Exception:
-        log.exception("batch job %s failed", job_id)
-        _fail(store, job_id, UNEXPECTED)
-
-
-def _process(store: Store, svc: Services, job_id: str, rows: list[Row], default_as_of: str,
-             explicit_as_of: bool) -> None:
-    with Session(store.engine, expire_on_commit=False) as db:
-        job = db.get(BatchJob, job_id)
-        if job is None or job.status != "queued":
-            return
-        _touch(db, job_id, status="running")
-        db.commit()
-    actor = C.Actor(job.user_id, job.desk_id, job.ip)
-    fmt = CsvFormat(job.lang, TOP)
-    ok = 0
-    for start in range(0, len(rows), CHUNK):
-        done: list[Screened] = []
-        # Screen and store the screenings first (each in its own transaction), then write this chunk's rows
-        # and cases in one transaction: SQLite has one writer at a time.
-        for row in rows[start:start + CHUNK]:
-            outcome, profile, screening = screen_row(svc, row, default_as_of, fmt)
-            item = Screened(row.number, outcome.name,
-                            [{"label": e.label, "message_ja": e.message_ja, "message_en": e.message_en}
-                             for e in outcome.errors], list(outcome.record))
-            if screening is not None:
-                item.case_id = str(uuid.uuid4()) if job.create_cases else None
-                item.body = screening.as_dict(job.lang)
-                item.profile = profile
-                item.screening_id = store.save_screening(profile, screening, item.body, source="batch",
-                                                         lang=job.lang, case_id=item.case_id)
-                # The case keeps the date only when one was given (in the row or on the form); otherwise
-                # 「再判定」 uses the day it is pressed, as for a case made with the form without a date.
-                given = explicit_as_of or profile.get("as_of") != default_as_of
-                item.as_of = screening.as_of if given else None
-            done.append(item)
-        with Session(store.engine, expire_on_commit=False) as db:
-            for item in done:
-                if item.case_id:
-                    _add_case(db, store, actor, job, item)
-            db.flush()
-            for item in done:
-                db.add(BatchJobRow(job_id=job_id, number=item.row, company_name=item.name[:200],
-                                   status="ok" if item.screening_id else "error", errors=item.errors,
-                                   cells=item.cells, screening_id=item.screening_id, case_id=item.case_id))
-            good = sum(1 for i in done if i.screening_id)
-            ok += good
-            _touch(db, job_id, done_rows=col(BatchJob.done_rows) + len(done), ok_rows=col(BatchJob.ok_rows) + good,
-                   error_rows=col(BatchJob.error_rows) + len(done) - good)
-            db.commit()
-    pdf_status = "none"
-    if job.make_pdfs and ok:
-        pdf_status = "pending" if ok <= PRINT_MAX else "skipped"
-    with Session(store.engine) as db:
-        _touch(db, job_id, status="done", finished_at=utcnow(), pdf_status=pdf_status,
-               pdf_total=min(ok, PRINT_MAX) if pdf_status == "pending" else 0)
-        db.commit()
-    if pdf_status == "pending":
-        PRINTER.submit(print_summaries, store, svc, job_id)
-
-
-def _add_case(db: Session, store: Store, actor: C.Actor, job: BatchJob, item: Screened) -> None:
-    """A case of the job's desk for a good row (as `cases.create_case`, with the batch's screening)."""
-    assert item.case_id and item.profile is not None and item.body is not None
-    profile = store._json({k: v for k, v in item.profile.items() if k != "as_of"})
-    company = item.name or _pick(NO_NAME, job.lang)
-    now = utcnow()
-    prefecture = profile.get("prefecture")
-    db.add(Case(id=item.case_id, desk_id=job.desk_id, status="screened", company_name=company[:200],
-                prefecture=prefecture if isinstance(prefecture, str) else None, profile=profile, as_of=item.as_of,
-                latest_screening_id=item.screening_id, search_text=C.search_text(company, profile, None),
-                created_by=job.user_id, created_at=now, updated_at=now))
-    db.flush()
-    C._set_programs(db, item.case_id, item.body)
-    source = {"batch_job_id": job.id, "row": item.row}
-    db.add(CaseEvent(case_id=item.case_id, user_id=actor.user_id, desk_id=actor.desk_id, kind="created",
-                     to_status="new", at=now, detail=source))
-    db.add(CaseEvent(case_id=item.case_id, user_id=actor.user_id, desk_id=actor.desk_id, kind="status",
-                     from_status="new", to_status="screened", at=now + dt.timedelta(microseconds=1),
-                     detail={"screening_id": item.screening_id}))
-    C.audit(db, actor, "create", item.case_id, source="batch", company_name=company, screening_id=item.screening_id,
-            **source)
-
-
-# ------------------------------------------------------------------ printable summaries (background)
-
-
-def _request_for(base_url: str) -> Request:
-    """A request whose base URL is the upload's, for `build_view` (the summary prints the results link)."""
-    u = urlsplit(base_url or "http://localhost/")
-    scheme = u.scheme if u.scheme in ("http", "https") else "http"
-    port = u.port or (443 if scheme == "https" else 80)
-    return Request({"type": "http", "method": "GET", "scheme": scheme, "path": "/", "query_string": b"",
-                    "root_path": u.path.rstrip("/"), "server": (u.hostname or "localhost", port),
-                    "headers": [(b"host", (u.netloc or "localhost").encode("latin-1", "replace"))]})
-
-
-COMBINED_CSS = """
-.company { break-after: page; }
-.company:last-child { break-after: auto; }
-"""
-
-
-def combined_html(pages: Sequence[tuple[int, str]], title: str) -> str:
-    """Companies' print pages (number, the whole HTML of `print_summary.html`) as one document: each page's
-    body in `<div class="company level-N" id="company-{number}">`, a page break after each.
-
-    The template's compact levels (`html.level-N …`) become rules of the company's div.
-
-    >>> page = '<html lang="ja" class="level-1"><head><title>x</title><style>html.level-1 { font-size: 8pt; }'
-    >>> page += '</style></head><body><main>A</main></body></html>'
-    >>> print(combined_html([(2, page), (3, page.replace(">A<", ">B<"))], "T"))  # doctest: +NORMALIZE_WHITESPACE
-    <html lang="ja"><head><title>T</title><style>.company.level-1 { font-size: 8pt; }
-    .company { break-after: page; }
-    .company:last-child { break-after: auto; }
-    </style></head><body><div class="company level-1" id="company-2"><main>A</main></div><div
-    class="company level-1" id="company-3"><main>B</main></div></body></html>
-    """
-    head = ""
-    bodies = []
-    for number, page in pages:
-        before, sep, rest = page.partition("<body>")
-        body, sep2, _ = rest.rpartition("</body>")
-        if not sep or not sep2:
-            raise ValueError("the print template has no <body>")
-        level = re.search(r'<html[^>]*\bclass="level-(\d+)"', before)
-        if not head:
-            head = before
-        bodies.append(f'<div class="company level-{level[1] if level else 0}" id="company-{number}">{body}</div>')
-    head = re.sub(r'(<html[^>]*?)\s+class="level-\d+"', r"\1", head, count=1)
-    head = re.sub(r"html\.level-(\d+)", r".company.level-\1", head)
-    head = re.sub(r"<title>.*?</title>", lambda _m: f"<title>{_escape(title)}</title>", head, count=1, flags=re.S)
-    head = head.replace("</style>", COMBINED_CSS + "</style>", 1)
-    return f"{head}<body>{''.join(bodies)}</body></html>"
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def render_companies(views: list[tuple[int, dict[str, Any]]], lang: str, title: str) -> tuple[Any, dict[int, tuple[int, int]]]:
-    """One WeasyPrint document for the companies of a part, and each company's pages [first, last).
-
-    A company that takes more than one page is rendered again more compact (as /results/{id}/summary.pdf
-    does), up to the template's last level."""
-    from weasyprint import HTML  # imported lazily: loading it takes about a second
-
-    template = environment(lang).get_template("print_summary.html")
-    levels = {number: 0 for number, _ in views}
-    order = [number for number, _ in views]
-    while True:
-        pages = [(number, template.render(**print_view(view, lang, levels[number]), pdf=True, print_css=print_css()))
-                 for number, view in views]
-        doc = HTML(string=combined_html(pages, title), base_url=str(STATIC_DIR), url_fetcher=_url_fetcher()).render()
-        starts: dict[int, int] = {}
-        for index, page in enumerate(doc.pages):
-            for anchor in page.anchors:
-                if anchor.startswith("company-") and anchor[8:].isdigit():
-                    starts.setdefault(int(anchor[8:]), index)
-        spans: dict[int, tuple[int, int]] = {}
-        for k, number in enumerate(order):
-            first = starts[number]
-            spans[number] = (first, starts[order[k + 1]] if k + 1 < len(order) else len(doc.pages))
-        long = [n for n, (a, b) in spans.items() if b - a > 1 and levels[n] < PRINT_LEVELS - 1]
-        if not long:
-            return doc, spans
-        for n in long:
-            levels[n] += 1
-
-
-def print_summaries(store: Store, svc: Services, job_id: str) -> None:
-    """Make the job's printable summaries (PRINTER's task)."""
-    try:
-        _print_summaries(store, svc, job_id)
-    except Exception:
-        log.exception("batch job %s: the printable summaries failed", job_id)
-        _fail(store, job_id, UNEXPECTED, pdf=True)
-
-
-def _print_summaries(store: Store, svc: Services, job_id: str) -> None:
-    with Session(store.engine, expire_on_commit=False) as db:
-        job = db.get(BatchJob, job_id)
-        if job is None or job.pdf_status != "pending":
-            return
-        _touch(db, job_id, pdf_status="running")
-        db.commit()
-        items = db.exec(select(col(BatchJobRow.number), col(BatchJobRow.screening_id)).where(  # type: ignore[call-overload]
-            col(BatchJobRow.job_id) == job_id, col(BatchJobRow.status) == "ok")
-            .order_by(col(BatchJobRow.number)).limit(PRINT_MAX)).all()
-    request = _request_for(job.base_url)
-    title = _pick(("知財支援ナビ — 診断結果の要約（一括判定）", "Chizai Navi — summaries (batch screening)"), job.lang)
-    part = 0
-    for start in range(0, len(items), PRINT_PART):
-        views = []
-        for number, screening_id in items[start:start + PRINT_PART]:
-            loaded = _load_sync(store, svc, screening_id, job.lang) if screening_id else None
-            if loaded is not None:
-                views.append((int(number), build_view(loaded, request, None)))
-        if not views:
-            continue
-        doc, spans = render_companies(views, job.lang, title)
-        part += 1
-        files = [BatchJobFile(job_id=job_id, kind="part", number=part, pages=len(doc.pages), data=doc.write_pdf())]
-        for number, (first, last) in spans.items():
-            files.append(BatchJobFile(job_id=job_id, kind="row", number=number, pages=last - first,
-                                      data=doc.copy(doc.pages[first:last]).write_pdf()))
-        del doc
-        with Session(store.engine) as db:
-            db.add_all(files)
-            _touch(db, job_id, pdf_done=col(BatchJob.pdf_done) + len(views), pdf_parts=part)
-            db.commit()
-    with Session(store.engine) as db:
-        _touch(db, job_id, pdf_status="done")
-        db.commit()
-
 
 # ------------------------------------------------------------------ pages
 
 
-def _require_role(ctx: Ctx) -> None:
+def _require_role(ctx: Staff) -> None:
     if ctx.user.role not in BATCH_ROLES:
         raise PageError(403, *FORBIDDEN, back="/console/cases", ctx=ctx)
 
 
-def _load_job(db: Session, ctx: Ctx, job_id: str) -> BatchJob:
+def _load_job(db: Session, ctx: Staff, job_id: str) -> BatchJob:
     """The job if it belongs to the user's desk (404 otherwise, whether it exists or not)."""
     job = db.get(BatchJob, job_id.lower()) if C.valid_id(job_id) else None
     if job is None or job.desk_id != ctx.desk.id:
@@ -490,19 +177,19 @@ def purge_expired_jobs(db: Session, retention_days: int, now: dt.datetime | None
     return len(old)
 
 
-def _jobs_page(request: Request, ctx: Ctx, status: int = 200, errors: dict[str, str] | None = None,
+def _jobs_page(request: Request, ctx: Staff, status: int = 200, errors: dict[str, str] | None = None,
                form: dict[str, Any] | None = None) -> HTMLResponse:
-    retention = _svc(request).settings.batch_retention_days
-    with _db(request) as db:
+    retention = services_of(request).settings.batch_retention_days
+    with db_session(request) as db:
         purge_expired_jobs(db, retention)  # keep the page's promise (templates/console/batch.html)
         jobs = list(db.scalars(select(BatchJob).where(col(BatchJob.desk_id) == ctx.desk.id)
                                .order_by(col(BatchJob.created_at).desc()).limit(RECENT_JOBS)).all())
         users = C.users_by_id(db, {j.user_id for j in jobs})
         for job in jobs:
             _expire_stale(job)
-    lang = _lang(request)
+    lang = console_lang(request)
     values = {"as_of": "", "create_cases": True, "make_pdfs": True, **(form or {})}
-    return render(request, "console/batch.html", ctx, status=status, jobs=jobs, users=users, errors=errors or {},
+    return console_page(request, "console/batch.html", ctx, status=status, jobs=jobs, users=users, errors=errors or {},
                   form=values, job_status=lambda s: label(JOB_STATUS_LABELS, s, lang),
                   max_mb=MAX_BYTES // (1024 * 1024), max_rows=MAX_ROWS, print_max=PRINT_MAX, section="batch",
                   retention_days=retention)
@@ -518,12 +205,12 @@ def batch_form(request: Request, ctx: LoggedIn) -> HTMLResponse:
 async def upload(request: Request, ctx: LoggedIn) -> Response:
     """Checks the size before the body is read (Content-Length), then the CSRF token, then the file."""
     _require_role(ctx)
-    lang = _lang(request)
+    lang = console_lang(request)
     length = request.headers.get("content-length", "")
     if not length.isdigit():
-        return await run_in_threadpool(_jobs_page, request, ctx, 411, {"file": _pick(LENGTH_REQUIRED, lang)})
+        return await run_in_threadpool(_jobs_page, request, ctx, 411, {"file": pick(LENGTH_REQUIRED, lang)})
     if int(length) > MAX_BYTES + FORM_OVERHEAD:
-        return await run_in_threadpool(_jobs_page, request, ctx, 413, {"file": _pick(TOO_LARGE, lang)})
+        return await run_in_threadpool(_jobs_page, request, ctx, 413, {"file": pick(TOO_LARGE, lang)})
     form = await request.form(max_files=1, max_fields=20)
     token = form.get("csrf_token")
     if not isinstance(token, str) or not S.same(token, ctx.login.csrf_token):
@@ -547,8 +234,8 @@ def _clean_filename(name: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f]", "", base).strip()[:255]
 
 
-def _accept(request: Request, ctx: Ctx, form: FormData, data: bytes, filename: str) -> Response:
-    lang = _lang(request)
+def _accept(request: Request, ctx: Staff, form: FormData, data: bytes, filename: str) -> Response:
+    lang = console_lang(request)
     as_of_text = form.get("as_of")
     as_of_text = as_of_text.strip()[:100] if isinstance(as_of_text, str) else ""
     values = {"as_of": as_of_text, "create_cases": form.get("create_cases") == "yes",
@@ -563,14 +250,14 @@ def _accept(request: Request, ctx: Ctx, form: FormData, data: bytes, filename: s
             errors["as_of"] = e.message_ja if lang == "ja" else e.message_en
         else:
             if not dt.date(2000, 1, 1) <= as_of <= dt.date(2100, 12, 31):
-                errors["as_of"] = _pick(BAD_AS_OF, lang)
+                errors["as_of"] = pick(BAD_AS_OF, lang)
     filename = _clean_filename(filename)
     rows: list[Row] = []
     ignored: list[str] = []
     if not data:
-        errors["file"] = _pick(NO_FILE, lang)
+        errors["file"] = pick(NO_FILE, lang)
     elif len(data) > MAX_BYTES:
-        errors["file"], status = _pick(TOO_LARGE, lang), 413
+        errors["file"], status = pick(TOO_LARGE, lang), 413
     else:
         fmt = "jsonl" if PurePath(filename).suffix.lower() in JSONL_SUFFIXES else "csv"
         try:
@@ -579,29 +266,29 @@ def _accept(request: Request, ctx: Ctx, form: FormData, data: bytes, filename: s
             errors["file"] = e.message_ja if lang == "ja" else e.message_en
         else:
             if not rows:
-                errors["file"] = _pick(NO_ROWS, lang)
+                errors["file"] = pick(NO_ROWS, lang)
             elif len(rows) > MAX_ROWS:
-                errors["file"], status = _pick(TOO_MANY_ROWS, lang) % {"n": f"{len(rows):,}"}, 413
+                errors["file"], status = pick(TOO_MANY_ROWS, lang) % {"n": f"{len(rows):,}"}, 413
     if errors:
         return _jobs_page(request, ctx, status if "file" in errors else 422, errors, values)
     job = BatchJob(desk_id=ctx.desk.id, user_id=ctx.user.id, filename=filename, file_bytes=len(data), lang=lang,
                    as_of=as_of, create_cases=bool(values["create_cases"]), make_pdfs=bool(values["make_pdfs"]),
                    total_rows=len(rows), ignored_columns=ignored, ip=ctx.ip, base_url=str(request.base_url)[:300])
-    with _db(request) as db:
+    with db_session(request) as db:
         db.add(job)
         C.audit(db, ctx.actor, "create", None, batch_job_id=job.id, filename=filename, bytes=len(data),
                 rows=len(rows), create_cases=job.create_cases, make_pdfs=job.make_pdfs)
         db.commit()
     default_as_of = (as_of or today_tokyo()).isoformat()  # one date for the whole list
-    RUNNER.submit(process, _store(request), _svc(request), job.id, rows, default_as_of, as_of is not None)
+    RUNNER.submit(process, store_of(request), services_of(request), job.id, rows, default_as_of, as_of is not None)
     return redirect(f"/console/batch/{job.id}")
 
 
 @router.get("/batch/{job_id}")
 def job_page(request: Request, job_id: str, ctx: LoggedIn) -> HTMLResponse:
     _require_role(ctx)
-    lang = _lang(request)
-    with _db(request) as db:
+    lang = console_lang(request)
+    with db_session(request) as db:
         job = _load_job(db, ctx, job_id)
         finished = job.status in ("done", "failed")
         bad: list[BatchJobRow] = []
@@ -630,7 +317,7 @@ def job_page(request: Request, job_id: str, ctx: LoggedIn) -> HTMLResponse:
     percent = 100 if job.status == "done" else (job.done_rows * 100 // job.total_rows if job.total_rows else 0)
     pdf_percent = job.pdf_done * 100 // job.pdf_total if job.pdf_total else 0
     failure = (job.failure or {}).get(lang) if job.failure else None
-    return render(request, "console/batch_job.html", ctx, job=job, running=running, printing=printing,
+    return console_page(request, "console/batch_job.html", ctx, job=job, running=running, printing=printing,
                   refreshing=running or printing, percent=percent, pdf_percent=pdf_percent, bad=bad, good=good,
                   parts=parts, uploader=uploader, failure=failure, shown_rows=SHOWN_ROWS, shown_errors=SHOWN_ERRORS,
                   job_status=label(JOB_STATUS_LABELS, job.status, lang),
@@ -644,11 +331,11 @@ def job_page(request: Request, job_id: str, ctx: LoggedIn) -> HTMLResponse:
 # ------------------------------------------------------------------ downloads
 
 
-def _not_ready(ctx: Ctx, job: BatchJob) -> PageError:
+def _not_ready(ctx: Staff, job: BatchJob) -> PageError:
     return PageError(409, *NOT_READY, back=f"/console/batch/{job.id}", ctx=ctx)
 
 
-def _audit_export(db: Session, ctx: Ctx, job: BatchJob, fmt: str, case_ids: list[str], **detail: Any) -> None:
+def _audit_export(db: Session, ctx: Staff, job: BatchJob, fmt: str, case_ids: list[str], **detail: Any) -> None:
     """One `export` row per case in the file (as the case list's CSV does), or one for the job."""
     export_id = uuid.uuid4().hex
     for case_id in case_ids:
@@ -670,7 +357,7 @@ def _stamp(job: BatchJob) -> str:
 @router.get("/batch/{job_id}/results.csv")
 def results_csv(request: Request, job_id: str, ctx: LoggedIn) -> Response:
     _require_role(ctx)
-    with _db(request) as db:
+    with db_session(request) as db:
         job = _load_job(db, ctx, job_id)
         if job.status != "done":
             raise _not_ready(ctx, job)
@@ -699,7 +386,7 @@ def summaries_pdf(request: Request, job_id: str, ctx: LoggedIn) -> Response:
     _require_role(ctx)
     part_text = request.query_params.get("part") or "1"
     part = int(part_text) if part_text.isdigit() and len(part_text) < 6 else 0
-    with _db(request) as db:
+    with db_session(request) as db:
         job = _load_job(db, ctx, job_id)
         if job.pdf_status != "done":
             raise _not_ready(ctx, job)
@@ -771,7 +458,7 @@ def _zip_stream(store: Store, entries: list[tuple[int, str]], when: dt.datetime)
 @router.get("/batch/{job_id}/summaries.zip")
 def summaries_zip(request: Request, job_id: str, ctx: LoggedIn) -> Response:
     _require_role(ctx)
-    with _db(request) as db:
+    with db_session(request) as db:
         job = _load_job(db, ctx, job_id)
         if job.pdf_status != "done":
             raise _not_ready(ctx, job)
@@ -781,6 +468,6 @@ def summaries_zip(request: Request, job_id: str, ctx: LoggedIn) -> Response:
         _audit_export(db, ctx, job, "zip", [c for _, _, c in rows if c], rows_in_file=len(rows))
     entries = [(files[n], _zip_name(n, name)) for n, name, _ in rows]
     short = job.id[:8]
-    return StreamingResponse(_zip_stream(_store(request), entries, utcnow()), media_type="application/zip",
+    return StreamingResponse(_zip_stream(store_of(request), entries, utcnow()), media_type="application/zip",
                              headers=_disposition(f"batch-summaries-{_stamp(job)}-{short}.zip",
                                                   f"一括判定_要約_{_stamp(job)}_{short}.zip"))

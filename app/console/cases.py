@@ -25,7 +25,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from app.console.models import (
+from app.console.workflow import HANDOFF_FROM, OUTCOME_OF_STATUS, allowed
+from app.services import Services
+from app.store.base import utcnow
+from app.store.console import (
     STATUSES,
     AuditEvent,
     Case,
@@ -37,11 +40,9 @@ from app.console.models import (
     DeskRecord,
     User,
 )
-from app.console.workflow import HANDOFF_FROM, OUTCOME_OF_STATUS, allowed
-from app.db import Store
-from app.models import ScreeningRecord, utcnow
-from app.models_referral import Referral
-from app.services import Services
+from app.store.db import Store
+from app.store.referrals import Referral
+from app.store.screenings import ScreeningRecord
 from eligibility.facts import PREFECTURES
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
@@ -390,7 +391,7 @@ def add_note(db: Session, actor: Actor, case: Case, text: str) -> None:
 
 def add_outcome(db: Session, svc: Services, actor: Actor, case: Case, program_id: str, outcome: str,
                 note: str | None) -> None:
-    from app.console.models import OUTCOMES
+    from app.store.console import OUTCOMES
 
     if program_id not in svc.catalog.programs:
         raise WorkflowError("制度を一覧から選んでください", "Choose a program from the list")
@@ -480,7 +481,7 @@ class Filters:
 
 def parse_filters(params: Any, program_ids: Sequence[str]) -> Filters:
     """The list's filters from the query string; unreadable values are dropped with a message."""
-    from app.normalize import NormalizeError, parse_date
+    from app.intake.normalize import NormalizeError, parse_date
 
     def get(name: str) -> str:
         v = params.get(name)

@@ -21,16 +21,16 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from app.console.models import DESK_KINDS, ROLES
+from app.store.console import DESK_KINDS, ROLES
 
 if TYPE_CHECKING:
-    from app.db import Store
+    from app.store.db import Store
 
 
 @contextmanager
 def _store() -> Iterator[Store]:
     from app.config import Settings
-    from app.db import Store, migrate
+    from app.store.db import Store, migrate
 
     settings = Settings()
     migrate(settings.database_url)

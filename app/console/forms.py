@@ -1,7 +1,7 @@
 """The case form of the console: the case's own fields plus every question of the web questionnaire.
 
 The profile questions, their inputs and their normalisation (全角, 和暦, 万・億, percentages, …) are the
-questionnaire's (`app.web_questionnaire`: `GROUPS`, `parse_question`, `View`, which use `app.normalize`),
+questionnaire's (`app.intake`: `GROUPS`, `parse_question`, and `View` of `app.web`),
 so a fact typed at the desk is read exactly as when the applicant types it. A few facts the questionnaire
 does not ask (the phase, chamber membership, 複数意匠一括出願) are added for the advisor. Profile fields the
 form does not show (prior awards, filings already made) are kept as they are.
@@ -17,26 +17,21 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from app.models_referral import EMAIL_MAX, NAME_MAX, PHONE_MAX
-from app.normalize import NormalizeError, parse_date
-from app.web_questionnaire import (
-    DISPUTE_ROWS,
+from app.intake.answers import (
     ENGINE_MESSAGES,
-    FILING_ROWS,
-    GROUPS,
-    N_,
-    Group,
-    Msg,
-    Question,
     Raw,
-    View,
     _Absent,
     engine_error_input,
     input_names,
     parse_question,
     read_raw,
 )
-from app.web_results import DASHES, EMAIL_RE
+from app.intake.contact import DASHES, EMAIL_RE
+from app.intake.normalize import NormalizeError, parse_date
+from app.intake.parsers import Msg
+from app.intake.questions import DISPUTE_ROWS, FILING_ROWS, GROUPS, N_, Group, Question
+from app.store.referrals import EMAIL_MAX, NAME_MAX, PHONE_MAX
+from app.web.questionnaire_view import View
 from eligibility.profile import ProfileError
 
 COMPANY_MAX = 200
@@ -66,12 +61,14 @@ M_PHONE: Msg = ("電話番号は数字とハイフンで入力してください
 
 
 def _pct(ratio: float) -> str:
-    """A ratio as the percentage typed in the form.
+    """A ratio as the percentage typed in the form; with "%" where a bare number would read as a fraction
+    (app/intake/parsers.py: 0.5 is 50 %, so 0.5 % is written 0.5%).
 
-    >>> _pct(0.3), _pct(0.125), _pct(0)
-    ('30', '12.5', '0')
+    >>> _pct(0.3), _pct(0.125), _pct(0), _pct(0.005)
+    ('30', '12.5', '0', '0.5%')
     """
-    return f"{ratio * 100:.4f}".rstrip("0").rstrip(".")
+    text = f"{ratio * 100:.4f}".rstrip("0").rstrip(".")
+    return text + "%" if "." in text and ratio <= 0.01 else text
 
 
 def _yen(v: int) -> str:
@@ -164,13 +161,13 @@ def _nfkc(text: str) -> str:
 
 
 @dataclass
-class Parsed:
+class CaseForm:
     values: dict[str, Any]  # company_name, contact_*, as_of (date | None)
     profile: dict[str, Any]
     errors: dict[str, Msg] = field(default_factory=dict)
 
 
-def parse_case_form(case_in: dict[str, str], raw: Raw, old_profile: dict[str, Any], screen: Any) -> Parsed:
+def parse_case_form(case_in: dict[str, str], raw: Raw, old_profile: dict[str, Any], screen: Any) -> CaseForm:
     """Normalise and check the form; `screen(profile)` is `Services.screen` (its ProfileError is mapped to
     the inputs). The profile keeps the fields the form does not show."""
     errors: dict[str, Msg] = {}
@@ -231,7 +228,7 @@ def parse_case_form(case_in: dict[str, str], raw: Raw, old_profile: dict[str, An
             errors.setdefault(target, ENGINE_MESSAGES.get(err.code, (err.message_ja, err.message_en)))
     values = {"company_name": name, "contact_name": contact_name or None, "contact_email": email or None,
               "contact_phone": phone or None, "as_of": as_of}
-    return Parsed(values, profile, errors)
+    return CaseForm(values, profile, errors)
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any], keys: Iterable[str] | None = None) -> list[str]:

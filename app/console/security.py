@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.config import Settings
-from app.console.models import LoginAttempt, LoginSession, User
-from app.models import utcnow
+from app.store.base import utcnow
+from app.store.console import LoginAttempt, LoginSession, User
 
 SESSION_COOKIE = "navi_session"
 LOGIN_CSRF_COOKIE = "navi_login_csrf"

@@ -20,13 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from app.console import cases as C
-from app.console.models import DESK_KINDS, ROLES, Case, DeskRecord, User
 from app.console.security import hash_password, normalize_email, password_problem
-from app.db import Store
 from app.desks import load_desks as read_desks_file
-from app.models_referral import Referral
+from app.intake.contact import EMAIL_RE
 from app.services import Services
-from app.web_results import EMAIL_RE
+from app.store.console import DESK_KINDS, ROLES, Case, DeskRecord, User
+from app.store.db import Store
+from app.store.referrals import Referral
 from eligibility.facts import PREFECTURES
 
 log = logging.getLogger("navi.console")
@@ -64,7 +64,7 @@ def load_desks(db: Session) -> int:
 def create_desk(db: Session, desk_id: str, kind: str, name: str, prefecture: str, name_en: str | None = None,
                 phone: str | None = None, email: str | None = None, url: str | None = None,
                 address: str | None = None) -> DeskRecord:
-    from app.normalize import NormalizeError, normalize_prefecture
+    from app.intake.normalize import NormalizeError, normalize_prefecture
 
     if not DESK_ID_RE.match(desk_id):
         raise SetupError("窓口 ID は英小文字・数字・ハイフンで2〜64文字にしてください（例: inpit-tokyo）",

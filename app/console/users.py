@@ -20,10 +20,11 @@ from sqlmodel import Session, col
 
 from app.console import cases as C
 from app.console import security as S
-from app.console.models import User
+from app.console.deps import Checked, Form, LoggedIn, PageError, Staff, db_session, form_text
+from app.console.layout import console_lang, console_page, redirect
 from app.console.seed import SetupError, create_user
-from app.console.web import Checked, Ctx, Form, LoggedIn, PageError, _db, _lang, _text, redirect, render
-from app.web_results import EMAIL_RE
+from app.intake.contact import EMAIL_RE
+from app.store.console import User
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -47,26 +48,26 @@ def temporary_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def _require_admin(ctx: Ctx) -> None:
+def _require_admin(ctx: Staff) -> None:
     if not ctx.is_admin:
         raise PageError(403, *ADMIN_ONLY, back="/console/cases", ctx=ctx)
 
 
-def _staff(db: Session, ctx: Ctx) -> list[User]:
+def _staff(db: Session, ctx: Staff) -> list[User]:
     return list(db.scalars(select(User).where(col(User.desk_id) == ctx.desk.id)
                            .order_by(col(User.active).desc(), col(User.email))).all())
 
 
-def _page(request: Request, ctx: Ctx, status: int = 200, errors: dict[str, str] | None = None,
+def _page(request: Request, ctx: Staff, status: int = 200, errors: dict[str, str] | None = None,
           form: dict[str, Any] | None = None, issued: dict[str, str] | None = None) -> HTMLResponse:
-    with _db(request) as db:
+    with db_session(request) as db:
         staff = _staff(db, ctx)
     values = {"email": "", "display_name": "", "role": "advisor", **(form or {})}
-    return render(request, "console/users.html", ctx, status=status, staff=staff, errors=errors or {},
+    return console_page(request, "console/users.html", ctx, status=status, staff=staff, errors=errors or {},
                   form=values, roles=WEB_ROLES, issued=issued, section="users")
 
 
-def _own(db: Session, ctx: Ctx, user_id: str) -> User:
+def _own(db: Session, ctx: Staff, user_id: str) -> User:
     user = db.get(User, user_id[:36])
     if user is None or user.desk_id != ctx.desk.id:  # another desk's account does not exist for this one
         raise PageError(404, *NOT_YOURS, back="/console/users", ctx=ctx)
@@ -82,10 +83,10 @@ def users_page(request: Request, ctx: LoggedIn) -> HTMLResponse:
 @router.post("/users")
 def add_user(request: Request, ctx: Checked, form: Form) -> Response:
     _require_admin(ctx)
-    lang = _lang(request)
+    lang = console_lang(request)
     pick = 0 if lang == "ja" else 1
-    values = {"email": S.normalize_email(_text(form, "email", 254)), "display_name": _text(form, "display_name", 100),
-              "role": _text(form, "role", 16)}
+    values = {"email": S.normalize_email(form_text(form, "email", 254)), "display_name": form_text(form, "display_name", 100),
+              "role": form_text(form, "role", 16)}
     errors: dict[str, str] = {}
     if not EMAIL_RE.match(values["email"]):
         errors["email"] = ("メールアドレスを正しく入力してください（例: taro@example.jp）",
@@ -95,7 +96,7 @@ def add_user(request: Request, ctx: Checked, form: Form) -> Response:
     if values["role"] not in WEB_ROLES:
         errors["role"] = ("役割を選んでください", "Choose a role")[pick]
     password = temporary_password()
-    with _db(request) as db:
+    with db_session(request) as db:
         if not errors:
             try:
                 user = create_user(db, values["email"], values["display_name"], values["role"], ctx.desk.id, password)
@@ -113,7 +114,7 @@ def add_user(request: Request, ctx: Checked, form: Form) -> Response:
 def reset_password(request: Request, user_id: str, ctx: Checked) -> Response:
     _require_admin(ctx)
     password = temporary_password()
-    with _db(request) as db:
+    with db_session(request) as db:
         user = _own(db, ctx, user_id)
         user.password_hash = S.hash_password(password)
         user.password_changed_at = None  # a temporary password: not changed by its owner yet
@@ -130,7 +131,7 @@ def reset_password(request: Request, user_id: str, ctx: Checked) -> Response:
 def set_active(request: Request, user_id: str, ctx: Checked, form: Form) -> Response:
     _require_admin(ctx)
     active = form.get("active") == "yes"
-    with _db(request) as db:
+    with db_session(request) as db:
         user = _own(db, ctx, user_id)
         if user.id == ctx.user.id and not active:
             raise PageError(409, *SELF, back="/console/users", ctx=ctx)

@@ -118,7 +118,7 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Runs axe-core (node_modules, injected from the file) on the page; its violations, shortened."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         # Evaluated over the DevTools protocol: an injected <script> tag would be blocked by the pages'
-        # Content-Security-Policy (script-src 'self', app/security.py).
+        # Content-Security-Policy (script-src 'self', app/web/security.py).
         page.evaluate(AXE_JS.read_text(encoding="utf-8"))
     violations: list[dict[str, Any]] = page.evaluate("""async () => {
         const r = await axe.run(document, {resultTypes: ['violations']});

@@ -1,0 +1,1 @@
+"""The JSON API (/api/v1): screening, programs, stored screenings."""

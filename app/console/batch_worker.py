@@ -1,0 +1,339 @@
+"""The console batch's background work: screening the rows of a job (RUNNER) and making its printable summaries (PRINTER)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import re
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from sqlalchemy import select, update
+from sqlmodel import Session, col
+
+from app.batch import CsvFormat, screen_row
+from app.console import cases as C
+from app.intake.columns import Row
+from app.services import Services
+from app.store.base import utcnow
+from app.store.batch_jobs import BatchJob, BatchJobFile, BatchJobRow
+from app.store.console import Case, CaseEvent
+from app.store.db import Store
+from app.web.i18n import environment
+from app.web.pdf import PRINT_LEVELS, STATIC_DIR, print_css, url_fetcher
+from app.web.results_view import build_view, load_result, print_view
+
+log = logging.getLogger("navi.console.batch")
+
+
+Msg = tuple[str, str]
+UNEXPECTED: Msg = ("処理中に問題が起きました。時間をおいてもう一度アップロードしてください",
+                   "Something went wrong while processing; upload the list again later")
+
+
+def pick(msg: Msg, lang: str) -> str:
+    return msg[0] if lang == "ja" else msg[1]
+
+
+TOP = 3  # programs per company in the CSV (as the command line's default)
+CHUNK = 50  # rows screened between two commits (and progress updates)
+PRINT_PART = 50  # companies per multi-page PDF (one WeasyPrint layout holds every page in memory)
+PRINT_MAX = 1000  # companies of one job that get printable summaries (~0.7 s of CPU each)
+STALE = dt.timedelta(minutes=30)
+NO_NAME = ("（会社名の記入なし）", "(no company name)")
+JST = C.JST
+
+
+# ------------------------------------------------------------------ background threads
+
+
+class Runner:
+    """A queue served by daemon threads (started on first use): jobs outlive the request that started
+    them, and a stopping server does not wait for them (their jobs then show as interrupted)."""
+
+    def __init__(self, name: str, workers: int):
+        self.name = name
+        self.workers = workers
+        self.tasks: queue.Queue[tuple[Callable[..., None], tuple[Any, ...]]] = queue.Queue()
+        self.threads: list[threading.Thread] = []
+        self.lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., None], *args: Any) -> None:
+        with self.lock:
+            self.threads = [t for t in self.threads if t.is_alive()]
+            while len(self.threads) < self.workers:
+                t = threading.Thread(target=self._serve, name=f"{self.name}-{len(self.threads) + 1}", daemon=True)
+                t.start()
+                self.threads.append(t)
+        self.tasks.put((fn, args))
+
+    def _serve(self) -> None:
+        while True:
+            fn, args = self.tasks.get()
+            try:
+                fn(*args)
+            except Exception:  # pragma: no cover - the tasks catch their own errors
+                log.exception("%s: a task failed", self.name)
+            finally:
+                self.tasks.task_done()
+
+
+RUNNER = Runner("navi-batch", workers=2)  # screening (fast: hundreds of rows per second)
+PRINTER = Runner("navi-batch-pdf", workers=1)  # PDFs (slow and memory-hungry: one at a time)
+
+
+# ------------------------------------------------------------------ screening the rows (background)
+
+
+@dataclass
+class Screened:
+    row: int
+    name: str
+    errors: list[dict[str, str]]
+    cells: list[Any]
+    screening_id: str | None = None
+    case_id: str | None = None
+    profile: dict[str, Any] | None = None
+    body: dict[str, Any] | None = None
+    as_of: dt.date | None = None
+
+
+def _touch(db: Session, job_id: str, **values: Any) -> None:
+    db.exec(update(BatchJob).where(col(BatchJob.id) == job_id)  # type: ignore[call-overload]
+            .values(updated_at=utcnow(), **values))
+
+
+def _fail(store: Store, job_id: str, msg: Msg, pdf: bool = False) -> None:
+    with Session(store.engine) as db:
+        if pdf:
+            _touch(db, job_id, pdf_status="failed")
+        else:
+            _touch(db, job_id, status="failed", failure={"ja": msg[0], "en": msg[1]}, finished_at=utcnow())
+        db.commit()
+
+
+def process(store: Store, svc: Services, job_id: str, rows: list[Row], default_as_of: str,
+            explicit_as_of: bool) -> None:
+    """Screen every row of a job (RUNNER's task); the job ends `done` (or `failed`), then its PDFs are queued."""
+    try:
+        _process(store, svc, job_id, rows, default_as_of, explicit_as_of)
+    except Exception:
+        log.exception("batch job %s failed", job_id)
+        _fail(store, job_id, UNEXPECTED)
+
+
+def _process(store: Store, svc: Services, job_id: str, rows: list[Row], default_as_of: str,
+             explicit_as_of: bool) -> None:
+    with Session(store.engine, expire_on_commit=False) as db:
+        job = db.get(BatchJob, job_id)
+        if job is None or job.status != "queued":
+            return
+        _touch(db, job_id, status="running")
+        db.commit()
+    actor = C.Actor(job.user_id, job.desk_id, job.ip)
+    fmt = CsvFormat(job.lang, TOP)
+    ok = 0
+    for start in range(0, len(rows), CHUNK):
+        done: list[Screened] = []
+        # Screen and store the screenings first (each in its own transaction), then write this chunk's rows
+        # and cases in one transaction: SQLite has one writer at a time.
+        for row in rows[start:start + CHUNK]:
+            outcome, profile, screening = screen_row(svc, row, default_as_of, fmt)
+            item = Screened(row.number, outcome.name,
+                            [{"label": e.label, "message_ja": e.message_ja, "message_en": e.message_en}
+                             for e in outcome.errors], list(outcome.record))
+            if screening is not None:
+                item.case_id = str(uuid.uuid4()) if job.create_cases else None
+                item.body = screening.as_dict(job.lang)
+                item.profile = profile
+                item.screening_id = store.save_screening(profile, screening, item.body, source="batch",
+                                                         lang=job.lang, case_id=item.case_id)
+                # The case keeps the date only when one was given (in the row or on the form); otherwise
+                # 「再判定」 uses the day it is pressed, as for a case made with the form without a date.
+                given = explicit_as_of or profile.get("as_of") != default_as_of
+                item.as_of = screening.as_of if given else None
+            done.append(item)
+        with Session(store.engine, expire_on_commit=False) as db:
+            for item in done:
+                if item.case_id:
+                    _add_case(db, store, actor, job, item)
+            db.flush()
+            for item in done:
+                db.add(BatchJobRow(job_id=job_id, number=item.row, company_name=item.name[:200],
+                                   status="ok" if item.screening_id else "error", errors=item.errors,
+                                   cells=item.cells, screening_id=item.screening_id, case_id=item.case_id))
+            good = sum(1 for i in done if i.screening_id)
+            ok += good
+            _touch(db, job_id, done_rows=col(BatchJob.done_rows) + len(done), ok_rows=col(BatchJob.ok_rows) + good,
+                   error_rows=col(BatchJob.error_rows) + len(done) - good)
+            db.commit()
+    pdf_status = "none"
+    if job.make_pdfs and ok:
+        pdf_status = "pending" if ok <= PRINT_MAX else "skipped"
+    with Session(store.engine) as db:
+        _touch(db, job_id, status="done", finished_at=utcnow(), pdf_status=pdf_status,
+               pdf_total=min(ok, PRINT_MAX) if pdf_status == "pending" else 0)
+        db.commit()
+    if pdf_status == "pending":
+        PRINTER.submit(print_summaries, store, svc, job_id)
+
+
+def _add_case(db: Session, store: Store, actor: C.Actor, job: BatchJob, item: Screened) -> None:
+    """A case of the job's desk for a good row (as `cases.create_case`, with the batch's screening)."""
+    assert item.case_id and item.profile is not None and item.body is not None
+    profile = store._json({k: v for k, v in item.profile.items() if k != "as_of"})
+    company = item.name or pick(NO_NAME, job.lang)
+    now = utcnow()
+    prefecture = profile.get("prefecture")
+    db.add(Case(id=item.case_id, desk_id=job.desk_id, status="screened", company_name=company[:200],
+                prefecture=prefecture if isinstance(prefecture, str) else None, profile=profile, as_of=item.as_of,
+                latest_screening_id=item.screening_id, search_text=C.search_text(company, profile, None),
+                created_by=job.user_id, created_at=now, updated_at=now))
+    db.flush()
+    C._set_programs(db, item.case_id, item.body)
+    source = {"batch_job_id": job.id, "row": item.row}
+    db.add(CaseEvent(case_id=item.case_id, user_id=actor.user_id, desk_id=actor.desk_id, kind="created",
+                     to_status="new", at=now, detail=source))
+    db.add(CaseEvent(case_id=item.case_id, user_id=actor.user_id, desk_id=actor.desk_id, kind="status",
+                     from_status="new", to_status="screened", at=now + dt.timedelta(microseconds=1),
+                     detail={"screening_id": item.screening_id}))
+    C.audit(db, actor, "create", item.case_id, source="batch", company_name=company, screening_id=item.screening_id,
+            **source)
+
+
+# ------------------------------------------------------------------ printable summaries (background)
+
+
+def _request_for(base_url: str) -> Request:
+    """A request whose base URL is the upload's, for `build_view` (the summary prints the results link)."""
+    u = urlsplit(base_url or "http://localhost/")
+    scheme = u.scheme if u.scheme in ("http", "https") else "http"
+    port = u.port or (443 if scheme == "https" else 80)
+    return Request({"type": "http", "method": "GET", "scheme": scheme, "path": "/", "query_string": b"",
+                    "root_path": u.path.rstrip("/"), "server": (u.hostname or "localhost", port),
+                    "headers": [(b"host", (u.netloc or "localhost").encode("latin-1", "replace"))]})
+
+
+COMBINED_CSS = """
+.company { break-after: page; }
+.company:last-child { break-after: auto; }
+"""
+
+
+def combined_html(pages: Sequence[tuple[int, str]], title: str) -> str:
+    """Companies' print pages (number, the whole HTML of `print_summary.html`) as one document: each page's
+    body in `<div class="company level-N" id="company-{number}">`, a page break after each.
+
+    The template's compact levels (`html.level-N …`) become rules of the company's div.
+
+    >>> page = '<html lang="ja" class="level-1"><head><title>x</title><style>html.level-1 { font-size: 8pt; }'
+    >>> page += '</style></head><body><main>A</main></body></html>'
+    >>> print(combined_html([(2, page), (3, page.replace(">A<", ">B<"))], "T"))  # doctest: +NORMALIZE_WHITESPACE
+    <html lang="ja"><head><title>T</title><style>.company.level-1 { font-size: 8pt; }
+    .company { break-after: page; }
+    .company:last-child { break-after: auto; }
+    </style></head><body><div class="company level-1" id="company-2"><main>A</main></div><div
+    class="company level-1" id="company-3"><main>B</main></div></body></html>
+    """
+    head = ""
+    bodies = []
+    for number, page in pages:
+        before, sep, rest = page.partition("<body>")
+        body, sep2, _ = rest.rpartition("</body>")
+        if not sep or not sep2:
+            raise ValueError("the print template has no <body>")
+        level = re.search(r'<html[^>]*\bclass="level-(\d+)"', before)
+        if not head:
+            head = before
+        bodies.append(f'<div class="company level-{level[1] if level else 0}" id="company-{number}">{body}</div>')
+    head = re.sub(r'(<html[^>]*?)\s+class="level-\d+"', r"\1", head, count=1)
+    head = re.sub(r"html\.level-(\d+)", r".company.level-\1", head)
+    head = re.sub(r"<title>.*?</title>", lambda _m: f"<title>{_escape(title)}</title>", head, count=1, flags=re.S)
+    head = head.replace("</style>", COMBINED_CSS + "</style>", 1)
+    return f"{head}<body>{''.join(bodies)}</body></html>"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_companies(views: list[tuple[int, dict[str, Any]]], lang: str, title: str) -> tuple[Any, dict[int, tuple[int, int]]]:
+    """One WeasyPrint document for the companies of a part, and each company's pages [first, last).
+
+    A company that takes more than one page is rendered again more compact (as /results/{id}/summary.pdf
+    does), up to the template's last level."""
+    from weasyprint import HTML  # imported lazily: loading it takes about a second
+
+    template = environment(lang).get_template("print_summary.html")
+    levels = {number: 0 for number, _ in views}
+    order = [number for number, _ in views]
+    while True:
+        pages = [(number, template.render(**print_view(view, lang, levels[number]), pdf=True, print_css=print_css()))
+                 for number, view in views]
+        doc = HTML(string=combined_html(pages, title), base_url=str(STATIC_DIR), url_fetcher=url_fetcher()).render()
+        starts: dict[int, int] = {}
+        for index, page in enumerate(doc.pages):
+            for anchor in page.anchors:
+                if anchor.startswith("company-") and anchor[8:].isdigit():
+                    starts.setdefault(int(anchor[8:]), index)
+        spans: dict[int, tuple[int, int]] = {}
+        for k, number in enumerate(order):
+            first = starts[number]
+            spans[number] = (first, starts[order[k + 1]] if k + 1 < len(order) else len(doc.pages))
+        long = [n for n, (a, b) in spans.items() if b - a > 1 and levels[n] < PRINT_LEVELS - 1]
+        if not long:
+            return doc, spans
+        for n in long:
+            levels[n] += 1
+
+
+def print_summaries(store: Store, svc: Services, job_id: str) -> None:
+    """Make the job's printable summaries (PRINTER's task)."""
+    try:
+        _print_summaries(store, svc, job_id)
+    except Exception:
+        log.exception("batch job %s: the printable summaries failed", job_id)
+        _fail(store, job_id, UNEXPECTED, pdf=True)
+
+
+def _print_summaries(store: Store, svc: Services, job_id: str) -> None:
+    with Session(store.engine, expire_on_commit=False) as db:
+        job = db.get(BatchJob, job_id)
+        if job is None or job.pdf_status != "pending":
+            return
+        _touch(db, job_id, pdf_status="running")
+        db.commit()
+        items = db.exec(select(col(BatchJobRow.number), col(BatchJobRow.screening_id)).where(  # type: ignore[call-overload]
+            col(BatchJobRow.job_id) == job_id, col(BatchJobRow.status) == "ok")
+            .order_by(col(BatchJobRow.number)).limit(PRINT_MAX)).all()
+    request = _request_for(job.base_url)
+    title = pick(("知財支援ナビ — 診断結果の要約（一括判定）", "Chizai Navi — summaries (batch screening)"), job.lang)
+    part = 0
+    for start in range(0, len(items), PRINT_PART):
+        views = []
+        for number, screening_id in items[start:start + PRINT_PART]:
+            loaded = load_result(store, svc, screening_id, job.lang) if screening_id else None
+            if loaded is not None:
+                views.append((int(number), build_view(loaded, request, None)))
+        if not views:
+            continue
+        doc, spans = render_companies(views, job.lang, title)
+        part += 1
+        files = [BatchJobFile(job_id=job_id, kind="part", number=part, pages=len(doc.pages), data=doc.write_pdf())]
+        for number, (first, last) in spans.items():
+            files.append(BatchJobFile(job_id=job_id, kind="row", number=number, pages=last - first,
+                                      data=doc.copy(doc.pages[first:last]).write_pdf()))
+        del doc
+        with Session(store.engine) as db:
+            db.add_all(files)
+            _touch(db, job_id, pdf_done=col(BatchJob.pdf_done) + len(views), pdf_parts=part)
+            db.commit()
+    with Session(store.engine) as db:
+        _touch(db, job_id, pdf_status="done")
+        db.commit()

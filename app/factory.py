@@ -1,0 +1,77 @@
+"""The composition root: `create_app(settings)` builds the services, the store and the routes. Importing this
+module builds nothing; `app.main:app` is the served app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.api.screen import router
+from app.api.screenings import router as screenings_router
+from app.config import Settings, get_settings
+from app.console.seed import seed_if_empty
+from app.console.web import install as install_console
+from app.errors import install as install_error_policy
+from app.pages.questionnaire import router as questionnaire_router
+from app.pages.results import router as results_router
+from app.search import search_hook
+from app.services import Services
+from app.store.db import Store, migrate
+from app.web.i18n import QueryContext
+from app.web.security import SecurityHeaders
+
+log = logging.getLogger("navi")
+
+DESCRIPTION = """
+知財支援ナビ — スタートアップ・中小企業が使える知財支援制度（IPAS、VC-IPAS、IPランドスケープ支援、
+海外出願補助、侵害対策補助、早期審査、減免、INPIT 相談窓口など）を、根拠・補助見込み額・次の一歩とともに返します。
+
+すべてのメッセージは日本語が既定です。`Accept-Language: en` で英語になります。
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.store.dispose()
+
+    app = FastAPI(
+        title="知財支援ナビ API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        debug=False,  # never a traceback in a response, whatever the environment
+        # Production serves no Swagger UI / ReDoc (they load scripts from a CDN); /openapi.json stays.
+        docs_url=None if settings.environment == "production" else "/docs",
+        redoc_url=None if settings.environment == "production" else "/redoc",
+    )
+    app.state.services = Services.build(settings)
+    app.state.search_programs = search_hook(app.state.services.catalog, settings.search_db)
+    migrate(settings.database_url)  # alembic upgrade head (storage issue)
+    app.state.store = Store.from_url(settings.database_url)
+    app.include_router(router)
+    app.include_router(screenings_router)
+    app.include_router(results_router)
+    app.include_router(questionnaire_router)
+    install_console(app, settings)  # /console: routes, error pages, headers
+    if settings.seed_demo_on_start:  # demo desks, accounts and cases on a fresh database (never in production)
+        seed_if_empty(app.state.store, app.state.services)
+    app.add_middleware(QueryContext)  # the header's language switch keeps the query (app/web/i18n.py)
+    app.add_middleware(SecurityHeaders, settings=settings)  # outermost: keeps the console's stricter values
+    if not any(getattr(r, "path", None) == "/static" for r in app.routes):
+        app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
+
+    @app.get("/healthz", summary="稼働確認", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "catalog_version": app.state.services.catalog.version}
+
+    install_error_policy(app, settings)  # app/errors.py: JSON under /api/, a page elsewhere, 503 without a database
+    return app

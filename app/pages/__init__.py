@@ -1,0 +1,1 @@
+"""The applicant's pages: the landing page and questionnaire, the results (print, PDF, referral)."""

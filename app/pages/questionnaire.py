@@ -1,0 +1,255 @@
+"""The web questionnaire: a landing page with consent, then short adaptive steps that ask only what matters.
+
+    GET  /                 what the service does, how personal information is handled, consent, 「はじめる」
+    POST /q                with consent: a new draft (`questionnaire_draft`) and 303 to its private link
+    GET  /q/{token}        resume at the saved page, answers filled in (`?lang=en` switches the language)
+    POST /q/{token}        action=next / back / finish: validate, normalise, merge, pick the next page
+
+Pages are server-rendered and work without JavaScript. After every answer the profile is screened, and
+the facts that can still change a result are the `missing_facts` of the `needs_info` results and of the
+`eligible` results whose estimate is missing. The next page asks only the questions for those facts that
+were not asked yet (in the order of `GROUPS`); 関心 and 事業内容 are asked once at the end. 「わからない」
+keeps a fact unknown (absent from the profile) and it is not asked again. 「戻る」 and 「次へ」 move
+through the pages like a browser's history (`history` / `forward` in the draft); a page shown again keeps
+only the questions that still matter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from app.deps import services_of, store_of
+from app.intake.adaptive import Screener, first_page, new_progress, next_page, remaining
+from app.intake.answers import (
+    ENGINE_MESSAGES,
+    UNKNOWN,
+    Raw,
+    _Absent,
+    engine_error_input,
+    input_names,
+    parse_question,
+    read_raw,
+)
+from app.intake.parsers import Msg
+from app.intake.questions import FACT_ORDER, FINAL, FIRST, GROUP_BY_STEP, Question
+from app.services import Services
+from app.store.drafts import DRAFT_RETENTION_DAYS, QuestionnaireDraft, create_draft, load_draft, save_draft
+from app.web.language import SUPPORTED, chosen_lang, page_lang, remember_lang
+from app.web.questionnaire_view import View, _id
+from app.web.render import render_page
+from eligibility.profile import ProfileError
+
+router = APIRouter(tags=["questionnaire"])
+
+NO_REFERRER = {"Referrer-Policy": "no-referrer"}  # the private link must not leak to other sites
+
+
+def not_found(lang: str) -> HTMLResponse:
+    return render_page(lang, "questionnaire_not_found.html", status=404, private=True)
+
+
+def _engine(request: Request) -> Engine:
+    return store_of(request).engine
+
+
+# ------------------------------------------------------------------ routes
+
+
+def landing(request: Request, lang: str, status: int = 200, error: bool = False) -> HTMLResponse:
+    response = render_page(lang, "index.html", status=status, headers=NO_REFERRER, consent_error=error,
+                      draft_days=DRAFT_RETENTION_DAYS,
+                      record_years=max(1, services_of(request).settings.screening_retention_days // 365))
+    if chosen_lang(request):
+        remember_lang(response, request, lang)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse, summary="はじめに（個人情報の取り扱いと同意）", include_in_schema=False)
+async def index(request: Request) -> HTMLResponse:
+    return landing(request, page_lang(request))
+
+
+@router.get("/q", include_in_schema=False)
+async def q_get(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/?lang={page_lang(request)}", status_code=303)
+
+
+@router.post("/q", summary="同意して質問をはじめる", include_in_schema=False)
+async def start(request: Request) -> Response:
+    form = await request.form()
+    chosen = form.get("lang")
+    lang = chosen if isinstance(chosen, str) and chosen in SUPPORTED else page_lang(request)
+    if form.get("consent") != "yes":
+        return landing(request, lang, status=422, error=True)  # nothing is stored without consent
+    token = await run_in_threadpool(create_draft, _engine(request), lang, new_progress(), FIRST.step)
+    # Keep the landing page's promise: old screenings never sent to a desk are deleted.
+    await run_in_threadpool(store_of(request).purge_expired,
+                            services_of(request).settings.screening_retention_days)
+    response = RedirectResponse(f"/q/{token}", status_code=303)
+    remember_lang(response, request, lang)
+    return response
+
+
+def _current(draft: QuestionnaireDraft) -> dict[str, Any]:
+    history = (draft.progress or {}).get("history") or [first_page()]
+    page: dict[str, Any] = history[-1]
+    if page.get("step") not in GROUP_BY_STEP:  # a page of an older version of the questions
+        return first_page()
+    return page
+
+
+def _progress(draft: QuestionnaireDraft) -> dict[str, Any]:
+    p = draft.progress or {}
+    return {"history": list(p.get("history") or [first_page()]), "forward": list(p.get("forward") or []),
+            "asked": list(p.get("asked") or []), "unknown": list(p.get("unknown") or [])}
+
+
+def show_page(request: Request, draft: QuestionnaireDraft, *, raw: Raw | None = None,
+              errors: dict[str, Msg] | None = None, status: int = 200) -> HTMLResponse:
+    lang = draft.lang if draft.lang in SUPPORTED else "ja"
+    page = _current(draft)
+    group = GROUP_BY_STEP[page["step"]]
+    questions = [q for q in group.questions if q.fact in page["facts"]]
+    view = View(lang, raw if raw is not None else draft.answers, errors or {})
+    fields = [view.question(q) for q in questions]
+    for name, (ja, en) in (errors or {}).items():  # an error on an input not on this page
+        if not any(item["href"] == "#" + _id(name) for item in view.summary) and not any(
+                name == n for q in questions for n, _ in input_names(q)):
+            view.summary.append({"href": "#main", "label": "", "message": ja if lang == "ja" else en})
+    screener = Screener(services_of(request))
+    done, left = remaining(screener, draft.profile, _progress(draft), page)
+    link = str(request.url_for("questionnaire_page", token=draft.token))
+    results_url = None
+    if draft.screening_id:
+        results_url = f"/results/{draft.screening_id}?q={quote(draft.token)}&lang={lang}"
+    return render_page(
+        lang, "questionnaire.html", status=status, private=True,
+        title=view.tr(group.title), step=group.step,
+        fields=fields, summary=view.summary, done=done, left=left, total=done + left,
+        can_go_back=len(_progress(draft)["history"]) > 1, is_final=group.step == FINAL,
+        link=link, action=f"/q/{draft.token}", results_url=results_url,
+    )
+
+
+@router.get("/q/{token}", name="questionnaire_page", response_class=HTMLResponse, include_in_schema=False)
+async def resume(request: Request, token: str) -> HTMLResponse:
+    engine = _engine(request)
+    draft = await run_in_threadpool(load_draft, engine, token)
+    if draft is None:
+        return not_found(page_lang(request))
+    chosen = chosen_lang(request)
+    if chosen and chosen != draft.lang:
+        draft.lang = chosen
+        await run_in_threadpool(save_draft, engine, draft)
+    response = await run_in_threadpool(show_page, request, draft)
+    if chosen:
+        remember_lang(response, request, chosen)
+    return response
+
+
+def _apply(draft: QuestionnaireDraft, questions: list[Question], raw: Raw,
+           svc: Services) -> tuple[dict[str, Any], dict[str, Any], dict[str, Msg]]:
+    """Normalise this page's answers into a new profile, validated by the engine. Returns (profile,
+    progress, errors); nothing is changed on the draft."""
+    errors: dict[str, Msg] = {}
+    profile = dict(draft.profile)
+    progress = _progress(draft)
+    unknown = set(progress["unknown"])
+    for q in questions:
+        parsed = parse_question(q, raw)
+        errors.update(parsed.errors)
+        if parsed.errors:
+            continue
+        if isinstance(parsed.value, _Absent):
+            profile.pop(q.fact, None)
+            if parsed.value is UNKNOWN:
+                unknown.add(q.fact)
+            else:
+                unknown.discard(q.fact)
+        else:
+            profile[q.fact] = parsed.value
+            unknown.discard(q.fact)
+    # The engine's checks (e.g. a founding date in the future) run even when another answer could not be
+    # read, so that every problem of the page is shown at once; unreadable answers are left out.
+    failed = {q.fact for q in questions if any(n in errors for n, _ in input_names(q))}
+    try:
+        svc.screen({k: v for k, v in profile.items() if k not in failed})
+    except ProfileError as e:
+        for err in e.errors:
+            name = engine_error_input(err, questions) or f"_{err.field}"
+            errors.setdefault(name, ENGINE_MESSAGES.get(err.code, (err.message_ja, err.message_en)))
+    asked = progress["asked"] + [q.fact for q in questions if q.fact not in progress["asked"]]
+    progress["asked"] = asked
+    progress["unknown"] = [f for f in FACT_ORDER if f in unknown]
+    return profile, progress, errors
+
+
+def _keep_answers(draft: QuestionnaireDraft, questions: list[Question], raw: Raw) -> dict[str, Any]:
+    names = {n for q in questions for n, _ in input_names(q)}
+    answers = {k: v for k, v in (draft.answers or {}).items() if k not in names}
+    answers.update({k: v for k, v in raw.items() if v not in ("", [])})
+    return answers
+
+
+def finish(request: Request, draft: QuestionnaireDraft) -> RedirectResponse:
+    """Screen the profile, store the screening (source "web"), and send the person to the results."""
+    svc = services_of(request)
+    lang = draft.lang if draft.lang in SUPPORTED else "ja"
+    screening = svc.screen(draft.profile)
+    screening_id = store_of(request).save_screening(
+        draft.profile, screening, screening.as_dict(lang), source="web", lang=lang)
+    draft.screening_id = screening_id
+    save_draft(_engine(request), draft)
+    url = f"/results/{screening_id}?q={quote(draft.token)}"
+    return RedirectResponse(url if lang == "ja" else f"{url}&lang={lang}", status_code=303)
+
+
+def _post(request: Request, draft: QuestionnaireDraft, form: FormData) -> Response:
+    engine = _engine(request)
+    svc = services_of(request)
+    page = _current(draft)
+    group = GROUP_BY_STEP[page["step"]]
+    questions = [q for q in group.questions if q.fact in page["facts"]]
+    raw = read_raw(form, questions)
+    action = form.get("action")
+
+    if action == "back":
+        progress = _progress(draft)
+        if len(progress["history"]) > 1:
+            progress["forward"].append(progress["history"].pop())
+        draft.answers = _keep_answers(draft, questions, raw)  # what was typed is kept, not yet checked
+        draft.progress = progress
+        draft.step = progress["history"][-1]["step"]
+        save_draft(engine, draft)
+        return RedirectResponse(f"/q/{draft.token}", status_code=303)
+
+    profile, progress, errors = _apply(draft, questions, raw, svc)
+    if errors:
+        return show_page(request, draft, raw=raw, errors=errors, status=422)
+    draft.answers = _keep_answers(draft, questions, raw)
+    draft.profile = profile
+    if action == "finish" or group.step == FINAL:
+        draft.progress = progress
+        return finish(request, draft)
+    progress["history"].append(next_page(Screener(svc), profile, progress))
+    draft.progress = progress
+    draft.step = progress["history"][-1]["step"]
+    save_draft(engine, draft)
+    return RedirectResponse(f"/q/{draft.token}", status_code=303)
+
+
+@router.post("/q/{token}", include_in_schema=False)
+async def answer(request: Request, token: str) -> Response:
+    engine = _engine(request)
+    draft = await run_in_threadpool(load_draft, engine, token)
+    if draft is None:
+        return not_found(page_lang(request))
+    form = await request.form()
+    return await run_in_threadpool(_post, request, draft, form)

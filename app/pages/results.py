@@ -1,0 +1,135 @@
+"""The results pages of a stored screening: the full page, the one-page A4 summary, its PDF, and referrals.
+
+    GET  /results/{id}               the ranked programs, amounts, next steps, full rule traces, desks
+    GET  /results/{id}/print         one A4 page (print CSS) for the applicant or the chamber's files
+    GET  /results/{id}/summary.pdf   the same page rendered by WeasyPrint (Noto Sans CJK JP embedded)
+    POST /results/{id}/refer         send the screening to a 相談窓口 (a `referral` row), then 303 to
+    GET  /results/{id}/referrals/{referral_id}   the confirmation (the desk's name and contact)
+
+The id is the screening's uuid4: the private link. The page shows the stored result exactly when it is
+asked for in the stored language; in another language the stored profile is screened again on the same
+as_of with the current services (the page says so).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.deps import api_lang, services_of, store_of
+from app.desks import get_desk
+from app.intake.contact import REFER_FIELDS, clean_text, validate_referral
+from app.store.referrals import get_referral, save_referral
+from app.web.i18n import environment
+from app.web.pdf import pdf_filename, print_css, render_fitting_pdf
+from app.web.render import render_page
+from app.web.results_view import Loaded, build_view, load_result, print_view
+
+router = APIRouter(tags=["results"])
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+
+
+# ------------------------------------------------------------------ rendering
+
+
+async def _load(request: Request, screening_id: str, lang: str) -> Loaded | None:
+    return await run_in_threadpool(
+        load_result, store_of(request), services_of(request), screening_id, lang,
+    )
+
+
+def _token(request: Request) -> str | None:
+    q = request.query_params.get("q")
+    return q if q and TOKEN_RE.match(q) else None
+
+
+def not_found(lang: str) -> HTMLResponse:
+    return render_page(lang, "results_not_found.html", status=404)
+
+
+# ------------------------------------------------------------------ routes
+
+
+@router.get("/results/{screening_id}", response_class=HTMLResponse, summary="審査結果のページ（非公開リンク）")
+async def results_page(request: Request, screening_id: str) -> HTMLResponse:
+    lang = api_lang(request)
+    loaded = await _load(request, screening_id, lang)
+    if loaded is None:
+        return not_found(lang)
+    view = build_view(loaded, request, _token(request))
+    return render_page(lang, "results.html", **view, form={}, errors={})
+
+
+@router.get("/results/{screening_id}/print", response_class=HTMLResponse, summary="印刷用の1ページ要約（A4）")
+async def results_print(request: Request, screening_id: str) -> HTMLResponse:
+    lang = api_lang(request)
+    loaded = await _load(request, screening_id, lang)
+    if loaded is None:
+        return not_found(lang)
+    view = print_view(build_view(loaded, request, _token(request)), lang)
+    return render_page(lang, "print_summary.html", **view, pdf=False)
+
+
+@router.get("/results/{screening_id}/summary.pdf", summary="1ページ要約の PDF（A4・日本語フォント埋め込み）",
+            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+async def results_pdf(request: Request, screening_id: str) -> Response:
+    lang = api_lang(request)
+    loaded = await _load(request, screening_id, lang)
+    if loaded is None:
+        return not_found(lang)
+    view = build_view(loaded, request, None)
+    template = environment(lang).get_template("print_summary.html")
+
+    def html_for(level: int) -> str:
+        return template.render(**print_view(view, lang, level), pdf=True, print_css=print_css())
+
+    pdf = await run_in_threadpool(render_fitting_pdf, html_for)
+    ascii_name, utf8_name = pdf_filename(view)
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(utf8_name)}",
+        "Cache-Control": "private, no-store",
+    })
+
+
+
+
+@router.post("/results/{screening_id}/refer", response_class=HTMLResponse, summary="審査結果を相談窓口に送る",
+             status_code=303)
+async def refer(request: Request, screening_id: str) -> Response:
+    lang = api_lang(request)
+    loaded = await _load(request, screening_id, lang)
+    if loaded is None:
+        return not_found(lang)
+    raw = await request.form()
+    form = {k: v for k in REFER_FIELDS if isinstance(v := raw.get(k), str)}
+    values, errors = validate_referral(form, lang)
+    token = _token(request) or (clean_text(raw.get("q")) if TOKEN_RE.match(clean_text(raw.get("q"))) else None)
+    if errors:
+        view = build_view(loaded, request, token)
+        return render_page(lang, "results.html", status=422, **view, form=form, errors=errors)
+    store = store_of(request)
+    referral = await run_in_threadpool(save_referral, store.engine, loaded.record.id, values)
+    qs = f"?lang={lang}" + (f"&q={quote(token)}" if token else "")
+    # Post/Redirect/Get: reloading the confirmation does not send the case twice.
+    return RedirectResponse(f"/results/{loaded.record.id}/referrals/{referral.id}{qs}", status_code=303)
+
+
+
+@router.get("/results/{screening_id}/referrals/{referral_id}", response_class=HTMLResponse,
+            summary="相談窓口に送った後の確認ページ")
+async def referred(request: Request, screening_id: str, referral_id: str) -> HTMLResponse:
+    lang = api_lang(request)
+    store = store_of(request)
+    referral = await run_in_threadpool(get_referral, store.engine, screening_id, referral_id)
+    desk = get_desk(referral.desk_id) if referral is not None else None
+    if referral is None or desk is None:
+        return not_found(lang)
+    token = _token(request)
+    return render_page(lang, "results_referred.html", id=screening_id, referral=referral, desk=desk,
+                  has_contact=bool(referral.contact_email or referral.contact_phone),
+                  qs=f"?lang={lang}" + (f"&q={quote(token)}" if token else ""))

@@ -1,0 +1,366 @@
+"""The database: engines for SQLite and PostgreSQL, migrations (Alembic) and the screening store.
+
+`make_engine(url)` builds an engine with the settings each backend needs, `migrate(url)` brings the
+schema to the newest migration (run by `create_app` on start), and `Store` saves and reads screenings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import alembic.command
+import orjson
+from alembic.config import Config
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy import (
+    Engine,
+    LargeBinary,
+    Text,
+    bindparam,
+    cast,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import URL, make_url
+from sqlmodel import Session
+
+from app.store.base import new_id, utcnow
+from app.store.referrals import Referral
+from app.store.screenings import ScreeningCreate, ScreeningPublic, ScreeningRecord
+from app.store.writer import GroupWriter
+from eligibility.engine import Screening
+
+ROOT = Path(__file__).resolve().parents[2]
+ALEMBIC_DIR = ROOT / "alembic"
+
+try:  # POSIX only; elsewhere SQLite migrations are not serialised between processes
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    db = url.database
+    if not db or db == ":memory:" or db.startswith("file:") or url.query.get("mode") == "memory":
+        return None
+    return Path(db).expanduser()
+
+
+def normalize_url(url: str | URL) -> URL:
+    """`postgres://` and `postgresql://` use psycopg 3 (the driver installed)."""
+    u = make_url(url)
+    if u.drivername in ("postgres", "postgresql"):
+        u = u.set(drivername="postgresql+psycopg")
+    return u
+
+
+PG_CONNECT_TIMEOUT = 2  # seconds
+
+
+class JSONText:
+    """A JSON document serialised once (`encode_json`), as UTF-8 bytes: the API sends them as the response
+    body and the store inserts them as they are (no decoding to `str` and encoding again: 0.2 + 0.13 ms for
+    a ~100 KB result, bench/README.md). `str(x)` decodes; it compares equal to the same JSON as `str`.
+    """
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes):
+        self.raw = raw
+
+    def __str__(self) -> str:
+        return self.raw.decode("utf-8")
+
+    def __repr__(self) -> str:
+        return f"JSONText({self.raw[:60]!r}…)" if len(self.raw) > 60 else f"JSONText({self.raw!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, JSONText):
+            return self.raw == other.raw
+        if isinstance(other, str):
+            return self.raw == other.encode("utf-8")
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.raw)
+
+
+def _json_serializer(value: Any) -> str:
+    """The engines' serializer for JSON columns: JSONText unchanged, anything else as SQLAlchemy would."""
+    if isinstance(value, JSONText):
+        return str(value)
+    return json.dumps(value)
+
+
+def make_engine(url: str | URL) -> Engine:
+    """An engine for `url`: SQLite in WAL mode (folder created), or PostgreSQL with pre-ping."""
+    u = normalize_url(url)
+    if u.get_backend_name() == "sqlite":
+        path = _sqlite_file(u)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(u, connect_args={"check_same_thread": False}, json_serializer=_json_serializer)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            try:
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA busy_timeout=5000")
+                # In WAL mode NORMAL loses no committed transaction when the process dies (SIGKILL),
+                # only on power loss; FULL costs an fsync per screening (~18 ms measured).
+                cur.execute("PRAGMA synchronous=NORMAL")
+            finally:
+                cur.close()
+
+        return engine
+    # Fail fast when PostgreSQL is down or unreachable: pre-ping replaces connections that died with a
+    # restart, and a connection attempt gives up after 2 s (the app answers 503, see app/errors.py).
+    connect_args: dict[str, Any] = {} if "connect_timeout" in u.query else {"connect_timeout": PG_CONNECT_TIMEOUT}
+    return create_engine(u, pool_pre_ping=True, connect_args=connect_args, json_serializer=_json_serializer)
+
+
+# ------------------------------------------------------------------ migrations
+
+def alembic_config(url: str | URL | None = None) -> Config:
+    """An Alembic config for this repository's migrations, independent of the cwd and of alembic.ini.
+
+    No ini file is read, so the app's logging configuration is left alone.
+    """
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ALEMBIC_DIR).replace("%", "%%"))
+    cfg.set_main_option("path_separator", "os")
+    if url is not None:
+        rendered = normalize_url(url).render_as_string(hide_password=False)
+        cfg.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
+    return cfg
+
+
+_PG_LOCK_KEY = int.from_bytes(hashlib.sha256(b"chizai-navi:migrate").digest()[:8], "big", signed=True)
+
+
+@contextlib.contextmanager
+def _sqlite_lock(url: URL) -> Iterator[None]:
+    """Serialise migrations of one SQLite file between processes (several workers starting at once)."""
+    # Only for SQLite: a PostgreSQL URL's database name is no file (it left "<dbname>.migrate.lock" in the cwd).
+    path = _sqlite_file(url) if url.get_backend_name() == "sqlite" else None
+    if path is None or fcntl is None:
+        yield
+        return
+    with open(path.parent / f"{path.name}.migrate.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def migrate(url: str | URL) -> None:
+    """`alembic upgrade head` on `url` (PostgreSQL: one transaction under an advisory lock; SQLite: a file lock)."""
+    u = normalize_url(url)
+    cfg = alembic_config(u)
+    engine = make_engine(u)
+    try:
+        with _sqlite_lock(u), engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+            cfg.attributes["connection"] = conn
+            alembic.command.upgrade(cfg, "head")
+    finally:
+        engine.dispose()
+
+
+def check(url: str | URL) -> None:
+    """`alembic check`: raise if the models and the migrated database differ."""
+    u = normalize_url(url)
+    cfg = alembic_config(u)
+    engine = make_engine(u)
+    try:
+        with engine.connect() as conn:
+            cfg.attributes["connection"] = conn
+            alembic.command.check(cfg)
+    finally:
+        engine.dispose()
+
+
+# ------------------------------------------------------------------ the store
+
+def _strip_nul(obj: Any) -> Any:
+    """PostgreSQL's JSONB cannot hold U+0000: replace it with U+FFFD (in keys and strings)."""
+    if isinstance(obj, str):
+        return obj.replace("\x00", "\ufffd") if "\x00" in obj else obj
+    if isinstance(obj, dict):
+        return {_strip_nul(k): _strip_nul(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_strip_nul(v) for v in obj]
+    return obj
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return jsonable_encoder(value)
+
+
+def encode_json(obj: Any) -> JSONText:
+    """`obj` as compact JSON (UTF-8 characters kept, dates as ISO strings): serialised once, for the stored
+    row and for the response.
+
+    orjson (~0.08 ms for a 100 KB result, where `json.dumps` took ~1 ms, the largest single cost of a
+    screening over HTTP; bench/README.md) writes the same JSON as Starlette's `JSONResponse` (very small or
+    large floats are spelt differently: 6.1e-5 for 6.1e-05). NaN and ±Infinity would become `null` instead
+    of an error. None can reach a result: the API
+    refuses them in the input and the engine's and scorer's numbers are finite (tests/test_properties.py).
+
+    >>> str(encode_json({"a": "日本", "d": [1.5], "on": dt.date(2026, 4, 1)}))
+    '{"a":"日本","d":[1.5],"on":"2026-04-01"}'
+    """
+    return JSONText(orjson.dumps(obj, default=_default, option=orjson.OPT_NON_STR_KEYS))
+
+
+class Store:
+    """Saves every screening (profile, result as shown, versions, as_of) and reads it back."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._pg = engine.dialect.name == "postgresql"
+        self._writer: GroupWriter | None = None
+        self._writer_lock = threading.Lock()
+        self._insert_stmt = self._insert_statement()
+
+    @classmethod
+    def from_url(cls, url: str | URL) -> Store:
+        return cls(make_engine(url))
+
+    def _json(self, obj: Any) -> Any:
+        # The body is plain JSON data already; a C json round trip is ~20x faster than
+        # jsonable_encoder on a 100 KB result and still turns dates into ISO strings.
+        out = json.loads(json.dumps(obj, ensure_ascii=False, default=_default))
+        return _strip_nul(out) if self._pg else out
+
+    def screening_row(
+        self,
+        profile_dict: Any,
+        screening: Screening,
+        body: dict[str, Any] | JSONText,
+        source: str = "api",
+        lang: str = "ja",
+        case_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The row for one screening, its small fields validated; `body` is what was shown
+        (`screening.as_dict(lang)`, or that dict already serialised by `encode_json`, without
+        `screening_id`). The row's `id` is the screening's id."""
+        profile = self._json(profile_dict)
+        if not isinstance(profile, dict):  # cannot happen for a profile the engine accepted
+            profile = {"value": profile}
+        if isinstance(body, JSONText):
+            result = body
+        else:
+            result = encode_json({k: v for k, v in body.items() if k != "screening_id"})
+        if self._pg and b"\\u0000" in result.raw:  # JSONB cannot hold U+0000 (rare: the slow path)
+            result = encode_json(_strip_nul(json.loads(result.raw)))
+        data = ScreeningCreate(  # validates the small fields; the result is stored as serialised
+            as_of=screening.as_of,
+            catalog_version=screening.catalog_version,
+            model_version=screening.model_version,
+            lang=lang,
+            profile=profile,
+            result={},
+            source=source,  # type: ignore[arg-type]  # validated against the Literal
+            case_id=case_id,
+        )
+        return {**data.model_dump(exclude={"result"}), "result": result, "id": new_id(), "created_at": utcnow()}
+
+    def _insert_statement(self) -> Any:
+        """INSERT of screening rows whose `result` is bound as UTF-8 bytes (`result_raw`) and turned into the
+        column's text by the database: SQLite reads a BLOB cast to TEXT as text in the database's encoding
+        (UTF-8, no conversion), PostgreSQL decodes it with convert_from and parses it as JSONB."""
+        raw = bindparam("result_raw", type_=LargeBinary)
+        if self._pg:
+            expr: Any = cast(func.convert_from(raw, literal("UTF8")), JSONB)
+        else:
+            expr = cast(raw, Text)
+        return insert(ScreeningRecord).values(result=expr)
+
+    def _insert_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        # A Core insert: the ORM's unit of work costs more than the insert itself for one row.
+        params = [{**{k: v for k, v in row.items() if k != "result"}, "result_raw": row["result"].raw}
+                  for row in rows]
+        with self.engine.begin() as conn:
+            conn.execute(self._insert_stmt, params)
+
+    @property
+    def writer(self) -> GroupWriter:
+        """The process's group-commit writer (app/store/writer.py), started on first use."""
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = GroupWriter(lambda rows: self._insert_rows(rows))
+            return self._writer
+
+    def save_screening(self, profile_dict: Any, screening: Screening, body: dict[str, Any] | JSONText,
+                       source: str = "api", lang: str = "ja", case_id: str | None = None) -> str:
+        """Store one screening in a transaction of its own (see `screening_row`). Returns its id."""
+        row = self.screening_row(profile_dict, screening, body, source, lang, case_id)
+        self._insert_rows([row])
+        return str(row["id"])
+
+    async def save_screening_async(self, profile_dict: Any, screening: Screening, body: dict[str, Any] | JSONText,
+                                   source: str = "api", lang: str = "ja", case_id: str | None = None) -> str:
+        """The same through the group-commit writer: returns once the transaction holding it committed."""
+        row = self.screening_row(profile_dict, screening, body, source, lang, case_id)
+        await self.writer.write_async(row)
+        return str(row["id"])
+
+    def get_screening(self, screening_id: str) -> ScreeningPublic | None:
+        try:
+            uuid.UUID(screening_id)
+        except (ValueError, TypeError):
+            return None
+        with Session(self.engine) as session:
+            record = session.get(ScreeningRecord, screening_id)
+            return None if record is None else ScreeningPublic.model_validate(record)
+
+    def purge_expired(self, retention_days: int, now: dt.datetime | None = None) -> int:
+        """Delete screenings older than the retention period that were never sent to a desk or made a case.
+
+        The landing page promises this; referred screenings are kept for the desk that received them.
+        """
+
+        cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=retention_days)
+        referred = select(Referral.screening_id)  # type: ignore[call-overload]
+        stmt = delete(ScreeningRecord).where(
+            ScreeningRecord.created_at < cutoff,  # type: ignore[arg-type]
+            ScreeningRecord.id.not_in(referred),  # type: ignore[union-attr,attr-defined]
+            ScreeningRecord.case_id.is_(None),  # type: ignore[union-attr]  # advisors' cases are kept
+        )
+        with Session(self.engine) as session:
+            result = session.exec(stmt)  # type: ignore[call-overload]
+            session.commit()
+            return int(result.rowcount or 0)
+
+    def count(self) -> int:
+        with Session(self.engine) as session:
+            return int(session.scalar(select(func.count()).select_from(ScreeningRecord)) or 0)
+
+    def dispose(self) -> None:
+        if self._writer is not None:
+            self._writer.close()  # writes what is queued first
+            self._writer = None
+        self.engine.dispose()
+

@@ -1,0 +1,59 @@
+"""Referrals (SQLModel): an applicant sends a stored screening to a 相談窓口 (table `referral`).
+
+`screening_id` names a row of `screening` but is not a foreign key: the screening store and the referral
+queue can be kept (and purged) separately. `desk_id` is an id of `programs/desks.yaml`. The contact fields
+are optional and are sent only to the chosen desk.
+
+Any change here needs a migration in `alembic/versions/` (`alembic check` in `make test` fails otherwise).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import DateTime, Engine
+from sqlmodel import Field, Session, SQLModel
+
+from app.store.base import new_id, utcnow
+
+NAME_MAX = 100
+EMAIL_MAX = 254
+PHONE_MAX = 32
+MESSAGE_MAX = 2000
+
+
+class ReferralBase(SQLModel):
+    screening_id: str = Field(max_length=36, index=True, description="審査記録の ID（screening.id）")
+    desk_id: str = Field(max_length=64, description="送り先の相談窓口（programs/desks.yaml の id）")
+    contact_name: str | None = Field(default=None, max_length=NAME_MAX, description="担当者名")
+    contact_email: str | None = Field(default=None, max_length=EMAIL_MAX, description="メールアドレス")
+    contact_phone: str | None = Field(default=None, max_length=PHONE_MAX, description="電話番号")
+    message: str | None = Field(default=None, max_length=MESSAGE_MAX, description="窓口への伝言")
+    status: str = Field(default="new", max_length=16, description="new / in_progress / closed")
+
+
+class Referral(ReferralBase, table=True):
+    __tablename__ = "referral"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    created_at: dt.datetime = Field(
+        default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False, index=True,
+    )
+
+
+def save_referral(engine: Engine, screening_id: str, values: dict[str, str | None]) -> Referral:
+    referral = Referral(screening_id=screening_id, **values)  # type: ignore[arg-type]
+    with Session(engine) as session:
+        session.add(referral)
+        session.commit()
+        session.refresh(referral)
+        session.expunge(referral)
+    return referral
+
+def get_referral(engine: Engine, screening_id: str, referral_id: str) -> Referral | None:
+    with Session(engine) as session:
+        row = session.get(Referral, referral_id)
+        if row is None or row.screening_id != screening_id:
+            return None
+        session.expunge(row)
+        return row

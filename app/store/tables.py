@@ -1,0 +1,8 @@
+"""Every table of the store, so that `SQLModel.metadata` is complete (alembic/env.py, Store, tests)."""
+
+from __future__ import annotations
+
+from app.store import batch_jobs, console, drafts, referrals, screenings
+from app.store.base import metadata
+
+__all__ = ["batch_jobs", "console", "drafts", "metadata", "referrals", "screenings"]

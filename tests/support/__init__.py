@@ -1,0 +1,1 @@
+"""Helpers shared by the tests (profiles, PostgreSQL schemas, console clients, member lists, paths); no test lives here."""
