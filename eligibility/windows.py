@@ -184,6 +184,9 @@ def window_for(program: Program, rounds: tuple[Round, ...], at: dt.datetime, pre
     unc = app.unconfirmed
     if unc is not None and fy_now >= unc.fiscal_year and not any(r.fiscal_year >= unc.fiscal_year for r in mine):
         return Window("unknown", area=area, last_round=last, operator=operator, basis=(unc.note.ja, unc.note.en))
+    if last is None and not rounds:
+        return Window("unknown", area=area, operator=operator, basis=(
+            "公募時期は未発表です（公募回の情報がありません）", "The call period has not been announced"))
     if last is None:
         return Window("unknown", area=area, operator=operator, basis=(
             "この地域の公募回は登録されていません（公募時期は未確認）",
