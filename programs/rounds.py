@@ -174,14 +174,15 @@ class RoundsFile(_Strict):
     def _prefs(cls, v: dict[str, Operator]) -> dict[str, Operator]:
         bad = [k for k in v if k not in PREFECTURES]
         if bad:
-            raise ValueError(f"operators: not prefecture names: {', '.join(bad)}")
+            raise ValueError(f"not prefecture names: {', '.join(bad)}")
         return v
 
-    @model_validator(mode="after")
-    def _unique(self) -> RoundsFile:
+    @field_validator("rounds")
+    @classmethod
+    def _unique(cls, v: list[Round]) -> list[Round]:
         seen: dict[tuple[int, str, str], int] = {}
-        for i, r in enumerate(self.rounds):
+        for i, r in enumerate(v):
             if r.key in seen:
                 raise ValueError(f"rounds[{i}]: same 公募年度, area and name as rounds[{seen[r.key]}]")
             seen[r.key] = i
-        return self
+        return v
