@@ -25,10 +25,11 @@ from programs.schema import Program
 WEIGHTS_FILE = Path(__file__).with_name("weights.yaml")
 
 # Criteria that read only who the applicant is; meeting them says nothing about a concrete need.
+# Who and where the applicant is (municipality and its local site too, DOMAIN.md 7.4), not what it needs.
 IDENTITY_FACTS = {
     "applicant_type", "industry", "employees", "capital_yen", "established_on", "large_company_shareholding",
     "large_company_officer_ratio", "wholly_owned_by_large_parent", "avg_taxable_income_yen", "prefecture",
-    "as_of", "chamber_member", "design_bulk_filing",
+    "as_of", "chamber_member", "design_bulk_filing", "municipality", "local_site_6_months",
 }
 
 
