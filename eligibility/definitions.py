@@ -239,8 +239,13 @@ def small_enterprise(p: Profile, as_of: dt.date, prm: Params) -> Check:
 def deemed_large(p: Profile, as_of: dt.date, prm: Params) -> Check:
     """みなし大企業 (ア)-(オ); (ア)-(エ) concern shares and officers, so only a corporation has them."""
     sh = p.large_company_shareholding
-    a = T(Outcome.UNKNOWN, ["large_company_shareholding"]) if sh is None or sh.largest is None else (
-        MET if _ratio_ge(sh.largest, prm.control_largest) else UNMET)
+    # DOMAIN.md 7.6: (ア) is decided when all large companies together hold < 1/2, even with `largest`
+    # unknown (the largest holder cannot hold more than all of them together).
+    if sh is not None and sh.largest is None and sh.combined is not None and not _ratio_ge(sh.combined, prm.control_largest):
+        a = UNMET
+    else:
+        a = T(Outcome.UNKNOWN, ["large_company_shareholding"]) if sh is None or sh.largest is None else (
+            MET if _ratio_ge(sh.largest, prm.control_largest) else UNMET)
     i = T(Outcome.UNKNOWN, ["large_company_shareholding"]) if sh is None or sh.combined is None else (
         MET if _ratio_ge(sh.combined, prm.control_combined) else UNMET)
     u = T(Outcome.UNKNOWN, ["large_company_officer_ratio"]) if p.large_company_officer_ratio is None else (

@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from eligibility.dates import fiscal_year
 from eligibility.definitions import CONTRACT_DEFINITIONS, REQUIRED_PARAMETERS, Params
 from eligibility.estimates import METHODS, Estimate
 from eligibility.facts import field_label
 from eligibility.logic import Check, Outcome, all_of, any_of
 from eligibility.phase import PhaseInfo, infer_phase
 from eligibility.predicates import PREDICATES, Ctx, check_params
-from eligibility.profile import Profile, ProfileError, make_error, parse_profile
+from eligibility.profile import Profile, ProfileError, make_error, parse_profile, today_tokyo
+from eligibility.windows import Window, moment, window_for
 from programs.loader import Catalog, CatalogError
 from programs.schema import Citation, Criterion, Parameter, Program
 
@@ -70,6 +72,8 @@ class ProgramResult:
     signals: list[dict[str, Any]] = field(default_factory=list)
     recommendation_ja: list[str] = field(default_factory=list)
     recommendation_en: list[str] = field(default_factory=list)
+    window: Window | None = None  # None: no call for applications (eligibility/windows.py)
+    alternatives: tuple[str, ...] = ()  # programs that cannot fund the same case (DOMAIN.md 7.3)
 
     @property
     def program_id(self) -> str:
@@ -102,6 +106,9 @@ class ProgramResult:
             "recommendation": self.recommendation_ja if ja else self.recommendation_en,
             "signals": self.signals,
             "provisional": self.program.provisional or any(t.provisional for t in self.reasons),
+            "window": self.window.as_dict(lang) if self.window else None,
+            "alternatives": list(self.alternatives),
+            "alternatives_note": tail["alternatives_note"],
             **tail["rest"],
         }
 
@@ -146,7 +153,9 @@ def _program_parts(p: Program, lang: str) -> tuple[dict[str, Any], dict[str, Any
         "desk": {"kind": p.desk.kind, "name": pick(p.desk.name), "url": p.desk.url},
         "sources": [{"title": c.text(lang), "url": c.href} for c in (s.cite() for s in p.sources)],
     }
-    parts = (head, {"benefit": pick(p.benefit.summary), "rest": rest})
+    alt_note = [pick(a.note) for a in p.alternatives]
+    parts = (head, {"benefit": pick(p.benefit.summary), "rest": rest,
+                    "alternatives_note": ("".join(alt_note) if ja else " ".join(alt_note)) or None})
     if len(_PARTS) > 2048:
         _PARTS.clear()
     _PARTS[(id(p), lang)] = (p, parts)
@@ -167,6 +176,25 @@ class Screening:
 
     def result(self, program_id: str) -> ProgramResult | None:
         return next((r for r in self.results if r.program_id == program_id), None)
+
+    def total_estimate(self) -> dict[str, Any]:
+        """Sum of the eligible programs' estimates, never adding two alternatives (DOMAIN.md 7.3).
+
+        Reading: the profile does not say which case goes to which program, so within a set of alternatives
+        only the larger estimate counts (ties: the first program id); the others are listed as `not_counted`.
+        """
+        priced = {r.program_id: r for r in self.results if r.status == "eligible" and r.estimate is not None}
+        best = sorted(priced.values(), key=lambda r: (-(r.estimate.amount_yen if r.estimate else 0), r.program_id))
+        counted: list[str] = []
+        skipped: list[dict[str, str]] = []
+        for r in best:
+            rival = next((c for c in counted if c in r.alternatives), None)
+            if rival is None:
+                counted.append(r.program_id)
+            else:
+                skipped.append({"program_id": r.program_id, "instead_of": rival})
+        amount = sum(e.amount_yen for c in counted if (e := priced[c].estimate) is not None)
+        return {"amount_yen": amount, "counted": sorted(counted), "not_counted": skipped}
 
     def as_dict(self, lang: str = "ja") -> dict[str, Any]:
         ja = lang == "ja"
@@ -272,13 +300,18 @@ class Engine:
             raise ProfileError(errors)
         return profile
 
-    def screen(self, data: Any) -> Screening:
+    def screen(self, data: Any, now: dt.datetime | None = None) -> Screening:
+        """Screen a profile; windows are read at `now` (aware), else at the current time when as_of is
+        today in Tokyo, else at 00:00 JST of as_of (a date alone: the state at the start of that day)."""
         profile = self.validate(data)
         as_of = profile.reference_date()
+        if now is None and as_of == today_tokyo():
+            now = dt.datetime.now(dt.UTC)
+        at = moment(as_of, now)
         prm = self.params_at(as_of)
         ctx = Ctx(profile, as_of, prm, {})
         defs = {name: ctx.definition(name) for name in self.definition_labels}
-        results = [self._evaluate(prog, rp, bp, ctx) for prog, rp, bp in self.programs_at(as_of)]
+        results = [self._evaluate(prog, rp, bp, ctx, at) for prog, rp, bp in self.programs_at(as_of)]
         return Screening(
             as_of=as_of,
             profile=profile,
@@ -290,7 +323,17 @@ class Engine:
             definition_labels=self.definition_labels,
         )
 
-    def _evaluate(self, prog: Program, rule_params: dict[str, Any], benefit_params: dict[str, Any], ctx: Ctx) -> ProgramResult:
+    def window(self, prog: Program, profile: Profile, at: dt.datetime) -> Window | None:
+        cat = self.catalog
+        return window_for(prog, cat.rounds_for(prog.id), at, profile.prefecture, profile.municipality,
+                          cat.operator_for(prog.id, profile.prefecture))
+
+    def _evaluate(self, prog: Program, rule_params: dict[str, Any], benefit_params: dict[str, Any], ctx: Ctx,
+                  at: dt.datetime) -> ProgramResult:
+        win = self.window(prog, ctx.profile, at)
+        # DOMAIN.md 7.2: the cap year is the 公募年度 of the round open or next, else the fiscal year of as_of.
+        cap_year = win.fiscal_year if win is not None and win.fiscal_year is not None else \
+            fiscal_year(ctx.as_of, ctx.params.fy_start_month)
         traces = [_run(node, rule_params, ctx) for node in self.compiled[prog.id]]
         outcome = all_of(t.outcome for t in traces)
         missing: list[str] = []
@@ -301,10 +344,11 @@ class Engine:
         estimate = None
         method = METHODS.get(prog.benefit.method)
         if method is not None and outcome is Outcome.MET:
-            res = method(prog.id, ctx.profile, ctx.as_of, benefit_params, ctx.params.fy_start_month)
+            res = method(prog.id, ctx.profile, cap_year, benefit_params)
             estimate = res.estimate
             missing += [m for m in res.missing if m not in missing]
-        return ProgramResult(prog, STATUS[outcome], traces, missing, estimate)
+        return ProgramResult(prog, STATUS[outcome], traces, missing, estimate, window=win,
+                             alternatives=self.catalog.alternatives_of(prog.id))
 
     def _compile(self, c: Criterion) -> Node:
         """A criterion with everything that does not depend on the profile worked out once."""

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from eligibility.dates import fiscal_year
 from eligibility.facts import enum_label
 from eligibility.money import floor_to, rate_text, yen
 from eligibility.profile import Profile
@@ -59,9 +57,9 @@ def company_cap_for(value: Any, applicant_type: str | None) -> int | None:
     return value
 
 
-def prior_in_year(p: Profile, program_id: str, as_of: dt.date, start_month: int) -> int:
-    """Awards of this program already granted in the fiscal year of as_of."""
-    fy = fiscal_year(as_of, start_month)
+def prior_in_year(p: Profile, program_id: str, cap_year: int) -> int:
+    """Awards of this program under the cap year's 公募年度 (prior_awards[].fiscal_year is the 公募年度)."""
+    fy = cap_year
     return sum(a.amount_yen for a in p.prior_awards or () if a.program_id == program_id and a.fiscal_year == fy)
 
 
@@ -71,17 +69,22 @@ def _apply_company_cap(total: Fraction, cap: int | None, prior: int, unit: int) 
     return floor_to(capped, unit), remaining
 
 
-def _cap_words(cap: int | None, prior: int, remaining: int | None, lang: str) -> str:
+def _cap_words(cap: int | None, prior: int, remaining: int | None, lang: str, cap_year: int) -> str:
     if cap is None:
         return ""
+    fy_ja, fy_en = f"{cap_year}年度（公募年度）", f"FY{cap_year} (call year)"
     if lang == "ja":
         s = f"1企業あたり上限 {yen(cap)}"
-        return s + (f"（今年度の交付済み {yen(prior)} を差し引き残り {yen(remaining or 0)}）" if prior else "")
+        if prior and not remaining:  # DOMAIN.md 7.6: a used-up cap stays eligible with 0 and says why
+            return s + f"（{fy_ja}の交付済み {yen(prior)} で上限に達しているため、この年度の補助は 0円）"
+        return s + (f"（{fy_ja}の交付済み {yen(prior)} を差し引き残り {yen(remaining or 0)}）" if prior else "")
     s = f"company cap {yen(cap, 'en')}"
-    return s + (f" (less {yen(prior, 'en')} already granted this fiscal year: {yen(remaining or 0, 'en')} left)" if prior else "")
+    if prior and not remaining:
+        return s + f" (already reached with {yen(prior, 'en')} granted in {fy_en}: nothing more this year)"
+    return s + (f" (less {yen(prior, 'en')} already granted in {fy_en}: {yen(remaining or 0, 'en')} left)" if prior else "")
 
 
-def per_case_subsidy(program_id: str, p: Profile, as_of: dt.date, v: dict[str, Any], fy_month: int) -> EstimateOutcome:
+def per_case_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, Any]) -> EstimateOutcome:
     """Overseas filing: per case min(cost × rate, case cap); sum; company cap less prior awards; round down."""
     items = p.foreign_filings
     if items is None:
@@ -103,7 +106,7 @@ def per_case_subsidy(program_id: str, p: Profile, as_of: dt.date, v: dict[str, A
         rows.append({"right": f.right, "cost_yen": f.cost_yen, "case_cap_yen": case_cap,
                      "subsidy_yen": int(sub), "capped": sub == case_cap})
     cap = company_cap_for(v["company_cap"], p.applicant_type)
-    prior = prior_in_year(p, program_id, as_of, fy_month)
+    prior = prior_in_year(p, program_id, cap_year)
     amount, remaining = _apply_company_cap(total, cap, prior, unit)
     parts_ja = " ＋ ".join(
         f"{enum_label('right', r['right'])} min({yen(r['cost_yen'])}×{rate_text(rate)}, {yen(r['case_cap_yen'])})" for r in rows)
@@ -111,12 +114,12 @@ def per_case_subsidy(program_id: str, p: Profile, as_of: dt.date, v: dict[str, A
         f"{r['right']} min({yen(r['cost_yen'], 'en')}×{rate_text(rate)}, {yen(r['case_cap_yen'], 'en')})" for r in rows)
     return EstimateOutcome(Estimate(
         amount, rate_text(rate), cap, prior, remaining, rows,
-        f"{parts_ja or '0円'}、{_cap_words(cap, prior, remaining, 'ja')}、{unit:,}円未満切り捨て → {yen(amount)}",
-        f"{parts_en or '¥0'}, {_cap_words(cap, prior, remaining, 'en')}, rounded down to ¥{unit:,} → {yen(amount, 'en')}",
+        f"{parts_ja or '0円'}、{_cap_words(cap, prior, remaining, 'ja', cap_year)}、{unit:,}円未満切り捨て → {yen(amount)}",
+        f"{parts_en or '¥0'}, {_cap_words(cap, prior, remaining, 'en', cap_year)}, rounded down to ¥{unit:,} → {yen(amount, 'en')}",
     ))
 
 
-def dispute_subsidy(program_id: str, p: Profile, as_of: dt.date, v: dict[str, Any], fy_month: int) -> EstimateOutcome:
+def dispute_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, Any]) -> EstimateOutcome:
     """Infringement countermeasures: min(cost × rate, cap) per qualifying case, summed, capped, rounded down."""
     items = p.overseas_disputes
     if items is None:
@@ -139,18 +142,18 @@ def dispute_subsidy(program_id: str, p: Profile, as_of: dt.date, v: dict[str, An
         sub = d.cost_yen * rate if cap is None else min(d.cost_yen * rate, Fraction(cap))
         total += sub
         rows.append({"kind": kind, "cost_yen": d.cost_yen, "subsidy_yen": int(sub)})
-    prior = prior_in_year(p, program_id, as_of, fy_month)
+    prior = prior_in_year(p, program_id, cap_year)
     amount, remaining = _apply_company_cap(total, cap, prior, unit)
     costs_ja = " ＋ ".join(f"{yen(r['cost_yen'])}×{rate_text(rate)}" for r in rows) or "0円"
     costs_en = " + ".join(f"{yen(r['cost_yen'], 'en')}×{rate_text(rate)}" for r in rows) or "¥0"
     return EstimateOutcome(Estimate(
         amount, rate_text(rate), cap, prior, remaining, rows,
-        f"{costs_ja}、{_cap_words(cap, prior, remaining, 'ja')}、{unit:,}円未満切り捨て → {yen(amount)}",
-        f"{costs_en}, {_cap_words(cap, prior, remaining, 'en')}, rounded down to ¥{unit:,} → {yen(amount, 'en')}",
+        f"{costs_ja}、{_cap_words(cap, prior, remaining, 'ja', cap_year)}、{unit:,}円未満切り捨て → {yen(amount)}",
+        f"{costs_en}, {_cap_words(cap, prior, remaining, 'en', cap_year)}, rounded down to ¥{unit:,} → {yen(amount, 'en')}",
     ))
 
 
-def premium_subsidy(program_id: str, p: Profile, as_of: dt.date, v: dict[str, Any], fy_month: int) -> EstimateOutcome:
+def premium_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, Any]) -> EstimateOutcome:
     """Litigation insurance: premium × 1/2 for a new policy, × 1/3 on renewal, rounded down."""
     ins = p.litigation_insurance
     if ins is None or ins.premium_yen is None or ins.renewal is None:

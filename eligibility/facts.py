@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from programs.rounds import PREFECTURES
+
+__all__ = ["ENUM_LABELS", "FIELD_LABELS", "PREFECTURES", "enum_label", "field_label"]
+
 FIELD_LABELS: dict[str, tuple[str, str]] = {
     "as_of": ("基準日", "Reference date"),
     "applicant_type": ("申請者の種類", "Type of applicant"),
@@ -31,6 +35,14 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "chamber_member": ("商工会議所・商工会・中小企業団体中央会の会員か", "Member of a chamber of commerce or federation"),
     "design_bulk_filing": ("複数意匠一括出願か", "Multiple designs filed in one application"),
     "company_name": ("会社名・屋号", "Company or trade name"),
+    "municipality": ("本社（事業所）の市区町村", "Municipality of the head office"),
+    "foreign_patent_grant_decided": ("INPIT・特許庁の外国出願補助で交付決定を受けた外国特許出願があるか",
+                                     "A foreign patent application already granted INPIT / JPO filing support"),
+    "foreign_procedure_pending": ("外国での審査請求・中間応答（拒絶理由への対応）が必要か",
+                                  "An examination request or office-action response due abroad"),
+    "patent_search_planned": ("特許調査（先行技術・侵害予防）を外部に依頼する予定か",
+                              "Planning to commission a patent search (prior art or clearance)"),
+    "local_site_6_months": ("その市区町村に6か月以上事業所があるか", "A site in the municipality for 6 months or more"),
 }
 
 ENUM_LABELS: dict[str, dict[str, tuple[str, str]]] = {
@@ -102,13 +114,6 @@ ENUM_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
-PREFECTURES: tuple[str, ...] = (
-    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県",
-    "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県",
-    "岐阜県", "静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県",
-    "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県",
-    "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
-)
 
 
 @lru_cache(maxsize=1024)

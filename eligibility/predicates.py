@@ -12,6 +12,7 @@ from eligibility.definitions import DEFINITIONS, Params
 from eligibility.facts import enum_label, field_label
 from eligibility.logic import Check, Outcome
 from eligibility.profile import Profile
+from programs.rounds import split_area
 
 
 @dataclass
@@ -47,7 +48,9 @@ PREDICATES: dict[str, PredicateSpec] = {}
 # Facts a predicate may name; anything else in a catalog file is a typo the loader reports.
 LIST_FACTS = {"domestic_applications", "foreign_filings", "overseas_disputes", "prior_awards", "interests"}
 ENUM_FACTS = {"applicant_type", "industry", "phase", "patent_exam_status", "design_application", "prefecture"}
-BOOL_FACTS = {"working_related", "vc_backed", "wholly_owned_by_large_parent", "chamber_member", "design_bulk_filing"}
+BOOL_FACTS = {"working_related", "vc_backed", "wholly_owned_by_large_parent", "chamber_member", "design_bulk_filing",
+              "foreign_patent_grant_decided", "foreign_procedure_pending", "patent_search_planned",
+              "local_site_6_months"}
 ANY_FACTS = LIST_FACTS | ENUM_FACTS | BOOL_FACTS | {"litigation_insurance", "established_on", "employees", "capital_yen"}
 
 
@@ -216,6 +219,27 @@ def p_prefecture_in(ctx: Ctx, values: list[str]) -> Check:
     return p_fact_in(ctx, "prefecture", values)
 
 
+@predicate("area_in", "対象地域（都道府県・市区町村）", "Target area (prefecture or municipality)", values=list)
+def p_area_in(ctx: Ctx, values: list[str]) -> Check:
+    """Areas as written in rounds: 東京都 (a prefecture) or 兵庫県神戸市 (a municipality with its prefecture)."""
+    pref, muni = ctx.profile.prefecture, ctx.profile.municipality
+    areas = [split_area(v) for v in values]
+    facts = {"prefecture": pref, "municipality": muni}
+    shown = "・".join(values)
+    here = f"{pref or '都道府県不明'}{muni or ''}"
+    for ap, am in areas:
+        if pref == ap and (am is None or muni == am):
+            return Check(Outcome.MET, f"{here}（対象: {shown}）", f"{pref}{muni or ''} (qualifying: {shown})", facts)
+    if pref is None:
+        # Unknown prefecture: unknown whatever the municipality (府中市 is in 東京都 and 広島県).
+        return Check(Outcome.UNKNOWN, f"{field_label('prefecture')}が未回答（対象: {shown}）",
+                     f"{field_label('prefecture', 'en')} not given (qualifying: {shown})", facts, ["prefecture"])
+    if muni is None and any(ap == pref and am is not None for ap, am in areas):
+        return Check(Outcome.UNKNOWN, f"{field_label('municipality')}が未回答（対象: {shown}）",
+                     f"{field_label('municipality', 'en')} not given (qualifying: {shown})", facts, ["municipality"])
+    return Check(Outcome.UNMET, f"{here}（対象: {shown}）", f"{pref}{muni or ''} (qualifying: {shown})", facts)
+
+
 @predicate("on_or_after", "基準日が開始日以降", "On or after the start date", date=(dt.date, str))
 def p_on_or_after(ctx: Ctx, date: dt.date | str) -> Check:
     d = date if isinstance(date, dt.date) else dt.date.fromisoformat(date)
@@ -245,6 +269,12 @@ def check_params(name: str, given: dict[str, Any], program_params: set[str]) -> 
             problems.append(f"{key}: wrong type {type(value).__name__}")
         if key == "fact" and value not in ANY_FACTS:
             problems.append(f"fact: unknown profile field {value!r}")
+        if name == "area_in" and key == "values" and isinstance(value, list):
+            for v in value:
+                try:
+                    split_area(str(v))
+                except ValueError as e:
+                    problems.append(f"values: {e}")
         if name == "definition" and key == "name" and value not in DEFINITIONS:
             problems.append(f"name: unknown definition {value!r} (known: {', '.join(sorted(DEFINITIONS))})")
     for key in spec.params:

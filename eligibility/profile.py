@@ -21,6 +21,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from eligibility.facts import ENUM_LABELS, PREFECTURES, field_label
+from programs.rounds import MUNICIPALITY_RE, normalise_place
 
 # Sanity bounds: inputs outside them are typing mistakes, not companies (reject, don't guess).
 MAX_EMPLOYEES = 10_000_000
@@ -143,6 +144,27 @@ class Profile(_Model):
     chamber_member: StrictBool | None = None
     design_bulk_filing: StrictBool | None = None
     company_name: Annotated[str, Field(max_length=200)] | None = None
+    # Contract v1.1 (DOMAIN.md 7.4): 市区町村 of the head office, decides municipal programs and windows.
+    municipality: Annotated[str, Field(max_length=40)] | None = None
+    # Facts of the FY2026 programs (DOMAIN.md 7.4); absent = unknown.
+    foreign_patent_grant_decided: StrictBool | None = None
+    foreign_procedure_pending: StrictBool | None = None
+    patent_search_planned: StrictBool | None = None
+    local_site_6_months: StrictBool | None = None
+
+    @field_validator("municipality", mode="before")
+    @classmethod
+    def _municipality(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
+        text = normalise_place(v)
+        for pref in PREFECTURES:  # 「愛知県岡崎市」 is accepted as 岡崎市 (the prefecture is its own field)
+            if text.startswith(pref) and len(text) > len(pref):
+                text = text[len(pref):]
+                break
+        if not MUNICIPALITY_RE.match(text):
+            raise PydanticCustomError("municipality", "not a municipality {value}", {"value": v})
+        return text
 
     @field_validator("prefecture")
     @classmethod
@@ -208,6 +230,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
                     "Enter a real date as YYYY-MM-DD (e.g. 2021-04-01)"),
     "prefecture": ("都道府県名を正しく入力してください（例: 東京都、大阪府）",
                    "Enter a Japanese prefecture name (e.g. 東京都)"),
+    "municipality": ("市区町村名を正しく入力してください（例: 岡崎市、品川区、西春日井郡豊山町）",
+                     "Enter a Japanese municipality (city, ward, town or village), e.g. 岡崎市"),
     "as_of_range": ("基準日は 2000年〜2100年 の日付にしてください", "The reference date must be between 2000 and 2100"),
     "established_after_as_of": (
         "設立日（{established_on}）が基準日（{as_of}）より後になっています。設立済みの日付を入力してください",

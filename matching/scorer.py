@@ -36,10 +36,11 @@ WEIGHTS_FILE = Path(__file__).with_name("weights.yaml")
 FIT_SIGNALS = ("need", "description_need", "audience", "no_ip", "general", "interest", "money", "phase", "text")
 
 # Criteria that read only who the applicant is; meeting them says nothing about a concrete need.
+# Who and where the applicant is (municipality and its local site too, DOMAIN.md 7.4), not what it needs.
 IDENTITY_FACTS = {
     "applicant_type", "industry", "employees", "capital_yen", "established_on", "large_company_shareholding",
     "large_company_officer_ratio", "wholly_owned_by_large_parent", "avg_taxable_income_yen", "prefecture",
-    "as_of", "chamber_member", "design_bulk_filing", "vc_backed",
+    "as_of", "chamber_member", "design_bulk_filing", "vc_backed", "municipality", "local_site_6_months",
 }
 
 

@@ -16,16 +16,18 @@ def main(argv: list[str] | None = None) -> int:
     chk.add_argument("catalog_dir", nargs="?", help="folder of program YAML files (default: programs/catalog)")
     chk.add_argument("--definitions", help="definitions file (default: programs/definitions.yaml)")
     chk.add_argument("--sources", help="sources file (default: programs/sources.yaml)")
+    chk.add_argument("--rounds", help="folder of rounds files (default: the catalog folder's sibling rounds/)")
     args = ap.parse_args(argv)
     try:
-        catalog = load_catalog(args.catalog_dir, args.definitions, args.sources)
+        catalog = load_catalog(args.catalog_dir, args.definitions, sources=args.sources, rounds_dir=args.rounds)
         Engine(catalog)
     except CatalogError as e:
         print(f"catalog check failed: {len(e.problems)} problem(s)", file=sys.stderr)
         for line in e.problems:
             print(f"  {line}", file=sys.stderr)
         return 1
-    print(f"catalog ok: {len(catalog.programs)} programs, version {catalog.version}")
+    rounds = sum(len(r) for r in catalog.rounds.values())
+    print(f"catalog ok: {len(catalog.programs)} programs, {rounds} rounds, version {catalog.version}")
     return 0
 
 

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from programs.rounds import Operator, Round, RoundsFile
 from programs.schema import Definitions, Program, Sources
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CATALOG_DIR = HERE / "catalog"
 DEFAULT_DEFINITIONS = HERE / "definitions.yaml"
 DEFAULT_SOURCES = HERE / "sources.yaml"
+ROUNDS_DIRNAME = "rounds"  # next to the catalog folder: programs/rounds/<program_id>.yaml
 
 
 class CatalogError(Exception):
@@ -34,9 +37,48 @@ class Catalog:
     version: str
     sources: Sources | None = None
     files: dict[str, str] = field(default_factory=dict)  # program id -> file path
+    rounds: dict[str, tuple[Round, ...]] = field(default_factory=dict)  # program id -> rounds by opens_at
+    operators: dict[str, dict[str, Operator]] = field(default_factory=dict)  # program id -> prefecture -> operator
+    base_version: str = ""  # the version of the YAML files alone (with_rounds adds to it)
 
     def in_force(self, when: dt.date) -> list[Program]:
         return [p for p in self.programs.values() if p.in_force.covers(when)]
+
+    def rounds_for(self, program_id: str) -> tuple[Round, ...]:
+        """Every known round of a program (all areas and years), ordered by opening."""
+        return self.rounds.get(program_id, ())
+
+    def operator_for(self, program_id: str, prefecture: str | None) -> Operator | None:
+        """The local operator of a per-prefecture program (e.g. あいち産業振興機構 for 愛知県)."""
+        return self.operators.get(program_id, {}).get(prefecture or "")
+
+    def alternatives_of(self, program_id: str) -> tuple[str, ...]:
+        """Programs that cannot fund the same case: declared on either side (the relation is symmetric)."""
+        out = [a.program for a in self.programs[program_id].alternatives] if program_id in self.programs else []
+        out += [p.id for p in self.programs.values() if any(a.program == program_id for a in p.alternatives)]
+        return tuple(sorted(set(out) - {program_id}))
+
+    def with_rounds(self, extra: Iterable[tuple[str, Round]]) -> Catalog:
+        """A new catalog with more rounds (e.g. synced from jGrants), with a new version.
+
+        An extra round replaces a known one with the same jgrants_id, or else the same
+        (program_id, fiscal_year, area, name); otherwise it is added.
+        """
+        merged = {pid: list(rs) for pid, rs in self.rounds.items()}
+        digest = hashlib.sha256(self.version.encode())
+        for pid, rnd in extra:
+            if pid not in self.programs:
+                raise CatalogError([f"rounds: program_id: no program {pid!r} in the catalog"])
+            rows = merged.setdefault(pid, [])
+            same = [i for i, r in enumerate(rows)
+                    if (rnd.jgrants_id and r.jgrants_id == rnd.jgrants_id) or r.key == rnd.key]
+            if same:
+                rows[same[0]] = rnd
+            else:
+                rows.append(rnd)
+            digest.update(pid.encode() + b"\0" + rnd.model_dump_json().encode())
+        rounds = {pid: tuple(sorted(rs, key=lambda r: (r.opens_at, r.area))) for pid, rs in merged.items()}
+        return replace(self, rounds=rounds, version=f"{self.base_version or self.version}+r{digest.hexdigest()[:8]}")
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -97,10 +139,52 @@ def load_program_file(path: Path, sources: Sources | None = None) -> tuple[Progr
     return prog, []
 
 
+def load_rounds_file(path: Path) -> tuple[RoundsFile | None, list[str]]:
+    data, problems = _read_yaml(path)
+    if problems:
+        return None, problems
+    if isinstance(data, list):  # a bare list of rounds
+        data = {"program_id": path.stem, "rounds": data}
+    if not isinstance(data, dict):
+        return None, [f"{path}: (top level): a rounds file is a list of rounds or a mapping with `rounds`"]
+    data = {"program_id": path.stem, **data}
+    try:
+        rf = RoundsFile.model_validate(data)
+    except ValidationError as e:
+        return None, validation_problems(path, e)
+    if rf.program_id != path.stem:
+        return None, [f"{path}: program_id: {rf.program_id!r} must equal the file name {path.stem!r}"]
+    return rf, []
+
+
+def _load_rounds(rdir: Path, programs: dict[str, Program], digest: Any) -> tuple[
+        dict[str, tuple[Round, ...]], dict[str, dict[str, Operator]], list[str]]:
+    rounds: dict[str, tuple[Round, ...]] = {}
+    operators: dict[str, dict[str, Operator]] = {}
+    problems: list[str] = []
+    for path in sorted(rdir.glob("*.yaml")) if rdir.is_dir() else []:
+        digest.update(b"rounds/" + path.name.encode() + b"\0" + path.read_bytes())
+        rf, probs = load_rounds_file(path)
+        problems += probs
+        if rf is None:
+            continue
+        if rf.program_id not in programs:
+            problems.append(f"{path}: program_id: no program {rf.program_id!r} in the catalog")
+            continue
+        until = programs[rf.program_id].in_force.until
+        for i, r in enumerate(rf.rounds):
+            if until is not None and r.opens_at.date() > until:
+                problems.append(f"{path}: rounds[{i}].opens_at: after the program's in_force.until ({until})")
+        rounds[rf.program_id] = tuple(sorted(rf.rounds, key=lambda r: (r.opens_at, r.area)))
+        operators[rf.program_id] = dict(rf.operators)
+    return rounds, operators, problems
+
+
 def load_catalog(catalog_dir: Path | str | None = None, definitions: Path | str | None = None,
-                 sources: Path | str | None = None) -> Catalog:
-    """Read and validate every program file; raise CatalogError listing every fault."""
+                 sources: Path | str | None = None, rounds_dir: Path | str | None = None) -> Catalog:
+    """Read and validate every program and rounds file; raise CatalogError listing every fault."""
     cdir = Path(catalog_dir) if catalog_dir else DEFAULT_CATALOG_DIR
+    rdir = Path(rounds_dir) if rounds_dir else cdir.parent / ROUNDS_DIRNAME
     dpath = Path(definitions) if definitions else DEFAULT_DEFINITIONS
     spath = Path(sources) if sources else DEFAULT_SOURCES
     digest = hashlib.sha256()
@@ -135,7 +219,14 @@ def load_catalog(catalog_dir: Path | str | None = None, definitions: Path | str 
             continue
         programs[prog.id] = prog
         files[prog.id] = str(path)
+    for pid, prog in programs.items():
+        for i, alt in enumerate(prog.alternatives):
+            if alt.program not in programs or alt.program == pid:
+                problems.append(f"{files[pid]}: alternatives[{i}].program: no other program {alt.program!r} in the catalog")
+    rounds, operators, probs = _load_rounds(rdir, programs, digest)
+    problems += probs
     if problems or defs is None:
         raise CatalogError(problems)
     version = f"{defs.version}+{digest.hexdigest()[:12]}"
-    return Catalog(programs=programs, definitions=defs, version=version, files=files, sources=srcs)
+    return Catalog(programs=programs, definitions=defs, version=version, files=files, sources=srcs, rounds=rounds,
+                   operators=operators, base_version=version)

@@ -309,11 +309,29 @@ class Window(Strict):
     reference: Reference | None = None
 
 
+class Unconfirmed(Strict):
+    """No call of this fiscal year (公募年度) is confirmed yet: the window stays `unknown`, never open (DOMAIN.md 7.5)."""
+
+    fiscal_year: int = Field(ge=2000, le=2100)
+    note: Text
+    reference: Reference
+
+
 class Application(Strict):
     windows: list[Window] = Field(default_factory=list)
     note: Text
+    # not_applicable = no call for applications (portals, desks, examination requests): the window is null.
     budget_status: BudgetStatus
     budget_note: Text | None = None
+    unconfirmed: Unconfirmed | None = None
+
+
+class Alternative(Strict):
+    """Another program that cannot fund the same case (DOMAIN.md 7.3)."""
+
+    program: str
+    note: Text
+    reference: Reference
 
 
 class Desk(Strict):
@@ -378,6 +396,7 @@ class Program(Strict):
     benefit: Benefit
     sources: list[Reference] = Field(min_length=1)
     parameters: dict[str, Parameter] = Field(default_factory=dict, description="values rules refer to as $name")
+    alternatives: list[Alternative] = Field(default_factory=list)
 
     @field_validator("id")
     @classmethod

@@ -121,19 +121,26 @@ def award(program: str, fy: int, yen: int) -> dict:
     return {"program_id": program, "fiscal_year": fy, "amount_yen": yen}
 
 
+# DOMAIN.md 7.2: the cap year is the 公募年度 of the round open or next at as_of. On 2025-10-01 (the profiles'
+# date) INPIT's next known round is 令和8年度 第2回 (March 2026), so INPIT counts FY2026 awards; 東京都 has no
+# prefectural round on record, so the prefectural subsidy counts those of the fiscal year of as_of (2025).
+CAP_FY = {FFS: 2025, INPIT: 2026}
+
+
 @pytest.mark.parametrize("program", PROGRAMS_FILING)
 def test_prior_awards_same_year_reduce_the_company_cap(engine, program):
-    p = filer(("patent", 3_000_000), ("patent", 3_000_000), prior_awards=[award(program, 2025, 2_000_000)])
+    fy = CAP_FY[program]
+    p = filer(("patent", 3_000_000), ("patent", 3_000_000), prior_awards=[award(program, fy, 2_000_000)])
     r = result(engine, p, program)
     assert r.estimate is not None
     assert r.estimate.amount_yen == 1_000_000  # 3,000,000 − 2,000,000 left
     assert r.estimate.prior_awards_yen == 2_000_000
     assert r.estimate.remaining_cap_yen == 1_000_000
     # two awards add up: 1,200,000 + 1,300,000 → 500,000 left
-    p2 = filer(("patent", 3_000_000), prior_awards=[award(program, 2025, 1_200_000), award(program, 2025, 1_300_000)])
+    p2 = filer(("patent", 3_000_000), prior_awards=[award(program, fy, 1_200_000), award(program, fy, 1_300_000)])
     assert amount(engine, p2, program) == 500_000
     # the remaining cap only bites when it is smaller than the subsidy
-    p3 = filer(("design", 400_000), prior_awards=[award(program, 2025, 2_000_000)])
+    p3 = filer(("design", 400_000), prior_awards=[award(program, fy, 2_000_000)])
     assert amount(engine, p3, program) == 200_000
 
 
@@ -162,7 +169,7 @@ def test_fiscal_year_boundary(engine, as_of, award_fy, expected):
 
 
 def test_prior_awards_of_another_program_do_not_count(engine):
-    p = filer(("patent", 3_000_000), ("patent", 3_000_000), prior_awards=[award(INPIT, 2025, 3_000_000)])
+    p = filer(("patent", 3_000_000), ("patent", 3_000_000), prior_awards=[award(INPIT, CAP_FY[INPIT], 3_000_000)])
     assert amount(engine, p, FFS) == 3_000_000
     assert amount(engine, p, INPIT) == 0
     p2 = disputer(cf(6_000_000), prior_awards=[award(FFS, 2025, 3_000_000)])
@@ -172,7 +179,20 @@ def test_prior_awards_of_another_program_do_not_count(engine):
 # --- INPIT: universities have no company cap ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("atype", ["university", "research_institute"])
+def test_inpit_research_institute_has_the_company_cap(engine):
+    """DOMAIN.md 7.6: the exemption is for universities (大学等) only; 試験研究機関等 have the ¥3M cap."""
+    p = {
+        "as_of": "2025-10-01", "applicant_type": "research_institute", "prefecture": "京都府",
+        "domestic_applications": ["patent"],
+        "foreign_filings": [{"right": "patent", "cost_yen": 3_000_000, "already_filed": False}] * 4,
+    }
+    r = result(engine, p, INPIT)
+    assert r.status == "eligible" and r.estimate is not None
+    assert r.estimate.cap_yen == 3_000_000
+    assert r.estimate.amount_yen == 3_000_000  # 4 × 1,500,000 = 6,000,000, capped at ¥3M
+
+
+@pytest.mark.parametrize("atype", ["university"])
 def test_inpit_university_has_no_company_cap(engine, atype):
     p = {
         "as_of": "2025-10-01", "applicant_type": atype, "prefecture": "京都府",

@@ -96,6 +96,12 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "vc_backed": st.booleans(),
     "interests": st.lists(st.sampled_from(INTERESTS), unique=True, max_size=4),
     "description": st.text(max_size=60),
+    # contract v1.1 and the FY2026 programs' facts (DOMAIN.md 7.4)
+    "municipality": st.sampled_from(["岡崎市", "小牧市", "神戸市", "姫路市", "品川区", "府中市"]),
+    "foreign_patent_grant_decided": st.booleans(),
+    "foreign_procedure_pending": st.booleans(),
+    "patent_search_planned": st.booleans(),
+    "local_site_6_months": st.booleans(),
 }
 
 

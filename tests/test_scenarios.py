@@ -1,14 +1,19 @@
 """YAML scenarios (OpenFisca / PolicyEngine style): tests/scenarios/**/*.yaml, one file per program
 (`<program_id>.yaml`: the scenarios whose first expected program it is); subfolders count too (fy2026/).
 
-Each file is a list of {name, description, profile, expect}. `expect` may hold:
+Each file is a list of {name, description, profile, expect, now (optional: the moment windows are read,
+ISO 8601 with +09:00; default 00:00 JST of as_of)}. `expect` may hold:
   definitions: {name: met | unmet | unknown}
-  programs: {program_id: {status, amount_yen (null = no estimate), advice: [substrings], missing: [fields]}}
+  programs: {program_id: {status, amount_yen (null = no estimate), advice: [substrings], missing: [fields],
+             window: null | {status, opens_at, closes_at, predicted, missing, round, basis (substring)},
+             alternatives: [program ids], formula: [substrings of the estimate's formula]}}
   absent: [program ids not in force on as_of]
+  total: {amount_yen, counted: [program ids]} (Screening.total_estimate)
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +24,22 @@ HERE = Path(__file__).resolve().parent
 SCENARIO_DIR = HERE / "scenarios"
 FILES = sorted(SCENARIO_DIR.rglob("*.yaml"))
 
-EXPECT_KEYS = {"definitions", "programs", "absent"}
-PROGRAM_KEYS = {"status", "amount_yen", "advice", "missing"}
+EXPECT_KEYS = {"definitions", "programs", "absent", "total"}
+PROGRAM_KEYS = {"status", "amount_yen", "advice", "missing", "window", "alternatives", "formula"}
+WINDOW_KEYS = {"status", "opens_at", "closes_at", "predicted", "missing", "round", "basis"}
+
+
+def _window_problems(pid: str, want: dict[str, Any] | None, got: dict[str, Any] | None) -> list[str]:
+    if want is None or got is None:
+        return [] if want == got else [f"{pid}: window expected {want}, got {got}"]
+    assert set(want) <= WINDOW_KEYS, f"{pid}: unknown window keys {set(want) - WINDOW_KEYS}"
+    out = []
+    for key, value in want.items():
+        have = got.get("missing_facts") if key == "missing" else got.get(key)
+        ok = value in (have or "") if key == "basis" else have == value
+        if not ok:
+            out.append(f"{pid}: window.{key} expected {value!r}, got {have!r} (window={got})")
+    return out
 
 
 def _load() -> list[tuple[str, dict[str, Any]]]:
@@ -44,10 +63,12 @@ def test_there_are_enough_scenarios():
 
 @pytest.mark.parametrize(("where", "scenario"), SCENARIOS, ids=[w for w, _ in SCENARIOS])
 def test_scenario(engine, scorer, where, scenario):
-    assert set(scenario) <= {"name", "description", "profile", "expect"}, where
+    assert set(scenario) <= {"name", "description", "profile", "expect", "now"}, where
     expect = scenario["expect"]
     assert set(expect) <= EXPECT_KEYS, f"{where}: unknown expect keys {set(expect) - EXPECT_KEYS}"
-    screening = scorer.rank(engine.screen(scenario["profile"]))
+    now = scenario.get("now")
+    now = dt.datetime.fromisoformat(now) if isinstance(now, str) else now
+    screening = scorer.rank(engine.screen(scenario["profile"], now=now))
     got_ids = [r.program_id for r in screening.results]
 
     # every program in force on as_of is listed once; none other
@@ -80,12 +101,25 @@ def test_scenario(engine, scorer, where, scenario):
         for fact in want.get("missing", []):
             if fact not in r.missing_facts:
                 problems.append(f"{pid}: missing_facts {r.missing_facts} lacks {fact!r}")
+        if "window" in want:
+            problems += _window_problems(pid, want["window"], r.as_dict("ja")["window"])
+        if "alternatives" in want and list(r.alternatives) != want["alternatives"]:
+            problems.append(f"{pid}: alternatives expected {want['alternatives']}, got {list(r.alternatives)}")
+        formula = r.estimate.formula_ja if r.estimate else ""
+        for text in want.get("formula", []):
+            if text not in formula:
+                problems.append(f"{pid}: formula {formula!r} lacks {text!r}")
         if r.status == "ineligible":
             assert r.rank is None and r.estimate is None, pid
     for pid in expect.get("absent", []):
         assert pid in engine.catalog.programs, f"{where}: absent {pid} is not in the catalog"
         if pid in got_ids:
             problems.append(f"{pid}: expected absent on {screening.as_of}, but listed")
+    if "total" in expect:
+        total = screening.total_estimate()
+        for key, value in expect["total"].items():
+            if total[key] != value:
+                problems.append(f"total.{key}: expected {value}, got {total[key]} ({total})")
     assert not problems, f"{where} {scenario['name']}:\n  " + "\n  ".join(problems)
 
 
@@ -106,7 +140,8 @@ def test_every_expected_amount_is_explained_in_a_comment():
     for path in FILES:
         lines = path.read_text(encoding="utf-8").splitlines()
         for i, line in enumerate(lines):
-            if "amount_yen:" in line and "amount_yen: null" not in line and "status:" in line:
+            if "amount_yen:" in line and "amount_yen: null" not in line \
+                    and "status:" in line:
                 window = lines[max(0, i - 6):i + 1]
                 assert any(ln.strip().startswith("#") or " # " in ln for ln in window), \
                     f"{path.name}:{i + 1}: amount without a worked comment"

@@ -228,10 +228,11 @@ def _case_profiles() -> list[tuple[str, dict[str, Any]]]:
 
 
 def _source_pairs(node: Any) -> Iterator[tuple[Any, Any]]:
-    """(source, source_url) of every trace item and definition detail; (title, url) of program sources."""
+    """(source, source_url) of every trace item and definition detail; (title, url) of program sources;
+    (source_title, source_url) of a window and its last round."""
     if isinstance(node, dict):
         if "source_url" in node:
-            yield node.get("source"), node["source_url"]
+            yield node.get("source", node.get("source_title")), node["source_url"]
         if "title" in node and "url" in node:
             yield node["title"], node["url"]
         for v in node.values():
@@ -316,7 +317,7 @@ def test_old_stored_seed_citations_are_not_shown(app: FastAPI) -> None:
 
 def test_a_catalog_copied_elsewhere_uses_the_default_sources(tmp_path: Path) -> None:
     """The sources file is read from programs/ by default, so a catalog copied elsewhere still resolves ids."""
-    for name in ("foreign_filing_subsidy.yaml", "i_open.yaml"):
+    for name in ("foreign_filing_subsidy.yaml", "inpit_foreign_filing_subsidy.yaml", "i_open.yaml"):
         shutil.copy(DEFAULT_CATALOG_DIR / name, tmp_path / name)
     catalog = load_catalog(tmp_path)
     assert catalog.sources is not None and "i_open" in catalog.sources.sources

@@ -89,7 +89,7 @@ def test_results_page_ranks_programs_with_badges_amounts_and_next_steps(client: 
     assert all(page.index(f'id="p-{x["program_id"]}"') > positions[-1] for x in ineligible)
     # status in words (not colour alone)
     assert "✓ </span>対象" in page and "? </span>要確認" in page and "✗ </span>対象外" in page
-    assert "対象 8件・要確認 4件・対象外 11件" in text
+    assert "対象 8件・要確認 4件・対象外 12件" in text  # FY2026 catalog: 小牧市 (in force since 2022) is 対象外 here
     # amounts with the formula in a <details>
     assert "補助見込み 190万円" in text
     assert re.search(r"<details class=\"formula\"><summary>計算式を見る</summary><p>特許 min\(340万円", page)
@@ -108,7 +108,7 @@ def test_results_page_ranks_programs_with_badges_amounts_and_next_steps(client: 
 
 def test_results_page_shows_the_full_trace(client: TestClient, sid: str) -> None:
     page = client.get(f"/results/{sid}").text
-    assert page.count("<summary>判定の根拠をすべて見る</summary>") == 23  # every program in force
+    assert page.count("<summary>判定の根拠をすべて見る</summary>") == 24  # every program in force (小牧市 since 2022)
     text = text_of(page)
     # nested criteria with outcome words, details and sources
     assert "中小企業者 : ✓ 該当" in text
@@ -118,7 +118,7 @@ def test_results_page_shows_the_full_trace(client: TestClient, sid: str) -> None
     # advice on unmet criteria, and the deciding criterion of ineligible programs (collapsed at the end)
     assert "対象になるには:" in text
     ineligible_part = page[page.index('<details class="ineligible-all">'):]
-    assert "対象外の制度（11件）と、その理由を見る" in text_of(ineligible_part)
+    assert "対象外の制度（12件）と、その理由を見る" in text_of(ineligible_part)
     assert "対象外となった条件" in ineligible_part
 
 
