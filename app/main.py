@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.api import BadRequest, error_body, lang_of, router
 from app.api_screenings import remember_request, screening_saver, screening_saver_async
 from app.api_screenings import router as screenings_router
+from app.companies.views import router as companies_router
 from app.config import Settings, get_settings
 from app.console.web import install as install_console
 from app.db import Store, migrate
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.save_screening_async = screening_saver_async(app.state.store)
     app.include_router(router, dependencies=[Depends(remember_request)])
     app.include_router(screenings_router)
+    app.include_router(companies_router)  # GET /api/v1/companies/{corporate_number}: gBizINFO prefill (issue 13)
     app.include_router(results_router)
     app.include_router(questionnaire_router)
     install_console(app, settings)  # /console: routes, error pages, headers; demo data on a fresh database

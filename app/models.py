@@ -80,5 +80,6 @@ class ScreeningPublic(ScreeningBase):
         return v.replace(tzinfo=dt.UTC) if v.tzinfo is None else v.astimezone(dt.UTC)
 
 from app import models_referral  # noqa: E402, F401  (registers the referral table on SQLModel.metadata)
+from app.companies.models import CompanyCache  # noqa: E402, F401  (registers company_cache, issue 13)
 from app.console import models as console_models  # noqa: E402, F401  (registers the advisor console tables)
 from app.models_questionnaire import QuestionnaireDraft  # noqa: E402, F401  (registers questionnaire_draft)
