@@ -29,6 +29,7 @@ from app.normalize import (
     NormalizeError,
     normalize_prefecture,
     parse_bool,
+    parse_corporate_number,
     parse_date,
     parse_int,
     parse_yen,
@@ -36,7 +37,7 @@ from app.normalize import (
 )
 from eligibility.engine import ProgramResult, Screening
 from eligibility.facts import ENUM_LABELS, FIELD_LABELS, PREFECTURES, field_label
-from eligibility.profile import MAX_DESCRIPTION, ProfileError, today_tokyo
+from eligibility.profile import MAX_DESCRIPTION, Profile, ProfileError, today_tokyo
 
 EXIT_OK = 0
 EXIT_FILE = 2  # the input cannot be read (or the output cannot be written)
@@ -326,6 +327,12 @@ class Column:
     headings: tuple[str, ...] = ()
 
 
+def _corporate_number(text: str) -> Any:
+    """A checked 法人番号; a profile field once the Profile has one (contract v1.1), else read by the prefill only."""
+    number = parse_corporate_number(text)
+    return number if "corporate_number" in Profile.model_fields else UNKNOWN
+
+
 COLUMNS: tuple[Column, ...] = (
     Column("company_name", _text(200), ("会社名", "企業名", "事業者名", "会社名・屋号", "屋号", "名称", "法人名")),
     Column("as_of", _iso_date, ("基準日", "判定基準日")),
@@ -359,6 +366,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("description", _text(MAX_DESCRIPTION), ("事業内容", "事業概要", "相談内容", "課題")),
     Column("chamber_member", _bool, ("商工会議所会員", "商工会議所の会員")),
     Column("design_bulk_filing", _bool, ("複数意匠一括出願",)),
+    Column("corporate_number", _corporate_number, ("法人番号", "法人番号（13桁）")),  # gBizINFO prefill
 )
 
 
@@ -791,6 +799,7 @@ def run(
     jobs: int = 1,
     store: ScreeningStore | None = None,
     stderr: IO[str] | None = None,
+    prefill: Callable[[list[Row], Progress, str], Any] | None = None,
 ) -> tuple[int, Summary]:
     """Screen every row of `input_path` into `output_path`; returns (exit code, summary)."""
     err = stderr if stderr is not None else sys.stderr
@@ -819,6 +828,8 @@ def run(
                   f"cannot write the output file {output_path}: {e.strerror or e}\n")
         return EXIT_FILE, summary
     progress = Progress(len(rows), err, lang)
+    if prefill is not None:  # 法人番号 → blank cells filled from gBizINFO, each reported (app/companies/batch.py)
+        prefill(rows, progress, lang)
     with out:
         csv_out = csv.writer(out, lineterminator="\r\n") if isinstance(fmt, CsvFormat) else None
         if csv_out is not None and isinstance(fmt, CsvFormat):

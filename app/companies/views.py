@@ -1,42 +1,29 @@
 """`GET /api/v1/companies/{corporate_number}`: gBizINFO's facts of a company, each with its source (contract v1.1).
 
-The one module of the package that reaches into the app: settings, the store's engine and the catalog come
-from `app.state` (set up by app.main), the error body and language from app.api.
+Settings, the store's engine and the catalog come from `app.state` (app/companies/wiring.py); the error body
+and the language from app.api.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from app.api import BadRequest, ErrorBody, error_body, lang_of
-from app.companies.client import GbizClient, GbizError
+from app.companies.client import GbizError
 from app.companies.mapping import to_prefill
-from app.companies.service import CompanyLookup
+from app.companies.wiring import lookup_for
 from app.normalize import NormalizeError, parse_corporate_number
 from eligibility.profile import FieldError
 
 log = logging.getLogger("navi.gbizinfo")
 router = APIRouter(prefix="/api/v1", tags=["companies"])
 RETRY_AFTER_SECONDS = 60
-
-
-def lookup_for(app: FastAPI) -> CompanyLookup:
-    """The app's CompanyLookup, built on first use from its settings and its store's engine."""
-    lookup: CompanyLookup | None = getattr(app.state, "companies", None)
-    if lookup is None:
-        s = app.state.services.settings
-        client = GbizClient(s.gbizinfo_base_url, s.gbizinfo_token, timeout=s.gbizinfo_timeout_seconds,
-                            max_concurrency=s.gbizinfo_max_concurrency, per_second=s.gbizinfo_requests_per_second)
-        lookup = CompanyLookup(client, app.state.store.engine, dt.timedelta(hours=s.gbizinfo_cache_ttl_hours))
-        app.state.companies = lookup
-    return lookup
 
 
 class Fact(BaseModel):

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.companies.tests import fake_gbizinfo as f
-from app.companies.views import lookup_for
+from app.companies.wiring import lookup_for
 from app.config import Settings
 from app.main import create_app
 
