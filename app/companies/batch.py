@@ -65,7 +65,7 @@ def fill_row(cells: dict[str, Any], prefill: dict[str, Any], field_of: FieldOf,
     ...      "provenance": "P"}, "employees": {"value": 18, "provenance": "P", "suggestion": True}}}
     >>> cells, filled = fill_row({"資本金": "1000万円", "従業員数": " "}, p, of)
     >>> cells, [f.describe() for f in filled]
-    ({'資本金': '1000万円', '従業員数': '18', '都道府県': '東京都'}, ['従業員数=18（要確認）', '都道府県=東京都'])
+    ({'資本金': '1000万円', '従業員数': '18', '都道府県': '東京都'}, ['都道府県=東京都', '従業員数=18（要確認）'])
     """
     out = dict(cells)
     heading_of: dict[str, str] = {}

@@ -53,22 +53,26 @@ class GbizError(Exception):
 
 
 class RateLimit:
-    """At most `per_second` requests a second from this process (evenly spaced), shared by all threads."""
+    """At most `per_second` requests a second from this process on average, shared by all threads; up to
+    `burst` at once (one company's three requests are not spaced, a batch's many are). GCRA: `_tat` is the
+    theoretical arrival time of the next request."""
 
-    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, per_second: float, burst: int = 1, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.burst = max(1, burst)
         self.clock, self.sleep = clock, sleep
-        self._next = 0.0
+        self._tat = 0.0
         self._lock = threading.Lock()
 
     def wait(self) -> None:
         with self._lock:
             now = self.clock()
-            start = max(now, self._next)
-            self._next = start + self.interval
-        if start > now:
-            self.sleep(start - now)
+            tat = max(self._tat, now)
+            delay = tat - now - (self.burst - 1) * self.interval
+            self._tat = tat + self.interval
+        if delay > 0:
+            self.sleep(delay)
 
 
 class GbizClient:
@@ -82,7 +86,8 @@ class GbizClient:
         self.retries = retries
         self.backoff = backoff
         self._slots = threading.BoundedSemaphore(max_concurrency)
-        self.rate = RateLimit(per_second)
+        self.rate = RateLimit(per_second, burst=1 + len(DETAIL_PATHS))
+        self.budget = timeout * (retries + 1)  # seconds for one company, retries included: then 503
         self._http = httpx.Client(timeout=httpx.Timeout(timeout), transport=transport,
                                   headers={"Accept": "application/json"}, follow_redirects=False)
 
@@ -98,7 +103,8 @@ class GbizClient:
 
     def fetch(self, corporate_number: str) -> dict[str, Any] | None:
         """The company's record, or None when gBizINFO does not know the number. Raises GbizError."""
-        basic = self._get(f"/v2/hojin/{corporate_number}")
+        deadline = time.monotonic() + self.budget
+        basic = self._get(f"/v2/hojin/{corporate_number}", deadline)
         infos = basic.get("hojin-infos") if basic is not None else None
         if basic is None or not infos:
             return None
@@ -106,7 +112,7 @@ class GbizClient:
             raise GbizError("invalid", "hojin-infos is not a list of objects")
         record: dict[str, Any] = {"hojin": infos[0]}
         for part in DETAIL_PATHS:
-            body = self._get(f"/v2/hojin/{corporate_number}/{part}")
+            body = self._get(f"/v2/hojin/{corporate_number}/{part}", deadline)
             items: list[Any] = []
             for info in (body or {}).get("hojin-infos") or []:
                 if isinstance(info, dict) and isinstance(info.get(part), list):
@@ -114,8 +120,8 @@ class GbizClient:
             record[part] = items
         return record
 
-    def _get(self, path: str) -> dict[str, Any] | None:
-        """One GET: the JSON object, or None on 404 (gBizINFO's "no hits")."""
+    def _get(self, path: str, deadline: float) -> dict[str, Any] | None:
+        """One GET: the JSON object, or None on 404 (gBizINFO's "no hits"). No retry starts after `deadline`."""
         if not self.configured:
             raise GbizError("no_token")
         assert self._token is not None
@@ -124,6 +130,8 @@ class GbizClient:
         for attempt in range(self.retries + 1):
             if attempt:
                 delay = self.backoff * 2 ** (attempt - 1) * (1 + random.random() / 4)  # jitter
+                if time.monotonic() + delay >= deadline:
+                    break
                 time.sleep(delay)
             self.rate.wait()
             try:

@@ -7,9 +7,9 @@ and the language from app.api.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -115,7 +115,11 @@ def _unavailable(error: GbizError, lang: str) -> JSONResponse:
                                                  "読めない応答）。フォームは自動入力なしで使えます"},
     },
 )
-async def company(corporate_number: str, request: Request) -> JSONResponse:
+async def company(
+    request: Request,
+    corporate_number: Annotated[str, Path(description="法人番号（13桁。全角数字・ハイフン可）",
+                                          examples=["9010401123456", "９０１０－４０１１－２３４５６"])],
+) -> JSONResponse:
     lang = lang_of(request)
     try:
         number = parse_corporate_number(corporate_number)

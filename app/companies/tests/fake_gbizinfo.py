@@ -103,6 +103,9 @@ class FakeGbiz:
         self.records = records()
         self.hits: list[tuple[str, bool]] = []
         self.slow_seconds = slow_seconds
+        self.delay = 0.0  # added to every answer (concurrency tests)
+        self.in_flight = self.max_in_flight = 0
+        self._count_lock = threading.Lock()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -110,6 +113,17 @@ class FakeGbiz:
                 pass
 
             def do_GET(self) -> None:
+                with fake._count_lock:
+                    fake.in_flight += 1
+                    fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                try:
+                    time.sleep(fake.delay)
+                    self._answer()
+                finally:
+                    with fake._count_lock:
+                        fake.in_flight -= 1
+
+            def _answer(self) -> None:
                 path = self.path.split("?")[0]
                 token_ok = self.headers.get("X-hojinInfo-api-token") == TOKEN
                 fake.hits.append((path, token_ok))

@@ -7,13 +7,14 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pydantic import SecretStr
 
 from app.batch import column_for, run
 from app.companies.batch import fetch_many, fill_row
-from app.companies.client import GbizError, RateLimit
+from app.companies.client import GbizClient, GbizError, RateLimit
 from app.companies.tests import fake_gbizinfo as f
 from app.companies.wiring import cli_prefill
 from app.config import Settings
@@ -84,6 +85,24 @@ def test_rate_limit_spaces_requests():
     for _ in range(5):
         rate.wait()
     assert now[0] == 1.0 and slept == [0.25, 0.25, 0.25, 0.25]
+    # A burst of 3 (one company's three requests) goes at once; the average stays 4 a second.
+    now[0], slept[:] = 0.0, []
+    burst = RateLimit(4, burst=3, clock=lambda: now[0], sleep=sleep)
+    for _ in range(7):
+        burst.wait()
+    assert slept[:1] == [0.25] and len(slept) == 4 and now[0] == 1.0
+
+
+def test_concurrent_calls_are_limited(fake):
+    client = GbizClient(fake.url, SecretStr(f.TOKEN), max_concurrency=2, per_second=1000)
+    numbers = [f.valid(f"{900000000000 + i}") for i in range(6)]  # unknown at the fake: one request each
+    fake.delay, fake.max_in_flight = 0.15, 0
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            assert list(pool.map(client.fetch, numbers)) == [None] * 6
+    finally:
+        fake.delay = 0.0
+    assert fake.max_in_flight == 2
 
 
 ROSTER = (
