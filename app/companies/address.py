@@ -24,6 +24,7 @@ _CITIES_WITH_INNER_SHI = ("四日市市", "廿日市市", "野々市市")
 _GUN = re.compile(r"(?P<gun>[^\d市区郡]{1,6}郡)(?P<town>[^\d]{1,6}?[町村])")
 # A city or a Tokyo ward, then (for a 政令市) a ward.
 _CITY = re.compile(r"(?P<city>[^\d]{1,7}?[市区])(?:(?P<ward>[^\d市区]{1,5}区))?")
+_POSTAL = re.compile(r"^〒?\d{3}-?\d{4}")  # a postal code written before the address
 # A 町 or 村 written without its 郡 (and the 東京都 islands, which have no 郡).
 _TOWN = re.compile(r"(?P<town>[^\d]{1,6}?[町村])")
 
@@ -47,12 +48,14 @@ def split_address(text: str | None) -> Address:
     ('四日市市', '郡山市')
     >>> split_address("愛知県岡崎市十王町2丁目9番地").municipality, split_address("東京都東村山市本町1").municipality
     ('岡崎市', '東村山市')
+    >>> split_address("〒100-0005 東京都千代田区丸の内1-1-1").municipality
+    '千代田区'
     >>> split_address("Null"), split_address("Tokyo")
     (Address(prefecture=None, municipality=None, ward=None), Address(prefecture=None, municipality=None, ward=None))
     """
     if not text:
         return Address(None, None)
-    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    text = _POSTAL.sub("", re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)))
     prefecture = next((p for p in PREFECTURES if text.startswith(p)), None)
     if prefecture is None:
         return Address(None, None)
