@@ -72,7 +72,9 @@ def add_screen(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def run_screen(args: argparse.Namespace) -> int:
     from app.batch import run
+    from app.companies.wiring import cli_prefill
     from app.config import Settings
+    from app.intake.columns import column_for
     from app.services import Services
 
     settings = Settings()
@@ -83,6 +85,8 @@ def run_screen(args: argparse.Namespace) -> int:
         print("--store と --jobs 2 以上は同時に使えません / --store cannot be combined with --jobs > 1",
               file=sys.stderr)
         return 2
+    # A 法人番号 column fills blank cells from gBizINFO when a token is configured (NAVI_GBIZINFO_TOKEN).
+    prefill = cli_prefill(settings, services.catalog.programs, lambda h: (c.field if (c := column_for(h)) else None))
     store = None
     if args.store:
         from app.store.db import Store, migrate
@@ -92,7 +96,7 @@ def run_screen(args: argparse.Namespace) -> int:
     try:
         code, _ = run(services, args.input, args.output, as_of=args.as_of, lang=args.lang, top=args.top,
                       in_format=args.in_format, out_format=args.out_format, encoding=args.encoding, jobs=args.jobs,
-                      store=store)
+                      store=store, prefill=prefill)
     finally:
         if store is not None:
             store.dispose()

@@ -17,7 +17,7 @@ import json
 import multiprocessing as mp
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -257,6 +257,7 @@ def run(
     jobs: int = 1,
     store: ScreeningStore | None = None,
     stderr: IO[str] | None = None,
+    prefill: Callable[[list[Row], Progress, str], Any] | None = None,
 ) -> tuple[int, Summary]:
     """Screen every row of `input_path` into `output_path`; returns (exit code, summary)."""
     err = stderr if stderr is not None else sys.stderr
@@ -285,6 +286,8 @@ def run(
                   f"cannot write the output file {output_path}: {e.strerror or e}\n")
         return EXIT_FILE, summary
     progress = Progress(len(rows), err, lang)
+    if prefill is not None:  # 法人番号 → blank cells filled from gBizINFO, each reported (app/companies/batch.py)
+        prefill(rows, progress, lang)
     with out:
         csv_out = csv.writer(out, lineterminator="\r\n") if isinstance(fmt, CsvFormat) else None
         if csv_out is not None and isinstance(fmt, CsvFormat):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +44,17 @@ class Settings(BaseSettings):
     # Behind a TLS-terminating proxy: honour its X-Forwarded-Proto for HSTS (app/web/security.py). Only when every
     # request comes through that proxy; otherwise run uvicorn --proxy-headers --forwarded-allow-ips=<proxy>.
     trust_proxy_headers: bool = Field(default=False, description="trust X-Forwarded-Proto (HSTS on https)")
+    # gBizINFO prefill by 法人番号 (app/companies). No token: the prefill answers 503 and every form works without it.
+    gbizinfo_base_url: str = Field(default="https://api.info.gbiz.go.jp/hojin",
+                                   description="gBizINFO REST API root (the v2 paths are appended)")
+    gbizinfo_token: SecretStr | None = Field(default=None, description="gBizINFO API token (X-hojinInfo-api-token); "
+                                             "never logged or shown")
+    gbizinfo_cache_ttl_hours: float = Field(default=24, ge=0, description="a company's gBizINFO answer is kept "
+                                            "this long in the company_cache table (0: not cached)")
+    gbizinfo_timeout_seconds: float = Field(default=5, gt=0, description="time-out of one gBizINFO request")
+    gbizinfo_max_concurrency: int = Field(default=4, ge=1, description="gBizINFO requests in flight at once, per process")
+    gbizinfo_requests_per_second: float = Field(default=5, gt=0, description="batch prefill: at most this many "
+                                                "gBizINFO requests a second")
 
     @property
     def seed_demo_on_start(self) -> bool:

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.api.screen import router
 from app.api.screenings import router as screenings_router
+from app.companies.views import router as companies_router
 from app.config import Settings, get_settings
 from app.console.seed import seed_if_empty
 from app.console.web import install as install_console
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = Store.from_url(settings.database_url)
     app.include_router(router)
     app.include_router(screenings_router)
+    app.include_router(companies_router)  # GET /api/v1/companies/{corporate_number}: gBizINFO prefill (issue 13)
     app.include_router(results_router)
     app.include_router(questionnaire_router)
     install_console(app, settings)  # /console: routes, error pages, headers

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.main import create_app
+from app.factory import create_app
 from eligibility.profile import ProfileError, parse_profile
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from app.intake.normalize import (
     NormalizeError,
     parse_bool,
+    parse_corporate_number,
     parse_int,
     parse_yen,
     to_halfwidth,
@@ -27,7 +28,7 @@ from app.intake.parsers import (
     text_parser,
 )
 from eligibility.facts import ENUM_LABELS, FIELD_LABELS, field_label
-from eligibility.profile import MAX_DESCRIPTION, ProfileError
+from eligibility.profile import MAX_DESCRIPTION, Profile, ProfileError
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 
@@ -245,6 +246,12 @@ class Column:
     headings: tuple[str, ...] = ()
 
 
+def _corporate_number(text: str) -> Any:
+    """A checked 法人番号; a profile field once the Profile has one (contract v1.1), else read by the prefill only."""
+    number = parse_corporate_number(text)
+    return number if "corporate_number" in Profile.model_fields else UNKNOWN
+
+
 COLUMNS: tuple[Column, ...] = (
     Column("company_name", text_parser(200), ("会社名", "企業名", "事業者名", "会社名・屋号", "屋号", "名称", "法人名")),
     Column("as_of", parse_iso_date, ("基準日", "判定基準日")),
@@ -255,6 +262,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("capital_yen", parse_yen, ("資本金", "資本金の額", "出資の総額")),
     Column("industry", _enum("industry", INDUSTRY_ALIASES), ("業種", "主な業種")),
     Column("prefecture", parse_prefecture, ("都道府県", "所在地", "本社所在地", "所在都道府県")),
+    Column("municipality", text_parser(40), ("市区町村", "所在市区町村", "本社の市区町村")),  # municipal programs (DOMAIN.md 7.4)
+    Column("corporate_number", _corporate_number, ("法人番号", "法人番号（13桁）")),  # gBizINFO prefill (issue 13)
     Column("large_company_shareholding.largest", parse_share,
            ("大企業の出資比率（最大）", "大企業の出資比率(最大1社)", "大企業の出資比率", "最大の大企業の出資比率")),
     Column("large_company_shareholding.combined", parse_share,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -35,6 +37,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from app.companies.tests.fake_gbizinfo import TOKEN, FakeGbiz
 from app.config import Settings
 from app.factory import create_app
 
@@ -51,10 +54,14 @@ BOUNDED = settings(
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     d: Path = tmp_path_factory.mktemp("fuzz")
-    return create_app(Settings(database_url=f"sqlite:///{d / 'fuzz.db'}", search_db=d / "search.db",
-                               seed_demo=False))
+    fake = FakeGbiz().start()  # GET /api/v1/companies/{n} asks a local fake gBizINFO (app/companies/tests)
+    try:
+        yield create_app(Settings(database_url=f"sqlite:///{d / 'fuzz.db'}", search_db=d / "search.db",
+                                  seed_demo=False, gbizinfo_base_url=fake.url, gbizinfo_token=SecretStr(TOKEN)))
+    finally:
+        fake.stop()
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +76,7 @@ OPERATIONS = [
     ("GET", "/api/v1/programs", ("positive", "negative")),
     ("GET", "/api/v1/programs/{program_id}", ("positive",)),
     ("GET", "/api/v1/screenings/{screening_id}", ("positive",)),
+    ("GET", "/api/v1/companies/{corporate_number}", ("positive",)),
 ]
 
 

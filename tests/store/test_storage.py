@@ -56,7 +56,7 @@ def test_migrations_apply_from_empty(db_url: str) -> None:
         migrate(db_url)  # idempotent: a second start changes nothing
         insp = inspect(engine)
         assert set(insp.get_table_names()) == {"alembic_version", "screening", "questionnaire_draft", "referral",
-                                               *CONSOLE_TABLES}
+                                               "company_cache", *CONSOLE_TABLES}
         cols = {c["name"]: c for c in insp.get_columns("screening")}
         assert set(cols) == {"id", "created_at", "as_of", "catalog_version", "model_version", "lang",
                              "profile", "result", "source", "case_id"}
