@@ -7,6 +7,7 @@ from logging.config import fileConfig
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
+import app.jgrants.models  # noqa: F401  (registers the jGrants sync tables)
 import app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from alembic import context
 from app.config import Settings

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     # Behind a TLS-terminating proxy: honour its X-Forwarded-Proto for HSTS (app/security.py). Only when every
     # request comes through that proxy; otherwise run uvicorn --proxy-headers --forwarded-allow-ips=<proxy>.
     trust_proxy_headers: bool = Field(default=False, description="trust X-Forwarded-Proto (HSTS on https)")
+    # jGrants sync (app/jgrants, `python -m app catalog sync-jgrants`): the public API, read politely.
+    jgrants_base_url: str = Field(default="https://api.jgrants-portal.go.jp/exp",
+                                  description="jGrants public API base URL (NAVI_JGRANTS_BASE_URL); tests use a local fake")
+    jgrants_min_interval: float = Field(default=1.0, ge=0, description="seconds between two requests to jGrants")
+    jgrants_timeout: float = Field(default=15.0, gt=0, description="seconds before a jGrants request times out")
+    jgrants_retries: int = Field(default=3, ge=0, le=10, description="retries of a jGrants request (time-out, 429, 5xx)")
 
     @property
     def seed_demo_on_start(self) -> bool:
