@@ -29,7 +29,7 @@ PUBLIC_API = "https://api.jgrants-portal.go.jp/exp"
 DEFAULT_KEYWORDS = ("出願", "知財", "知的財産", "特許", "商標", "意匠", "侵害", "模倣品", "INPIT", "海外展開")
 MAX_PAGES = 20
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-USER_AGENT = "chizai-navi-jgrants-sync/1 (+https://github.com/; 出典: Jグランツ)"
+USER_AGENT = "chizai-navi-jgrants-sync/1 (IP Support Navigator; reads the public API only)"
 
 
 class JGrantsError(Exception):
