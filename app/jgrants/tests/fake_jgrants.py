@@ -82,13 +82,21 @@ class FakeJGrants:
         if v2 is not None:
             self.v2[record["id"]] = v2
 
+    def set(self, call_id: str, key: str, value: Any) -> None:
+        """Change a field of a call in its list record and its details alike (as the real API would)."""
+        for store in (self.records, self.v1, self.v2):
+            if call_id in store:
+                store[call_id][key] = value
+
     def serve_fixtures(self) -> FakeJGrants:
-        """The recorded list (4 calls) and details (v1 only, as recorded)."""
+        """The recorded list (4 calls) and details (v1 as recorded; the list record where none was)."""
         for r in list_records():
             self.add(r)
         for name in DETAIL_FILES:
             d = detail_record(name)
             self.v1[d["id"]] = d
+        for r in self.records.values():  # the real API has a detail for every id; not all were recorded
+            self.v1.setdefault(r["id"], copy.deepcopy(r))
         return self
 
     # ------------------------------------------------------------------ answers
