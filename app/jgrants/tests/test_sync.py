@@ -102,8 +102,8 @@ def test_money_that_differs_is_a_draft_and_not_set_is_no_difference(db, fake, kn
     s = run(db, known_programs, base)
     money = [d for d in drafts(db) if d.kind == "money"]
     assert [d.jgrants_id for d in money] == [GIFU] and s.drafts_created == 3
-    assert money[0].proposed["changes"] == [
-        {"field": "subsidy_max_limit", "jgrants": 2500000, "catalog": [300000, 600000, 1500000, 3000000]}]
+    (change,) = money[0].proposed["changes"]
+    assert change["field"] == "subsidy_max_limit" and change["jgrants"] == 2500000 and 3000000 in change["catalog"]
     assert set(rounds(db)) == {GIFU, WAKAYAMA}  # the dates are facts all the same
     server.set(WAKAYAMA, "subsidy_max_limit", "Null")
     assert run(db, known_programs, base).drafts_created == 0  # the same money draft is not added twice
