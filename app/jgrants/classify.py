@@ -194,6 +194,8 @@ def _area(pid: str, t: str, bracket: str, target_area: str | None) -> tuple[str 
         prefs = prefectures_in(where)
         if op is not None:
             prefs.add(op.prefecture)
+        if not prefs and target_area in PREFECTURE_EN:  # no 【…】: the call's own single prefecture
+            prefs.add(target_area)
         if len(prefs) != 1:
             return None, None  # none, or two different prefectures: a human decides
         area = prefs.pop()

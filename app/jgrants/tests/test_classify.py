@@ -55,6 +55,8 @@ TITLES = [
      ("foreign_filing_subsidy", "京都府", 2026, "令和8年度")),
     ("【鹿児島県】令和８年度_中小企業等海外展開支援事業費補助金（海外出願支援事業）", None,
      ("foreign_filing_subsidy", "鹿児島県", 2026, "令和8年度")),
+    ("令和８年度_中小企業等海外展開支援事業費補助金（海外出願支援事業）", "秋田県",
+     ("foreign_filing_subsidy", "秋田県", 2026, "令和8年度")),  # no 【…】: the call's single prefecture
     # INPIT: 外国出願補助金 and its interim program; full-width digits; the round
     ("【令和８年度 第３回】INPIT外国出願補助金", "全国", ("inpit_foreign_filing_subsidy", "全国", 2026, "令和8年度 第3回")),
     ("ＩＮＰＩＴ外国出願補助金（中間手続補助）令和８年度", None, ("inpit_foreign_filing_interim", "全国", 2026, "令和8年度")),

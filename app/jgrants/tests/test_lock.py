@@ -9,11 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.db import make_engine
 from app.jgrants.lock import STALE_AFTER, SyncBusy, sync_lock
 from app.jgrants.models import JGrantsSyncRun
 from app.jgrants.sync import sync_jgrants
-from app.jgrants.tests.conftest import make_client
+from app.jgrants.tests.conftest import make_client, make_engine, migrate
 
 
 def test_a_second_holder_is_refused_until_the_first_releases(db):
@@ -68,8 +67,6 @@ def test_concurrent_takers_only_one_wins(db):
 
 
 def test_sqlite_lock_row_of_a_dead_process_is_taken_over(tmp_path):
-    from app.db import migrate
-
     url = f"sqlite:///{tmp_path}/lock.db"
     migrate(url)
     engine = make_engine(url)

@@ -187,6 +187,10 @@ def test_a_partial_or_empty_answer_erases_no_round(db, fake, known_programs):
     server.faults["/v1/public/subsidies/id/"] = "shape"
     s = run(db, known_programs, base)
     assert s.status == "partial" and s.failures and content(db) == before
+    server.faults = {"/v2/": "timeout", "/v1/public/subsidies/id/": "timeout"}  # details time out
+    server.delay = 0.3
+    s = run(db, known_programs, base, timeout=0.1, retries=0)
+    assert s.status == "partial" and all("time-out" in f for f in s.failures) and content(db) == before
 
 
 def test_published_rounds_have_the_agreed_round_shape(db, fake, known_programs):
