@@ -147,7 +147,9 @@ def candidate_rounds(call: Call, placed: Placed, today: dt.date,
     prereq = _prerequisites(call, placed)
     rounds, bad = [], []
     for w in _windows(call):
-        key = f"{call.id}#{w.key}" if w.key else call.id
+        # One round per call keeps the call's id as key, whether v2 (one workflow entry) or v1 told it;
+        # only a call with several workflow rounds has keys id#workflow-id.
+        key = f"{call.id}#{w.key}" if w.key and len(call.workflow) > 1 else call.id
         if w.name:
             marker = round_marker(w.name)
             name_ja, name_en = round_names(placed.fiscal_year, marker or (w.name, w.name))
@@ -176,9 +178,28 @@ def _json_round(r: SyncedRound) -> dict[str, Any]:
             "checked_at": None}  # the day is left out: the same proposal on another day is the same draft
 
 
+# Drafts are for calls a desk may still act on: a call that closed more than this long ago (the list with
+# acceptance=0 returns every past year) proposes nothing; its rounds of known programs are still kept as
+# history (they give the "例年5月頃" prediction).
+DRAFT_HORIZON = dt.timedelta(days=400)
+
+
+def _stale(call: Call, now: dt.datetime) -> bool:
+    ends = [w.closes_at for w in _windows(call) if w.closes_at is not None]
+    return bool(ends) and max(ends) < now - DRAFT_HORIZON
+
+
 def decide(call: Call, placement: Placement, programs: Mapping[str, Program], today: dt.date,
            now: dt.datetime | None = None) -> Decision:
     """Publish the call's rounds, propose drafts, or ignore it (not about IP)."""
+    out = _decide(call, placement, programs, today, now)
+    if out.drafts and _stale(call, now or dt.datetime.now(dt.UTC)):
+        out.drafts = []
+    return out
+
+
+def _decide(call: Call, placement: Placement, programs: Mapping[str, Program], today: dt.date,
+            now: dt.datetime | None) -> Decision:
     out = Decision()
     if isinstance(placement, Unrelated):
         out.ignored = True

@@ -113,7 +113,15 @@ def apply_decision(engine: Engine, call: Call, decision: Decision, summary: Sync
                    now: dt.datetime) -> None:
     """Write one call's rounds and drafts in one transaction, and count them."""
     with Session(engine) as db:
-        outcomes = [upsert_round(db, r, summary.run_id, now) for r in decision.rounds]
+        rounds = decision.rounds
+        if call.detail_version != "v2" and any("#" not in r.key for r in rounds):
+            # A call published round by round (v2 workflow) whose v2 detail failed this time: its v1 window
+            # spans all rounds and is no round of its own. Keep the rounds as they are.
+            known = db.exec(select(JGrantsRound.key).where(  # type: ignore[call-overload]
+                JGrantsRound.key.startswith(f"{call.id}#"))).first()  # type: ignore[attr-defined]
+            if known is not None:
+                rounds = []
+        outcomes = [upsert_round(db, r, summary.run_id, now) for r in rounds]
         created = sum(add_draft(db, call, p, summary.run_id, now) for p in decision.drafts)
         db.commit()
     summary.rounds_added += outcomes.count("added")

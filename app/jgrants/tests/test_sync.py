@@ -154,6 +154,28 @@ def test_workflow_rounds_and_unreadable_windows(db, fake, known_programs):
     assert (r2.program_id, r2.fiscal_year, r2.name_ja, r2.area) == (
         "inpit_foreign_filing_subsidy", 2026, "令和8年度 第2回", "全国")  # 公募年度 2026, though in March
     assert [(d.kind, d.round_key) for d in drafts(db)] == [("dates", "a0WJ20000INPITR8X#wf4")]
+    # v2 fails next time: v1's window (03-02 – 06-29) spans the rounds and must not become a round of its own
+    server.faults["/v2/"] = "500"
+    server.v1[listed["id"]] = {**listed, "acceptance_start_datetime": "2026-03-02T01:00:00.000Z",
+                               "acceptance_end_datetime": "2026-06-29T08:00:00.000Z"}
+    s = run(db, known_programs, base)
+    assert set(rounds(db)) == set(got) and s.rounds_added == 0
+
+
+def test_old_calls_keep_their_rounds_but_propose_no_drafts(db, fake, known_programs):
+    server, base = fake
+    server.add({"id": "a0WJ20000OLDGIFU1", "title": "【岐阜県】令和５年度_中小企業等海外展開支援事業費補助金（海外出願支援事業）",
+                "target_area_search": "岐阜県", "subsidy_max_limit": 2000000,
+                "acceptance_start_datetime": "2023-05-10T00:00:00.000Z",
+                "acceptance_end_datetime": "2023-06-30T08:00:00.000Z"})
+    server.add({"id": "a0WJ20000OLDIP001", "title": "令和５年度 知的財産活用促進補助金",
+                "acceptance_start_datetime": "2023-05-10T00:00:00.000Z",
+                "acceptance_end_datetime": "2023-06-30T08:00:00.000Z"})
+    for rid in list(server.records):
+        server.v1[rid] = dict(server.records[rid])
+    s = run(db, known_programs, base)
+    assert s.drafts_created == 0 and list(rounds(db)) == ["a0WJ20000OLDGIFU1"]
+    assert rounds(db)["a0WJ20000OLDGIFU1"].fiscal_year == 2023
 
 
 def test_a_failing_api_loses_nothing(db, fake, known_programs):
