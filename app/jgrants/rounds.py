@@ -4,13 +4,15 @@ The Round fields agreed with programs/ (programs/rounds/<program_id>.yaml): prog
 area (全国 / 愛知県 / 愛知県岡崎市), name {ja, en}, operator {ja, en}, operator_url, opens_at / closes_at
 (timezone-aware, JST), prerequisites [{ja, en}], source {title, href}, checked_at (date), jgrants_id.
 
-    from app.jgrants.rounds import published_rounds
-    catalog = catalog.with_rounds(published_rounds(engine))
+    from app.jgrants.rounds import published_rounds, rounds_digest
+    catalog = catalog.with_rounds(published_rounds(engine))   # and reload it when rounds_digest(engine) changes
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,3 +103,14 @@ def published_rounds(engine: Engine) -> list[dict[str, Any]]:
         rows = db.exec(select(JGrantsRound).order_by(
             col(JGrantsRound.program_id), col(JGrantsRound.area), col(JGrantsRound.opens_at))).all()
         return [SyncedRound.from_row(r).to_round_dict() for r in rows]
+
+
+def rounds_digest(engine: Engine) -> str:
+    """A short digest of the published synced rounds' content: it changes exactly when a sync added or changed
+    a round (not when it only checked them again), so a server knows when to rebuild its catalog and the
+    catalog version can name the rounds it holds."""
+    h = hashlib.sha256()
+    for r in published_rounds(engine):
+        r = {**r, "checked_at": None}
+        h.update(json.dumps(r, sort_keys=True, ensure_ascii=False, default=str).encode())
+    return h.hexdigest()[:16]

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.jgrants.models import JGrantsDraft, JGrantsRound, JGrantsSyncRun
 from app.jgrants.parse import JST
-from app.jgrants.rounds import published_rounds
+from app.jgrants.rounds import published_rounds, rounds_digest
 from app.jgrants.sync import sync_jgrants
 from app.jgrants.tests.conftest import make_client
 from app.jgrants.tests.fake_jgrants import detail_record
@@ -88,10 +88,14 @@ def test_new_dates_are_applied_and_counted_as_changed(db, fake, known_programs):
     server, base = fake
     server.serve_fixtures()
     run(db, known_programs, base)
+    digest = rounds_digest(db)
+    run(db, known_programs, base, now=NOW + dt.timedelta(days=1))
+    assert rounds_digest(db) == digest  # checked again, nothing new: the same catalog
     server.set(GIFU, "acceptance_end_datetime", "2026-08-31T08:00:00.000Z")  # extended by a week
     s = run(db, known_programs, base)
     assert (s.rounds_changed, s.rounds_unchanged, s.drafts_created) == (1, 1, 0)
     assert rounds(db)[GIFU].closes_at.astimezone(JST) == dt.datetime(2026, 8, 31, 17, 0, tzinfo=JST)
+    assert rounds_digest(db) != digest
 
 
 def test_money_that_differs_is_a_draft_and_not_set_is_no_difference(db, fake, known_programs):
