@@ -172,6 +172,20 @@ def classify(title: str, target_area: str | None = None) -> Placement:
     return Placed(pid, area, year, ja, en, operator)
 
 
+def _bracket_operator(bracket: str, area: str) -> Operator | None:
+    """An operator the 【…】 names that we do not list (「いわて産業振興センター」): its name as written.
+
+    >>> _bracket_operator("いわて産業振興センター・2次募集", "岩手県")
+    Operator(ja='いわて産業振興センター', en='いわて産業振興センター (Iwate Prefecture)', prefecture='岩手県', url=None)
+    >>> _bracket_operator("岐阜県・2次募集", "岐阜県") is None
+    True
+    """
+    for part in re.split(r"[・_/／\s]+", bracket):
+        if part and part != area and round_marker(part) is None and area in PREFECTURE_EN and len(part) >= 4:
+            return Operator(part, f"{part} ({PREFECTURE_EN[area]})", area)
+    return None
+
+
 def _area(pid: str, t: str, bracket: str, target_area: str | None) -> tuple[str | None, Operator | None]:
     """The area of a call of program `pid`, and the operator the title names (None, None: cannot tell)."""
     if pid.startswith("inpit_"):
@@ -201,5 +215,5 @@ def _area(pid: str, t: str, bracket: str, target_area: str | None) -> tuple[str 
         area = prefs.pop()
         if area != NATIONAL and area not in PREFECTURE_EN:
             return None, None
-        return area, op
+        return area, op or _bracket_operator(bracket, area)
     return None, None

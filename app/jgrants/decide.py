@@ -118,7 +118,7 @@ def money_changes(call: Call, program: Program, when: dt.date) -> list[dict[str,
 def _operator(call: Call, placed: Placed) -> tuple[str, str, str]:
     """(ja, en, url) of who runs the round: named in the title, the catch phrase, or the area itself."""
     op: Operator | None = placed.operator or operator_in(call.catch_phrase or "") or operator_in(call.institution or "")
-    if op is not None and op.prefecture in (placed.area, "全国"):
+    if op is not None and op.prefecture == placed.area:  # INPIT named in a prefecture's call does not run it
         return op.ja, op.en, op.url or call.portal_url
     if placed.area in PREFECTURE_EN:
         return placed.area, PREFECTURE_EN[placed.area], call.portal_url
