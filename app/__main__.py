@@ -2,6 +2,7 @@
 
     python -m app screen --input members.csv --output results.csv [--as-of 2025-10-01] [--lang ja|en] [--top 3]
     python -m app create-desk | create-user | seed-demo | export-labels   (advisor console: app/console/cli.py)
+    python -m app catalog sync-jgrants [--base-url URL]   (jGrants sync: app/jgrants/cli.py)
 
 Commands live in `COMMANDS`; each adds its own sub-parser and returns an exit code.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from app.console.cli import COMMANDS as CONSOLE_COMMANDS
 from app.intake.normalize import NormalizeError, parse_date
+from app.jgrants.cli import COMMANDS as JGRANTS_COMMANDS
 
 
 def _date(text: str) -> dt.date:
@@ -103,7 +105,7 @@ def run_screen(args: argparse.Namespace) -> int:
     return code
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_screen, *CONSOLE_COMMANDS]  # type: ignore[type-arg]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_screen, *CONSOLE_COMMANDS, *JGRANTS_COMMANDS]  # type: ignore[type-arg]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

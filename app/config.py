@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     gbizinfo_max_concurrency: int = Field(default=4, ge=1, description="gBizINFO requests in flight at once, per process")
     gbizinfo_requests_per_second: float = Field(default=5, gt=0, description="batch prefill: at most this many "
                                                 "gBizINFO requests a second")
+    # jGrants sync (app/jgrants, `python -m app catalog sync-jgrants`): the public API, read politely.
+    jgrants_base_url: str = Field(default="https://api.jgrants-portal.go.jp/exp",
+                                  description="jGrants public API base URL (NAVI_JGRANTS_BASE_URL); tests use a local fake")
+    jgrants_min_interval: float = Field(default=1.0, ge=0, description="seconds between two requests to jGrants")
+    jgrants_timeout: float = Field(default=15.0, gt=0, description="seconds before a jGrants request times out")
+    jgrants_retries: int = Field(default=3, ge=0, le=10, description="retries of a jGrants request (time-out, 429, 5xx)")
 
     @property
     def seed_demo_on_start(self) -> bool:
