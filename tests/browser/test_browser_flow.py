@@ -158,7 +158,8 @@ def check_results(page: Any) -> None:
     program = ranked.filter(has=page.locator("p.amount")).first
     expect(program.locator("p.amount")).to_have_text(re.compile(r"^補助見込み [\d,]+万?円$"))
     expect(program.locator(".badge")).to_have_text("✓ 対象")
-    expect(program.locator("h3")).to_contain_text("外国出願")
+    # The prefectural call or INPIT's (alternatives for one case, DOMAIN.md 7.3): which one ranks higher may change.
+    expect(program.locator("h3")).to_contain_text(re.compile("外国出願|海外出願"))
     # 「わからない」 for the design application leaves the design fast-track to be confirmed.
     unsure = ranked.filter(has=page.locator("h3", has_text="意匠")).filter(has=page.locator(".badge.needs_info")).first
     expect(unsure.locator(".badge")).to_have_text("? 要確認")
