@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     screening_retention_days: int = Field(default=365, description="stored screenings not sent to a desk are deleted after this")
     batch_retention_days: int = Field(default=30, ge=1, description="chamber batch jobs (uploaded list, result CSV, "
                                       "PDFs) are deleted after this; the cases made from them stay")
+    stale_after_days: int = Field(default=60, ge=0, description="a program whose newest check (round checked_at, else "
+                                  "the catalog's sources) is older than this is flagged 「情報が古い可能性があります」")
     max_body_bytes: int = Field(default=1024 * 1024, description="largest JSON body the API reads (413 above)")
     max_batch: int = Field(default=1000, description="most profiles in one POST /api/v1/screen/batch")
     default_lang: str = Field(default="ja", description="language when the request names none")

@@ -18,6 +18,8 @@ from app.config import Settings, get_settings
 from app.console.seed import seed_if_empty
 from app.console.web import install as install_console
 from app.errors import install as install_error_policy
+from app.live_catalog import LiveRounds
+from app.pages.feeds import router as feeds_router
 from app.pages.questionnaire import router as questionnaire_router
 from app.pages.results import router as results_router
 from app.search import search_hook
@@ -58,10 +60,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.search_programs = search_hook(app.state.services.catalog, settings.search_db)
     migrate(settings.database_url)  # alembic upgrade head (storage issue)
     app.state.store = Store.from_url(settings.database_url)
+    # The published catalog = YAML + synced jGrants rounds, rebuilt when a sync changes them (issue 12).
+    app.state.services.live = LiveRounds(app.state.store.engine, app.state.services.catalog)
+    app.state.services.live.refresh(app.state.services, force=True)
     app.include_router(router)
     app.include_router(screenings_router)
     app.include_router(companies_router)  # GET /api/v1/companies/{corporate_number}: gBizINFO prefill (issue 13)
     app.include_router(results_router)
+    app.include_router(feeds_router)  # deadlines.ics and rounds.atom (issue 12 item 6)
     app.include_router(questionnaire_router)
     install_console(app, settings)  # /console: routes, error pages, headers
     if settings.seed_demo_on_start:  # demo desks, accounts and cases on a fresh database (never in production)

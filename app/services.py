@@ -21,6 +21,7 @@ class Services:
     catalog: Catalog
     engine: Engine
     scorer: Scorer
+    live: Any = None  # app/live_catalog.py LiveRounds: the synced jGrants rounds, set by create_app
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -34,4 +35,6 @@ class Services:
 
     def screen(self, data: Any) -> Screening:
         """Validate, evaluate and rank one profile (raises ProfileError on bad input)."""
+        if self.live is not None:  # a sync since the last check rebuilds the catalog (app/live_catalog.py)
+            self.live.refresh(self)
         return self.scorer.rank(self.engine.screen(data))

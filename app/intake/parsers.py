@@ -27,6 +27,7 @@ from app.intake.normalize import (
     to_halfwidth,
 )
 from eligibility.facts import PREFECTURES
+from programs.rounds import MUNICIPALITY_RE, normalise_place
 
 Msg = tuple[str, str]  # (Japanese, English)
 Parser = Callable[[str], Any]
@@ -107,6 +108,23 @@ def parse_prefecture(text: str) -> str:
         raise
 
 
+def parse_municipality(text: str) -> str:
+    """A municipality (市区町村), 全角 and spaces allowed, a leading prefecture dropped (the prefecture is its own fact).
+
+    >>> parse_municipality("愛知県　岡崎市"), parse_municipality("名古屋市中区")
+    ('岡崎市', '名古屋市中区')
+    """
+    value = normalise_place(text)
+    for name in PREFECTURES:
+        if value.startswith(name) and len(value) > len(name):
+            value = value[len(name):]
+            break
+    if not MUNICIPALITY_RE.match(value):
+        raise NormalizeError("municipality", "市区町村名を入力してください（例: 岡崎市、品川区、西春日井郡豊山町）",
+                             "Enter a municipality (city, ward, town or village), e.g. 岡崎市")
+    return value
+
+
 def text_parser(limit: int) -> Parser:
     """Free text cut to nothing: refused when longer than `limit` characters."""
     def parse(text: str) -> str:
@@ -125,7 +143,8 @@ PARSERS: dict[str, Parser] = {
     "yen": parse_yen,
     "signed_yen": parse_signed_yen,
     "percent": parse_share,
+    "municipality": parse_municipality,
 }
 
 __all__ = ["M_PERCENT", "M_PERCENT_RANGE", "PARSERS", "SHARE_HELP", "Msg", "Parser", "parse_bool",
-           "parse_iso_date", "parse_prefecture", "parse_share", "parse_signed_yen", "text_parser"]
+           "parse_iso_date", "parse_municipality", "parse_prefecture", "parse_share", "parse_signed_yen", "text_parser"]

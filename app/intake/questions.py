@@ -54,6 +54,12 @@ GROUPS: tuple[Group, ...] = (
                  N_("例: 1,000万円、3億円、10000000"), parse="yen"),
         Question("industry", "select", N_("主たる業種"), enum="industry"),
     )),
+    # Asked only when it can change a result (municipal programs, model regions: app/intake/adaptive.py),
+    # right after the page with the prefecture.
+    Group("area", N_("所在地"), (
+        Question("municipality", "text", N_("本社（主な事業所）の市区町村"),
+                 N_("例: 岡崎市、名古屋市中区（市区町村の助成や、地域の公募期間が分かります）"), parse="municipality"),
+    )),
     Group("ownership", N_("出資・役員"), (
         Question("large_company_shareholding", "share", N_("大企業による出資の割合"),
                  N_("大企業（資本金3億円を超える会社など、中小企業でない会社）が持つ株式・出資の割合を入力してください。"

@@ -37,7 +37,7 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 # ------------------------------------------------------------------ rendering
 
 
-async def _load(request: Request, screening_id: str, lang: str) -> Loaded | None:
+async def load_screening(request: Request, screening_id: str, lang: str) -> Loaded | None:
     return await run_in_threadpool(
         load_result, store_of(request), services_of(request), screening_id, lang,
     )
@@ -58,7 +58,7 @@ def not_found(lang: str) -> HTMLResponse:
 @router.get("/results/{screening_id}", response_class=HTMLResponse, summary="審査結果のページ（非公開リンク）")
 async def results_page(request: Request, screening_id: str) -> HTMLResponse:
     lang = api_lang(request)
-    loaded = await _load(request, screening_id, lang)
+    loaded = await load_screening(request, screening_id, lang)
     if loaded is None:
         return not_found(lang)
     view = build_view(loaded, request, _token(request))
@@ -68,7 +68,7 @@ async def results_page(request: Request, screening_id: str) -> HTMLResponse:
 @router.get("/results/{screening_id}/print", response_class=HTMLResponse, summary="印刷用の1ページ要約（A4）")
 async def results_print(request: Request, screening_id: str) -> HTMLResponse:
     lang = api_lang(request)
-    loaded = await _load(request, screening_id, lang)
+    loaded = await load_screening(request, screening_id, lang)
     if loaded is None:
         return not_found(lang)
     view = print_view(build_view(loaded, request, _token(request)), lang)
@@ -79,7 +79,7 @@ async def results_print(request: Request, screening_id: str) -> HTMLResponse:
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
 async def results_pdf(request: Request, screening_id: str) -> Response:
     lang = api_lang(request)
-    loaded = await _load(request, screening_id, lang)
+    loaded = await load_screening(request, screening_id, lang)
     if loaded is None:
         return not_found(lang)
     view = build_view(loaded, request, None)
@@ -102,7 +102,7 @@ async def results_pdf(request: Request, screening_id: str) -> Response:
              status_code=303)
 async def refer(request: Request, screening_id: str) -> Response:
     lang = api_lang(request)
-    loaded = await _load(request, screening_id, lang)
+    loaded = await load_screening(request, screening_id, lang)
     if loaded is None:
         return not_found(lang)
     raw = await request.form()

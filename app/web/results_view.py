@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -13,7 +14,8 @@ from app.desks import all_desks, desks_for
 from app.services import Services
 from app.store.db import Store
 from app.store.screenings import ScreeningPublic
-from app.web.formats import fmt_date, fmt_datetime
+from app.web.formats import JST, fmt_date, fmt_datetime
+from app.web.windows_view import STALE_TEXT, freshness, window_text
 from eligibility.facts import enum_label, field_label
 from eligibility.money import yen
 from eligibility.profile import ProfileError
@@ -133,10 +135,33 @@ def _deciding(r: dict[str, Any]) -> list[dict[str, Any]]:
     return [t for t in r.get("reasons") or () if t.get("outcome") == "unmet"]
 
 
-def program_view(r: dict[str, Any], lang: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Freshness:
+    """What the window and freshness lines need: the screening's 基準日, today, the threshold, the catalog's date."""
+
+    as_of: dt.date
+    today: dt.date
+    stale_after_days: int = 60
+    catalog_date: dt.date | None = None
+
+
+def catalog_checked(svc: Services) -> dt.date | None:
+    """The catalog's date: the newest `checked` of its sources (programs/sources.yaml)."""
+    srcs = svc.catalog.sources
+    return max((s.checked for s in srcs.sources.values() if s.checked), default=None) if srcs else None
+
+
+def program_view(r: dict[str, Any], lang: str, fresh: Freshness | None = None) -> dict[str, Any]:
     est = r.get("estimate") or None
     app = r.get("application") or {}
+    fresh = fresh or Freshness(dt.date.today(), dt.date.today())
+    win = window_text(r.get("window"), lang, fresh.as_of)
+    checked, stale = freshness(win.checked_at if win else None, fresh.catalog_date, fresh.today,
+                               fresh.stale_after_days, lang)
     return {
+        "win": win,
+        "checked": checked,
+        "stale": STALE_TEXT[lang if lang in STALE_TEXT else "en"] if stale else None,
         **r,
         "amount": yen(int(est["amount_yen"]), lang) if est and est.get("amount_yen") is not None else None,
         "formula": (est.get("formula") if lang == "ja" else est.get("formula_en") or est.get("formula")) if est else None,
@@ -154,7 +179,11 @@ def _rank_key(r: dict[str, Any]) -> tuple[int, int, str]:
 def build_view(loaded: Loaded, request: Request, q: str | None) -> dict[str, Any]:
     lang = loaded.lang
     rec, result = loaded.record, loaded.result
-    programs = sorted((program_view(r, lang) for r in result.get("results") or ()), key=_rank_key)
+    svc: Services = request.app.state.services
+    fresh = Freshness(dt.date.fromisoformat(str(result.get("as_of") or rec.as_of)), dt.datetime.now(JST).date(),
+                      svc.settings.stale_after_days, catalog_checked(svc))
+    programs = sorted((program_view(r, lang, fresh) for r in result.get("results") or ()), key=_rank_key)
+    by_id = {p["program_id"]: p for p in programs}
     ranked = [p for p in programs if p["status"] != "ineligible"]
     prefecture = rec.profile.get("prefecture") if isinstance(rec.profile.get("prefecture"), str) else None
     local = desks_for(prefecture)
@@ -177,6 +206,7 @@ def build_view(loaded: Loaded, request: Request, q: str | None) -> dict[str, Any
         "ranked": ranked,
         "ineligible": [p for p in programs if p["status"] == "ineligible"],
         "counts": counts,
+        "total": total_view(result, by_id, lang),
         "local_desks": local,
         "other_desks": [d for d in all_desks() if d not in local],
         "q": q,
@@ -185,6 +215,30 @@ def build_view(loaded: Loaded, request: Request, q: str | None) -> dict[str, Any
         "qs": f"?lang={lang}" + (f"&q={quote(q)}" if q else ""),
         "label_of": lambda name: field_label(name, lang),
     }
+
+
+def total_view(result: dict[str, Any], by_id: dict[str, dict[str, Any]], lang: str) -> dict[str, Any] | None:
+    """The total a company could receive, alternatives counted once (DOMAIN.md 7.3): the stored
+    `total_estimate` when the result has it, else the same rule over the stored results."""
+    total = result.get("total_estimate")
+    if not isinstance(total, dict):
+        priced = sorted((p for p in by_id.values() if p["status"] == "eligible" and (p.get("estimate") or {}).get("amount_yen") is not None),
+                        key=lambda p: (-int(p["estimate"]["amount_yen"]), p["program_id"]))
+        counted: list[str] = []
+        skipped: list[dict[str, str]] = []
+        for p in priced:
+            rival = next((c for c in counted if c in (p.get("alternatives") or ())), None)
+            if rival is None:
+                counted.append(p["program_id"])
+            else:
+                skipped.append({"program_id": p["program_id"], "instead_of": rival})
+        total = {"amount_yen": sum(int(by_id[c]["estimate"]["amount_yen"]) for c in counted),
+                 "counted": counted, "not_counted": skipped}
+    if not total.get("counted"):
+        return None
+    name = lambda pid: str((by_id.get(pid) or {}).get("name") or pid)  # noqa: E731
+    pairs = [(name(s["program_id"]), name(s["instead_of"])) for s in total.get("not_counted") or ()]
+    return {"amount": yen(int(total["amount_yen"]), lang), "alternatives": pairs}
 
 
 def print_view(view: dict[str, Any], lang: str, level: int = 0) -> dict[str, Any]:
