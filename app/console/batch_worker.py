@@ -320,7 +320,7 @@ def _print_summaries(store: Store, svc: Services, job_id: str) -> None:
         for number, screening_id in items[start:start + PRINT_PART]:
             loaded = load_result(store, svc, screening_id, job.lang) if screening_id else None
             if loaded is not None:
-                views.append((int(number), build_view(loaded, request, None)))
+                views.append((int(number), build_view(loaded, request, None, svc)))
         if not views:
             continue
         doc, spans = render_companies(views, job.lang, title)
