@@ -173,6 +173,7 @@ class Screening:
     definition_sources: dict[str, Citation]
     definition_labels: dict[str, tuple[str, str]]
     model_version: str | None = None
+    at: dt.datetime | None = None  # the moment the windows were read at (a stored screening is rebuilt at it)
 
     def result(self, program_id: str) -> ProgramResult | None:
         return next((r for r in self.results if r.program_id == program_id), None)
@@ -321,6 +322,7 @@ class Engine:
             catalog_version=self.catalog.version,
             definition_sources=self.definition_sources,
             definition_labels=self.definition_labels,
+            at=at,
         )
 
     def window(self, prog: Program, profile: Profile, at: dt.datetime) -> Window | None:
