@@ -162,6 +162,12 @@ def _program_parts(p: Program, lang: str) -> tuple[dict[str, Any], dict[str, Any
     return parts
 
 
+def program_texts(p: Program, lang: str) -> dict[str, Any]:
+    """The fields of a result that depend only on the program and the language (GET /api/v1/programs/{id})."""
+    head, tail = _program_parts(p, lang)
+    return {**head, "benefit": tail["benefit"], "alternatives_note": tail["alternatives_note"], **tail["rest"]}
+
+
 @dataclass
 class Screening:
     as_of: dt.date
