@@ -41,6 +41,6 @@ async def get_screening(screening_id: str, store: StoreDep, svc: ServicesDep, la
     if record is None:
         raise BadRequest(404, [make_error("screening_id", "not_found")])
     shown = await run_in_threadpool(render_stored, store, svc, record, lang)
-    body = ScreeningShown(**{**record.model_dump(), "result": shown.result, "lang": lang},
+    body = ScreeningShown(**{**record.model_dump(), "result": shown.result},
                           notice=shown.notice, message=shown.message)
     return JSONResponse(body.model_dump(mode="json"))
