@@ -24,6 +24,7 @@ from app.pages.questionnaire import router as questionnaire_router
 from app.pages.results import router as results_router
 from app.search import search_hook
 from app.services import Services
+from app.store.catalogs import store_catalog_version
 from app.store.db import Store, migrate
 from app.web.i18n import QueryContext
 from app.web.security import SecurityHeaders
@@ -63,6 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The published catalog = YAML + synced jGrants rounds, rebuilt when a sync changes them (issue 12).
     app.state.services.live = LiveRounds(app.state.store.engine, app.state.services.catalog)
     app.state.services.live.refresh(app.state.services, force=True)
+    # Every screening names its catalog version; keep that version so the screening renders as it was made
+    # (app/web/stored.py). Whoever publishes another catalog (synced rounds, approved changes) calls this too.
+    store_catalog_version(app.state.store.engine, app.state.services.catalog)
     app.include_router(router)
     app.include_router(screenings_router)
     app.include_router(companies_router)  # GET /api/v1/companies/{corporate_number}: gBizINFO prefill (issue 13)

@@ -17,6 +17,7 @@ from sqlalchemy import Engine as DbEngine
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.jgrants.rounds import published_rounds, rounds_digest
+from app.store.catalogs import store_catalog_version
 from eligibility.engine import Engine
 from programs.loader import Catalog, CatalogError
 from programs.rounds import Round
@@ -61,6 +62,8 @@ class LiveRounds:
                     return False
                 synced = synced_rounds(self.db, self.base)
                 catalog = self.base.with_rounds(synced)
+                # Kept in the database so screenings made with it render as they were (app/web/stored.py).
+                store_catalog_version(self.db, catalog)
             except (SQLAlchemyError, CatalogError, ValueError) as exc:
                 log.warning("synced rounds not applied (the catalog stays %s): %s", svc.catalog.version, exc)
                 return False

@@ -162,6 +162,12 @@ def _program_parts(p: Program, lang: str) -> tuple[dict[str, Any], dict[str, Any
     return parts
 
 
+def program_texts(p: Program, lang: str) -> dict[str, Any]:
+    """The fields of a result that depend only on the program and the language (GET /api/v1/programs/{id})."""
+    head, tail = _program_parts(p, lang)
+    return {**head, "benefit": tail["benefit"], "alternatives_note": tail["alternatives_note"], **tail["rest"]}
+
+
 @dataclass
 class Screening:
     as_of: dt.date
@@ -173,6 +179,7 @@ class Screening:
     definition_sources: dict[str, Citation]
     definition_labels: dict[str, tuple[str, str]]
     model_version: str | None = None
+    at: dt.datetime | None = None  # the moment the windows were read at (a stored screening is rebuilt at it)
 
     def result(self, program_id: str) -> ProgramResult | None:
         return next((r for r in self.results if r.program_id == program_id), None)
@@ -321,6 +328,7 @@ class Engine:
             catalog_version=self.catalog.version,
             definition_sources=self.definition_sources,
             definition_labels=self.definition_labels,
+            at=at,
         )
 
     def window(self, prog: Program, profile: Profile, at: dt.datetime) -> Window | None:

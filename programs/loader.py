@@ -40,6 +40,11 @@ class Catalog:
     rounds: dict[str, tuple[Round, ...]] = field(default_factory=dict)  # program id -> rounds by opens_at
     operators: dict[str, dict[str, Operator]] = field(default_factory=dict)  # program id -> prefecture -> operator
     base_version: str = ""  # the version of the YAML files alone (with_rounds adds to it)
+    # The bytes the version was computed from (name -> bytes: "sources.yaml", "definitions.yaml",
+    # "catalog/<file>", "rounds/<file>") and the rounds added by with_rounds (program id, round JSON):
+    # enough to build this catalog again, same version, from the database (programs/snapshot.py).
+    texts: tuple[tuple[str, bytes], ...] = ()
+    extra_rounds: tuple[tuple[tuple[str, str], ...], ...] = ()  # one tuple per with_rounds call
 
     def in_force(self, when: dt.date) -> list[Program]:
         return [p for p in self.programs.values() if p.in_force.covers(when)]
@@ -64,6 +69,7 @@ class Catalog:
         An extra round replaces a known one with the same jgrants_id, or else the same
         (program_id, fiscal_year, area, name); otherwise it is added.
         """
+        extra = list(extra)
         merged = {pid: list(rs) for pid, rs in self.rounds.items()}
         digest = hashlib.sha256(self.version.encode())
         for pid, rnd in extra:
@@ -78,7 +84,8 @@ class Catalog:
                 rows.append(rnd)
             digest.update(pid.encode() + b"\0" + rnd.model_dump_json().encode())
         rounds = {pid: tuple(sorted(rs, key=lambda r: (r.opens_at, r.area))) for pid, rs in merged.items()}
-        return replace(self, rounds=rounds, version=f"{self.base_version or self.version}+r{digest.hexdigest()[:8]}")
+        added = tuple((pid, rnd.model_dump_json()) for pid, rnd in extra)
+        return replace(self, rounds=rounds, extra_rounds=(*self.extra_rounds, added), version=f"{self.base_version or self.version}+r{digest.hexdigest()[:8]}")
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -157,13 +164,15 @@ def load_rounds_file(path: Path) -> tuple[RoundsFile | None, list[str]]:
     return rf, []
 
 
-def _load_rounds(rdir: Path, programs: dict[str, Program], digest: Any) -> tuple[
+def _load_rounds(rdir: Path, programs: dict[str, Program], digest: Any, texts: list[tuple[str, bytes]]) -> tuple[
         dict[str, tuple[Round, ...]], dict[str, dict[str, Operator]], list[str]]:
     rounds: dict[str, tuple[Round, ...]] = {}
     operators: dict[str, dict[str, Operator]] = {}
     problems: list[str] = []
     for path in sorted(rdir.glob("*.yaml")) if rdir.is_dir() else []:
-        digest.update(b"rounds/" + path.name.encode() + b"\0" + path.read_bytes())
+        data = path.read_bytes()
+        texts.append((f"{ROUNDS_DIRNAME}/{path.name}", data))
+        digest.update(b"rounds/" + path.name.encode() + b"\0" + data)
         rf, probs = load_rounds_file(path)
         problems += probs
         if rf is None:
@@ -188,10 +197,12 @@ def load_catalog(catalog_dir: Path | str | None = None, definitions: Path | str 
     dpath = Path(definitions) if definitions else DEFAULT_DEFINITIONS
     spath = Path(sources) if sources else DEFAULT_SOURCES
     digest = hashlib.sha256()
+    texts: list[tuple[str, bytes]] = []
     srcs, problems = load_sources(spath)
     if srcs is None:  # every reference would fail too: report the sources file alone
         raise CatalogError(problems)
-    digest.update(spath.read_bytes())
+    texts.append(("sources.yaml", spath.read_bytes()))
+    digest.update(texts[-1][1])
 
     data, probs = _read_yaml(dpath)
     problems += probs
@@ -201,7 +212,8 @@ def load_catalog(catalog_dir: Path | str | None = None, definitions: Path | str 
             defs = Definitions.model_validate(data, context={"sources": srcs})
         except ValidationError as e:
             problems += validation_problems(dpath, e)
-        digest.update(dpath.read_bytes())
+        texts.append(("definitions.yaml", dpath.read_bytes()))
+        digest.update(texts[-1][1])
 
     programs: dict[str, Program] = {}
     files: dict[str, str] = {}
@@ -209,7 +221,8 @@ def load_catalog(catalog_dir: Path | str | None = None, definitions: Path | str 
     if not paths:
         problems.append(f"{cdir}: (folder): no program files (*.yaml) found")
     for path in paths:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        texts.append((f"catalog/{path.name}", path.read_bytes()))
+        digest.update(path.name.encode() + b"\0" + texts[-1][1])
         prog, probs = load_program_file(path, srcs)
         problems += probs
         if prog is None:
@@ -223,10 +236,10 @@ def load_catalog(catalog_dir: Path | str | None = None, definitions: Path | str 
         for i, alt in enumerate(prog.alternatives):
             if alt.program not in programs or alt.program == pid:
                 problems.append(f"{files[pid]}: alternatives[{i}].program: no other program {alt.program!r} in the catalog")
-    rounds, operators, probs = _load_rounds(rdir, programs, digest)
+    rounds, operators, probs = _load_rounds(rdir, programs, digest, texts)
     problems += probs
     if problems or defs is None:
         raise CatalogError(problems)
     version = f"{defs.version}+{digest.hexdigest()[:12]}"
     return Catalog(programs=programs, definitions=defs, version=version, files=files, sources=srcs, rounds=rounds,
-                   operators=operators, base_version=version)
+                   operators=operators, base_version=version, texts=tuple(texts))

@@ -13,10 +13,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from app.api.slim import INCLUDES, slim
 from app.deps import ApiLang, SearchDep, ServicesDep, StoreDep
 from app.errors import BadRequest, error_body
 from app.services import Services
 from app.store.db import encode_json
+from eligibility.engine import program_texts
 from eligibility.profile import Profile, ProfileError, make_error
 
 router = APIRouter(prefix="/api/v1")
@@ -110,6 +112,19 @@ def not_found_responses(description: str) -> dict[int | str, dict[str, Any]]:
 
 
 
+INCLUDE_QUERY: Any = Query(default=None, max_length=40, description=(
+    "`texts`: 制度の説明・準備するもの・次の手順・窓口・出典名・すべてのルールの判定過程も含める（既定では省き、"
+    "`GET /api/v1/programs/{id}` から取得できます）"))
+
+
+def _includes_texts(include: str | None) -> bool:
+    parts = {p.strip() for p in (include or "").split(",") if p.strip()}
+    unknown = sorted(parts - INCLUDES)
+    if unknown:
+        raise BadRequest(422, [make_error("include", "literal_error", expected="texts")])
+    return "texts" in parts
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(name)
 
@@ -147,17 +162,19 @@ async def read_json(request: Request, limit: int) -> Any:
     responses=ERROR_RESPONSES,
     openapi_extra=_openapi_body(_profile_schema(), PROFILE_EXAMPLE, "申請者のプロフィール（契約 v1）"),
 )
-async def screen(request: Request, svc: ServicesDep, store: StoreDep, lang: ApiLang) -> Response:
+async def screen(request: Request, svc: ServicesDep, store: StoreDep, lang: ApiLang,
+                 include: str | None = INCLUDE_QUERY) -> Response:
+    texts = _includes_texts(include)
     data = await read_json(request, svc.settings.max_body_bytes)
     try:
         screening = svc.screen(data)
     except ProfileError as e:
         raise BadRequest(422, e.errors) from None
     body = screening.as_dict(lang)
-    # ~100 KB of JSON: serialised once, for the stored row and for the response (the JSON
-    # JSONResponse would send, with screening_id last). The row goes through the group-commit writer
+    # The stored row holds facts only (app/store/db.py); the answer is serialised once (the JSON JSONResponse
+    # would send, with screening_id last), after the row went through the group-commit writer
     # (app/store/writer.py): answered once the transaction holding it has committed.
-    text = encode_json(body)
+    text = encode_json(body if texts else slim(body))
     screening_id = await store.save_screening_async(data, screening, text, source="api", lang=lang)
     return Response(with_screening_id(text.raw, screening_id), media_type="application/json")
 
@@ -183,7 +200,9 @@ def with_screening_id(raw: bytes, screening_id: str) -> bytes:
         {"profiles": [PROFILE_EXAMPLE]}, "申請者プロフィールの配列",
     ),
 )
-async def screen_batch(request: Request, svc: ServicesDep, store: StoreDep, lang: ApiLang) -> JSONResponse:
+async def screen_batch(request: Request, svc: ServicesDep, store: StoreDep, lang: ApiLang,
+                       include: str | None = INCLUDE_QUERY) -> JSONResponse:
+    texts = _includes_texts(include)
     data = await read_json(request, svc.settings.max_body_bytes)
     if not isinstance(data, dict) or not isinstance(data.get("profiles"), list):
         raise BadRequest(422, [make_error("profiles", "list_type")])
@@ -202,9 +221,9 @@ async def screen_batch(request: Request, svc: ServicesDep, store: StoreDep, lang
             results.append({"index": i, "status": 422, **error_body(e.errors, lang, 422)})
             continue
         body = screening.as_dict(lang)
-        item = {"index": i, "status": 200, **body}
+        item = {"index": i, "status": 200, **(body if texts else slim(body))}
         # queued now, committed in groups by the writer, awaited below
-        saved = store.save_screening_async(prof, screening, encode_json(body), source="batch", lang=lang)
+        saved = store.save_screening_async(prof, screening, source="batch", lang=lang)
         pending.append((item, asyncio.ensure_future(saved)))
         results.append(item)
     ids = await asyncio.gather(*(fut for _, fut in pending))
@@ -285,12 +304,18 @@ async def list_programs(
     summary="制度の詳細（要件・パラメータ・出典）",
     responses=not_found_responses("その ID の制度はありません"),
 )
-async def get_program(program_id: str, svc: ServicesDep, lang: ApiLang) -> JSONResponse:
+async def get_program(program_id: str, request: Request, svc: ServicesDep, lang: ApiLang) -> Response:
     prog = svc.catalog.programs.get(program_id)
     if prog is None:
         raise BadRequest(404, [make_error("program_id", "unknown_program", value=program_id[:80])])
+    # The texts change only with the catalog version: one ETag per version and language.
+    etag = f'"{svc.catalog.version}.{lang}"'
+    headers = {"ETag": etag, "Vary": "Accept-Language", "Cache-Control": "public, max-age=300"}
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
     return JSONResponse({
         **program_summary(svc, program_id, lang),
         "catalog_version": svc.catalog.version,
+        "texts": program_texts(prog, lang),
         "definition": prog.model_dump(mode="json", by_alias=True),
-    })
+    }, headers=headers)

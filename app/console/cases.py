@@ -42,7 +42,7 @@ from app.store.console import (
 )
 from app.store.db import Store
 from app.store.referrals import Referral
-from app.store.screenings import ScreeningRecord
+from app.store.screenings import ScreeningRecord, record_body
 from eligibility.facts import PREFECTURES
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
@@ -192,7 +192,7 @@ def screening_body(db: Session, screening_id: str | None) -> dict[str, Any] | No
     if not screening_id:
         return None
     rec = db.get(ScreeningRecord, screening_id)
-    return None if rec is None else dict(rec.result)
+    return None if rec is None else record_body(rec)
 
 
 # ------------------------------------------------------------------ creating and editing
@@ -433,7 +433,7 @@ def import_referrals(db: Session, actor: Actor) -> int:
         try:
             db.add(case)
             db.flush()
-            _set_programs(db, case.id, dict(screening.result))
+            _set_programs(db, case.id, record_body(screening))
             db.add(CaseEvent(case_id=case.id, user_id=actor.user_id, desk_id=desk_id, kind="accepted",
                              to_status="new", detail={"referral_id": ref.id, "screening_id": screening.id}))
             if ref.message:

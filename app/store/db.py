@@ -22,28 +22,23 @@ from alembic.config import Config
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import (
     Engine,
-    LargeBinary,
-    Text,
-    bindparam,
-    cast,
     create_engine,
     delete,
     event,
     func,
     insert,
-    literal,
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
 from app.store.base import new_id, utcnow
 from app.store.referrals import Referral
-from app.store.screenings import ScreeningCreate, ScreeningPublic, ScreeningRecord
+from app.store.screenings import ScreeningCreate, ScreeningPublic, ScreeningRecord, encode_facts
 from app.store.writer import GroupWriter
 from eligibility.engine import Screening
+from eligibility.outcome import outcome_of
 
 ROOT = Path(__file__).resolve().parents[2]
 ALEMBIC_DIR = ROOT / "alembic"
@@ -242,7 +237,6 @@ class Store:
         self._pg = engine.dialect.name == "postgresql"
         self._writer: GroupWriter | None = None
         self._writer_lock = threading.Lock()
-        self._insert_stmt = self._insert_statement()
 
     @classmethod
     def from_url(cls, url: str | URL) -> Store:
@@ -258,52 +252,34 @@ class Store:
         self,
         profile_dict: Any,
         screening: Screening,
-        body: dict[str, Any] | JSONText,
+        body: Any = None,
         source: str = "api",
         lang: str = "ja",
         case_id: str | None = None,
     ) -> dict[str, Any]:
-        """The row for one screening, its small fields validated; `body` is what was shown
-        (`screening.as_dict(lang)`, or that dict already serialised by `encode_json`, without
-        `screening_id`). The row's `id` is the screening's id."""
+        """The row for one screening, its small fields validated: the profile, versions and the language-neutral
+        outcome (eligibility/outcome.py), no text; pages and the API render it on read (app/web/stored.py).
+        `body` (what was shown) is no longer stored; it is accepted for the callers that still pass it."""
         profile = self._json(profile_dict)
         if not isinstance(profile, dict):  # cannot happen for a profile the engine accepted
             profile = {"value": profile}
-        if isinstance(body, JSONText):
-            result = body
-        else:
-            result = encode_json({k: v for k, v in body.items() if k != "screening_id"})
-        if self._pg and b"\\u0000" in result.raw:  # JSONB cannot hold U+0000 (rare: the slow path)
-            result = encode_json(_strip_nul(json.loads(result.raw)))
-        data = ScreeningCreate(  # validates the small fields; the result is stored as serialised
+        data = ScreeningCreate(  # validates the small fields
             as_of=screening.as_of,
             catalog_version=screening.catalog_version,
             model_version=screening.model_version,
             lang=lang,
             profile=profile,
-            result={},
             source=source,  # type: ignore[arg-type]  # validated against the Literal
             case_id=case_id,
         )
-        return {**data.model_dump(exclude={"result"}), "result": result, "id": new_id(), "created_at": utcnow()}
-
-    def _insert_statement(self) -> Any:
-        """INSERT of screening rows whose `result` is bound as UTF-8 bytes (`result_raw`) and turned into the
-        column's text by the database: SQLite reads a BLOB cast to TEXT as text in the database's encoding
-        (UTF-8, no conversion), PostgreSQL decodes it with convert_from and parses it as JSONB."""
-        raw = bindparam("result_raw", type_=LargeBinary)
-        if self._pg:
-            expr: Any = cast(func.convert_from(raw, literal("UTF8")), JSONB)
-        else:
-            expr = cast(raw, Text)
-        return insert(ScreeningRecord).values(result=expr)
+        facts = encode_facts(self._json(outcome_of(screening)))
+        return {**data.model_dump(exclude={"result"}), "facts": facts, "id": new_id(), "created_at": utcnow()}
 
     def _insert_rows(self, rows: Sequence[dict[str, Any]]) -> None:
-        # A Core insert: the ORM's unit of work costs more than the insert itself for one row.
-        params = [{**{k: v for k, v in row.items() if k != "result"}, "result_raw": row["result"].raw}
-                  for row in rows]
+        # A Core insert: the ORM's unit of work costs more than the insert itself for one row. `result`
+        # is left NULL (rendered on read).
         with self.engine.begin() as conn:
-            conn.execute(self._insert_stmt, params)
+            conn.execute(insert(ScreeningRecord), list(rows))
 
     @property
     def writer(self) -> GroupWriter:
@@ -313,14 +289,14 @@ class Store:
                 self._writer = GroupWriter(lambda rows: self._insert_rows(rows))
             return self._writer
 
-    def save_screening(self, profile_dict: Any, screening: Screening, body: dict[str, Any] | JSONText,
+    def save_screening(self, profile_dict: Any, screening: Screening, body: Any = None,
                        source: str = "api", lang: str = "ja", case_id: str | None = None) -> str:
         """Store one screening in a transaction of its own (see `screening_row`). Returns its id."""
         row = self.screening_row(profile_dict, screening, body, source, lang, case_id)
         self._insert_rows([row])
         return str(row["id"])
 
-    async def save_screening_async(self, profile_dict: Any, screening: Screening, body: dict[str, Any] | JSONText,
+    async def save_screening_async(self, profile_dict: Any, screening: Screening, body: Any = None,
                                    source: str = "api", lang: str = "ja", case_id: str | None = None) -> str:
         """The same through the group-commit writer: returns once the transaction holding it committed."""
         row = self.screening_row(profile_dict, screening, body, source, lang, case_id)

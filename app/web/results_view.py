@@ -15,10 +15,10 @@ from app.services import Services
 from app.store.db import Store
 from app.store.screenings import ScreeningPublic
 from app.web.formats import JST, fmt_date, fmt_datetime
+from app.web.stored import render_stored
 from app.web.windows_view import STALE_TEXT, freshness, window_text
 from eligibility.facts import enum_label, field_label
 from eligibility.money import yen
-from eligibility.profile import ProfileError
 
 PRINT_TOP = 5  # programs on the one-page summary
 PRINT_STEPS = 5  # next steps on the one-page summary
@@ -32,21 +32,17 @@ class Loaded:
     lang: str
     rescreened: bool
     rescreen_failed: bool
+    notice: str | None = None  # app/web/stored.py: "catalog_missing", "outcome_changed", "rescreened"
+    message: str | None = None  # what the page says about it, in `lang`
 
 
 def load_result(store: Store, svc: Services, screening_id: str, lang: str) -> Loaded | None:
+    """The stored screening rendered on read in `lang` with its own catalog version (app/web/stored.py)."""
     record = store.get_screening(screening_id)
     if record is None:
         return None
-    if lang == record.lang:
-        return Loaded(record, record.result, lang, False, False)
-    profile = dict(record.profile)
-    profile["as_of"] = record.as_of.isoformat()
-    try:
-        result = svc.screen(profile).as_dict(lang)
-    except ProfileError:  # the catalog changed under the stored profile: show what was stored
-        return Loaded(record, record.result, lang, False, True)
-    return Loaded(record, result, lang, True, False)
+    shown = render_stored(store, svc, record, lang)
+    return Loaded(record, shown.result or {}, lang, False, False, shown.notice, shown.message)
 
 
 def _yes_no(v: bool, lang: str) -> str:
@@ -201,6 +197,7 @@ def build_view(loaded: Loaded, request: Request, q: str | None, services: Servic
         "stored_catalog_version": rec.catalog_version,
         "rescreened": loaded.rescreened,
         "rescreen_failed": loaded.rescreen_failed,
+        "notice": loaded.message,
         "facts": key_facts(rec.profile, result, lang),
         "company": rec.profile.get("company_name"),
         "prefecture": prefecture,

@@ -173,7 +173,7 @@ def test_programs_listing_search_and_detail(client):
 
 
 def test_english_locale_labels(client):
-    r = client.post("/api/v1/screen", json={"applicant_type": "vc", "as_of": "2025-05-12"},
+    r = client.post("/api/v1/screen?include=texts", json={"applicant_type": "vc", "as_of": "2025-05-12"},
                     headers={"Accept-Language": "en"})
     vc = next(p for p in r.json()["results"] if p["program_id"] == "vc_ipas")
     assert vc["name"].startswith("IP experts") and vc["reasons"][0]["label"].isascii()

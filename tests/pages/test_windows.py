@@ -37,7 +37,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 
 
 def screen(client: TestClient, profile: dict[str, Any], lang: str = "ja") -> tuple[str, dict[str, Any]]:
-    r = client.post("/api/v1/screen", json=profile, headers={"Accept-Language": lang})
+    r = client.post("/api/v1/screen?include=texts", json=profile, headers={"Accept-Language": lang})  # all fields
     assert r.status_code == 200, r.text
     body = r.json()
     return body["screening_id"], next(p for p in body["results"] if p["program_id"] == "foreign_filing_subsidy")

@@ -56,13 +56,13 @@ def test_migrations_apply_from_empty(db_url: str) -> None:
         migrate(db_url)
         migrate(db_url)  # idempotent: a second start changes nothing
         insp = inspect(engine)
-        assert set(insp.get_table_names()) == {"alembic_version", "screening", "questionnaire_draft", "referral",
+        assert set(insp.get_table_names()) == {"alembic_version", "screening", "catalog_version", "questionnaire_draft", "referral",
                                                "company_cache", *CONSOLE_TABLES, *JGRANTS_TABLES}
         cols = {c["name"]: c for c in insp.get_columns("screening")}
         assert set(cols) == {"id", "created_at", "as_of", "catalog_version", "model_version", "lang",
-                             "profile", "result", "source", "case_id"}
+                             "profile", "result", "facts", "source", "case_id"}
         assert cols["case_id"]["nullable"] and cols["model_version"]["nullable"]
-        assert not cols["profile"]["nullable"] and not cols["result"]["nullable"]
+        assert not cols["profile"]["nullable"] and cols["result"]["nullable"]  # only rows from before 0010
         assert {i["name"] for i in insp.get_indexes("screening")} >= {"ix_screening_case_id"}
         head = ScriptDirectory.from_config(alembic_config(db_url)).get_current_head()
         with engine.connect() as conn:
@@ -88,7 +88,7 @@ def test_screening_is_stored_and_read_back(client: TestClient) -> None:
         {"right": "patent", "cost_yen": 3_400_000, "already_filed": False}],
         description="金属加工の町工場。特許を中国へ出願したい。")
     before = dt.datetime.now(dt.UTC)
-    r = client.post("/api/v1/screen", json=profile)
+    r = client.post("/api/v1/screen?include=texts", json=profile)
     assert r.status_code == 200, r.text
     shown = r.json()
     sid = shown["screening_id"]
@@ -109,27 +109,25 @@ def test_screening_is_stored_and_read_back(client: TestClient) -> None:
     assert created.utcoffset() == dt.timedelta(0)
     assert before - dt.timedelta(seconds=5) <= created <= dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
     assert _count(client) == 1
-    # The result is bound as UTF-8 bytes and stored as text (SQLite) or JSONB (PostgreSQL), not as a blob.
+    # Stored as facts (a compressed blob), no rendered result: the result above was rendered on read.
     engine = client.app.state.store.engine  # type: ignore[attr-defined]
     with engine.connect() as conn:
-        kind = "SELECT typeof(result) FROM screening" if engine.dialect.name == "sqlite" else \
-            "SELECT jsonb_typeof(result) FROM screening"
-        assert conn.execute(text(kind)).scalar_one() in ("text", "object")
-        if engine.dialect.name == "sqlite":
-            assert conn.execute(text("SELECT json_extract(result, '$.as_of') FROM screening")).scalar_one() == "2025-10-01"
+        size = "length(facts)" if engine.dialect.name == "sqlite" else "octet_length(facts)"
+        row = conn.execute(text(f"SELECT result IS NULL, {size} FROM screening")).one()
+        assert row[0] and 0 < row[1] < 4096
 
 
 def test_english_screening_records_its_language(client: TestClient) -> None:
-    r = client.post("/api/v1/screen", json=sole(), headers={"Accept-Language": "en"})
+    r = client.post("/api/v1/screen?include=texts", json=sole(), headers={"Accept-Language": "en"})
     assert r.status_code == 200, r.text
-    rec = client.get(f"/api/v1/screenings/{r.json()['screening_id']}").json()
+    rec = client.get(f"/api/v1/screenings/{r.json()['screening_id']}", headers={"Accept-Language": "en"}).json()
     assert rec["lang"] == "en"
     assert rec["result"]["results"] == r.json()["results"]
 
 
 def test_batch_stores_one_record_per_valid_profile(client: TestClient) -> None:
     profiles = [corp(), {"employees": -1}, sole(), "not a profile"]
-    r = client.post("/api/v1/screen/batch", json={"profiles": profiles})
+    r = client.post("/api/v1/screen/batch?include=texts", json={"profiles": profiles})
     assert r.status_code == 200, r.text
     rows = r.json()["results"]
     assert [row["status"] for row in rows] == [200, 422, 200, 422]
@@ -166,7 +164,7 @@ def test_unknown_screening_is_404_in_japanese(client: TestClient) -> None:
 
 def test_nul_in_text_does_not_break_storage(client: TestClient) -> None:
     # PostgreSQL's JSONB cannot hold U+0000; the store replaces it there instead of failing the request.
-    r = client.post("/api/v1/screen", json=corp(description="a\x00b"))
+    r = client.post("/api/v1/screen?include=texts", json=corp(description="a\x00b"))
     assert r.status_code == 200, r.text
     rec = client.get(f"/api/v1/screenings/{r.json()['screening_id']}").json()
     assert rec["profile"]["description"] in ("a\x00b", "a\ufffdb")
