@@ -116,6 +116,28 @@ class JsonlFormat:
 Format = CsvFormat | JsonlFormat
 
 
+FILLED_HEADING = {True: "gBizINFOで補完した項目", False: "filled_from_gbizinfo"}
+
+
+def filled_text(filled: Any, lang: str) -> str:
+    """The row's cells filled from gBizINFO, e.g. 「都道府県=東京都、従業員数=18（要確認）（gBizINFO（2026年7月1日更新）より）」."""
+    if not filled:
+        return ""
+    listed = ("、" if lang == "ja" else ", ").join(f.describe(lang) for f in filled)
+    source = filled[0].provenance or "gBizINFO"
+    return f"{listed}（{source}）" if lang == "ja" else f"{listed} ({source})"
+
+
+def with_filled(record: Any, filled: Any, lang: str) -> Any:
+    """An output record with the column (CSV) or key (JSON Lines) that says which cells gBizINFO filled."""
+    if isinstance(record, list):
+        return [*record, _safe(filled_text(filled, lang))]
+    body = json.loads(record)
+    body[FILLED_HEADING[False]] = [{"column": f.heading, "value": f.text, "provenance": f.provenance,
+                                    "to_confirm": f.confirm} for f in filled or ()]
+    return json.dumps(body, ensure_ascii=False)
+
+
 # ======================================================================== progress
 
 
@@ -286,12 +308,13 @@ def run(
                   f"cannot write the output file {output_path}: {e.strerror or e}\n")
         return EXIT_FILE, summary
     progress = Progress(len(rows), err, lang)
+    filled: dict[int, Any] | None = None
     if prefill is not None:  # 法人番号 → blank cells filled from gBizINFO, each reported (app/companies/batch.py)
-        prefill(rows, progress, lang)
+        filled = prefill(rows, progress, lang) or {}
     with out:
         csv_out = csv.writer(out, lineterminator="\r\n") if isinstance(fmt, CsvFormat) else None
         if csv_out is not None and isinstance(fmt, CsvFormat):
-            csv_out.writerow(fmt.header())
+            csv_out.writerow(fmt.header() + ([FILLED_HEADING[lang == "ja"]] if filled is not None else []))
         for outcome in _outcomes(services, rows, default_as_of, fmt, jobs, store, lang):
             summary.processed += 1
             if outcome.errors:
@@ -301,10 +324,11 @@ def run(
                                      f"row {outcome.number}: {problem.text('en')}")
             else:
                 summary.ok += 1
+            record = outcome.record if filled is None else with_filled(outcome.record, filled.get(outcome.number), lang)
             if csv_out is not None:
-                csv_out.writerow(outcome.record)
+                csv_out.writerow(record)
             else:
-                out.write(outcome.record + "\n")
+                out.write(record + "\n")
             progress.update(summary.processed)
     progress.close(summary.processed)
     summary.seconds = time.perf_counter() - started

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -128,6 +129,19 @@ def _event_view(e: CaseEvent, L: Labels) -> dict[str, Any]:
             "note": d.get("note"), "changes": d.get("changes") or [], "user_id": e.user_id, "desk_id": e.desk_id}
 
 
+def prefill_provenance(case: Case, events: Sequence[CaseEvent]) -> dict[str, str]:
+    """field → provenance of the case's values that still hold what a gBizINFO prefill set (latest wins);
+    the prefill events are written by app/console/case_prefill.py."""
+    out: dict[str, str] = {}
+    for e in sorted((e for e in events if e.kind == "prefill"), key=lambda e: e.at):
+        for name, item in ((e.detail or {}).get("fields") or {}).items():
+            if case.profile.get(name) == item.get("value"):
+                out[name] = item.get("provenance") or "gBizINFO"
+            else:
+                out.pop(name, None)
+    return out
+
+
 def case_page(request: Request, ctx: Staff, case: Case, db: Session, status: int = 200,
               error: str | None = None) -> HTMLResponse:
     lang = console_lang(request)
@@ -166,6 +180,7 @@ def case_page(request: Request, ctx: Staff, case: Case, db: Session, status: int
         live_programs=live, outcome_kinds=OUTCOMES, other_desks=other_desks, error=error,
         received=case.referred_to_desk_id == ctx.desk.id, label_of=lambda n: field_label(n, lang),
         as_of_value=case.as_of.isoformat() if case.as_of else "", section="cases",
+        prefilled=[(field_label(n, lang), p) for n, p in prefill_provenance(case, events).items()],
     )
 
 

@@ -36,7 +36,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
-from app.console import audit, batch, case_list, case_pages, login, users
+from app.console import audit, batch, case_list, case_pages, case_prefill, login, users
 from app.console import security as S
 from app.console.deps import (
     LoginRequired,
@@ -88,7 +88,7 @@ class ConsoleHeaders:
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the console to the app: routes, error pages, security headers."""
-    for screen in (login, case_list, case_pages, audit, batch, users):  # one router per screen
+    for screen in (login, case_list, case_pages, case_prefill, audit, batch, users):  # one router per screen
         app.include_router(screen.router)
 
     async def login_required(request: Request, exc: Exception) -> Response:

@@ -93,6 +93,7 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     "refer_program": ("制度に紹介", "Referred to a program"),
     "rescreen": ("再判定", "Screened again"),
     "profile": ("プロフィールを更新", "Profile updated"),
+    "prefill": ("gBizINFOの値を取り込み", "Values taken from gBizINFO"),
 }
 
 

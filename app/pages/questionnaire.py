@@ -39,6 +39,7 @@ from app.intake.answers import (
 )
 from app.intake.parsers import Msg
 from app.intake.questions import FACT_ORDER, FINAL, FIRST, GROUP_BY_STEP, Question
+from app.pages.q_prefill import FIELD, apply_prefill, source_of
 from app.services import Services
 from app.store.drafts import DRAFT_RETENTION_DAYS, QuestionnaireDraft, create_draft, load_draft, save_draft
 from app.web.language import SUPPORTED, chosen_lang, page_lang, remember_lang
@@ -107,18 +108,29 @@ def _current(draft: QuestionnaireDraft) -> dict[str, Any]:
 
 def _progress(draft: QuestionnaireDraft) -> dict[str, Any]:
     p = draft.progress or {}
-    return {"history": list(p.get("history") or [first_page()]), "forward": list(p.get("forward") or []),
-            "asked": list(p.get("asked") or []), "unknown": list(p.get("unknown") or [])}
+    out = {"history": list(p.get("history") or [first_page()]), "forward": list(p.get("forward") or []),
+           "asked": list(p.get("asked") or []), "unknown": list(p.get("unknown") or [])}
+    if p.get("prefill"):  # the provenance of gBizINFO's values stays with the draft (app/pages/q_prefill.py)
+        out["prefill"] = p["prefill"]
+    return out
 
 
 def show_page(request: Request, draft: QuestionnaireDraft, *, raw: Raw | None = None,
-              errors: dict[str, Msg] | None = None, status: int = 200) -> HTMLResponse:
+              errors: dict[str, Msg] | None = None, status: int = 200, notice: Msg | None = None) -> HTMLResponse:
     lang = draft.lang if draft.lang in SUPPORTED else "ja"
     page = _current(draft)
     group = GROUP_BY_STEP[page["step"]]
     questions = [q for q in group.questions if q.fact in page["facts"]]
     view = View(lang, raw if raw is not None else draft.answers, errors or {})
     fields = [view.question(q) for q in questions]
+    for q, f in zip(questions, fields, strict=True):
+        f["source"] = source_of(draft, q.fact, view.raw, lang)
+    number = None
+    if group.step == FIRST.step:
+        number = view.text(FIELD, view.tr("法人番号（任意）"), view.tr(
+            "13桁の番号です（全角・ハイフン入りでも入力できます）。gBizINFO（経済産業省）の情報から下の質問に入力します。"
+            "個人事業主には法人番号がないので、空欄のまま下の質問に答えてください。"), mode="numeric")
+    prefilled = (draft.progress or {}).get("prefill") or {}
     for name, (ja, en) in (errors or {}).items():  # an error on an input not on this page
         if not any(item["href"] == "#" + _id(name) for item in view.summary) and not any(
                 name == n for q in questions for n, _ in input_names(q)):
@@ -134,7 +146,10 @@ def show_page(request: Request, draft: QuestionnaireDraft, *, raw: Raw | None = 
         title=view.tr(group.title), step=group.step,
         fields=fields, summary=view.summary, done=done, left=left, total=done + left,
         can_go_back=len(_progress(draft)["history"]) > 1, is_final=group.step == FINAL,
-        link=link, action=f"/q/{draft.token}", results_url=results_url,
+        link=link, action=f"/q/{draft.token}", results_url=results_url, number=number,
+        notice=None if notice is None else notice[0 if lang == "ja" else 1],
+        prefill_name=prefilled.get("name"), prefill_direct=[
+            {"label": d.get(f"label_{lang}", ""), "text": d["text"], "provenance": d.get(lang) or d["ja"]} for d in (prefilled.get("direct") or {}).values()],
     )
 
 
@@ -217,8 +232,15 @@ def _post(request: Request, draft: QuestionnaireDraft, form: FormData) -> Respon
     page = _current(draft)
     group = GROUP_BY_STEP[page["step"]]
     questions = [q for q in group.questions if q.fact in page["facts"]]
-    raw = read_raw(form, questions)
     action = form.get("action")
+    if action == "prefill":  # 「法人番号から入力する」 (its own form: nothing else of the page is posted)
+        number = form.get(FIELD)
+        outcome = apply_prefill(request.app, draft, number if isinstance(number, str) else "")
+        if outcome.error is not None:
+            return show_page(request, draft, errors={FIELD: outcome.error}, status=422)
+        save_draft(engine, draft)
+        return show_page(request, draft, notice=outcome.notice)
+    raw = read_raw(form, questions)
 
     if action == "back":
         progress = _progress(draft)

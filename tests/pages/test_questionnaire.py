@@ -141,8 +141,9 @@ class Form(HTMLParser):
 
 
 def facts_asked(html: str) -> set[str]:
-    """The profile facts a page asks about (the input names up to the first '.' or '__')."""
-    return {re.split(r"\.|__", n)[0] for n in Form(html).names}
+    """The profile facts a page asks about (the input names up to the first '.' or '__'); the first page's
+    optional 法人番号 fills answers from gBizINFO and is not a fact of the profile."""
+    return {re.split(r"\.|__", n)[0] for n in Form(html).names} - {"corporate_number"}
 
 
 def assert_accessible(html: str) -> None:

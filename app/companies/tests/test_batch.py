@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -157,3 +158,29 @@ def test_cli_screen_uses_the_settings(tmp_path, fake):
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "2行目: 空欄を補完" in r.stderr and f.TOKEN not in r.stderr + r.stdout
+
+
+def test_batch_output_says_which_cells_were_filled(tmp_path, fake):
+    src = tmp_path / "in.csv"
+    src.write_text(ROSTER, encoding="utf-8")
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'c.db'}", gbizinfo_base_url=fake.url,
+                        gbizinfo_token=SecretStr(f.TOKEN), gbizinfo_timeout_seconds=0.5)
+    services = Services.build(settings)
+    prefill = cli_prefill(settings, services.catalog.programs, field_of)
+    for name in ("out.csv", "out.jsonl"):
+        assert run(services, src, tmp_path / name, stderr=io.StringIO(), prefill=prefill)[0] == 0
+    table = list(csv.reader(io.StringIO((tmp_path / "out.csv").read_text(encoding="utf-8-sig"))))
+    column = table[0].index("gBizINFOで補完した項目")
+    assert column == len(table[0]) - 1
+    cells = [row[column] for row in table[1:]]
+    assert "資本金=30000000" in cells[0] and "従業員数=18（要確認）" in cells[0]
+    assert cells[0].endswith("（gBizINFO（2026年7月1日更新）より）")
+    assert "資本金" not in cells[1] and "設立日=2019-04-01" in cells[1]  # the roster's 10億円 stays
+    assert cells[2] == "" and cells[3] == ""  # unknown company, wrong number: nothing filled
+    lines = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    filled = {c["column"]: c for c in lines[0]["filled_from_gbizinfo"]}
+    assert filled["従業員数"]["to_confirm"] is True and filled["資本金"]["value"] == "30000000"
+    assert lines[2]["filled_from_gbizinfo"] == []
+    # Without a token the output has no such column (nothing was asked).
+    assert run(services, src, tmp_path / "plain.csv", stderr=io.StringIO(), prefill=None)[0] == 0
+    assert "gBizINFOで補完した項目" not in (tmp_path / "plain.csv").read_text(encoding="utf-8-sig")

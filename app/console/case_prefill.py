@@ -1,0 +1,122 @@
+"""Console screen: a case's 法人番号 → what gBizINFO would change (field, current, proposed), then accept (issue 13).
+
+    POST /console/cases/{id}/prefill          the number → the preview of `changes()` (nothing is saved)
+    POST /console/cases/{id}/prefill/accept   the ticked fields → the case's profile, a revision, a new screening
+
+Both are CSRF-checked. The accepted values' provenance is kept on the case as a `prefill` case event (shown
+on the case page while the value is unchanged) and in the audit log (an `update` event with the fields, the
+number and the source; never the token). Suggestions (employees, registered rights, awards) start unticked:
+gBizINFO's employee number is not 常時使用する従業員.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from app.companies.client import GbizError
+from app.companies.mapping import to_prefill
+from app.companies.prefill import Change, changes
+from app.companies.wiring import lookup_for
+from app.console import cases as C
+from app.console.case_pages import _load, case_page
+from app.console.deps import Checked, Form, PageError, Staff, db_session, form_text, services_of, store_of
+from app.console.layout import console_lang, console_page, redirect
+from app.intake.normalize import NormalizeError, parse_corporate_number
+from app.store.console import Case, CaseEvent
+from eligibility.facts import field_label
+from eligibility.profile import ProfileError
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+NOT_FOUND = ("gBizINFOにこの法人番号の会社が見つかりません。番号を確認してください",
+             "gBizINFO has no company with this corporate number; check it")
+
+
+def _problem(request: Request, ctx: Staff, case: Case, message: tuple[str, str], status: int) -> Response:
+    lang = console_lang(request)
+    with db_session(request) as db:
+        return case_page(request, ctx, case, db, status=status, error=message[0] if lang == "ja" else message[1])
+
+
+def _fetch(request: Request, number: str, lang: str) -> dict[str, Any] | None:
+    """The prefill of `number` (None: unknown company). Raises GbizError."""
+    lookup = lookup_for(request.app)
+    if not lookup.client.configured:
+        raise GbizError("no_token")
+    record, _ = lookup.record(number)
+    if record is None:
+        return None
+    return to_prefill(number, record, set(services_of(request).catalog.programs), lang)
+
+
+def _prefill_or_problem(request: Request, ctx: Staff, case: Case,
+                        form_value: str) -> tuple[str, dict[str, Any]] | Response:
+    lang = console_lang(request)
+    try:
+        number = parse_corporate_number(form_value)
+    except NormalizeError as e:
+        return _problem(request, ctx, case, (e.message_ja, e.message_en), 422)
+    try:
+        prefill = _fetch(request, number, lang)
+    except GbizError as e:
+        return _problem(request, ctx, case, (e.message("ja"), e.message("en")), 503)
+    if prefill is None:
+        return _problem(request, ctx, case, NOT_FOUND, 404)
+    return number, prefill
+
+
+def _row(c: Change, lang: str) -> dict[str, Any]:
+    return {"field": c.field, "label": field_label(c.field, lang), "action": c.action, "current": c.current,
+            "proposed": c.proposed, "provenance": c.provenance, "confirm": c.confirm, "note": c.note,
+            "checked": c.action != "same" and not c.confirm}
+
+
+@router.post("/cases/{case_id}/prefill")
+def preview(request: Request, case_id: str, ctx: Checked, form: Form) -> Response:
+    lang = console_lang(request)
+    with db_session(request) as db:
+        case = _load(db, ctx, case_id)
+    got = _prefill_or_problem(request, ctx, case, form_text(form, "corporate_number", 40))
+    if isinstance(got, Response):
+        return got
+    number, prefill = got
+    rows = [_row(c, lang) for c in changes(case.profile, prefill)]
+    return console_page(request, "console/case_prefill.html", ctx, case=case, number=number, rows=rows,
+                        source=prefill.get("source") or {}, name=prefill.get("name"), section="cases")
+
+
+@router.post("/cases/{case_id}/prefill/accept")
+def accept(request: Request, case_id: str, ctx: Checked, form: Form) -> Response:
+    svc = services_of(request)
+    with db_session(request) as db:
+        case = _load(db, ctx, case_id)
+        got = _prefill_or_problem(request, ctx, case, form_text(form, "corporate_number", 40))
+        if isinstance(got, Response):
+            return got
+        number, prefill = got
+        chosen = set(form.getlist("field"))
+        accepted = [c for c in changes(case.profile, prefill) if c.field in chosen and c.action != "same"]
+        if not accepted:
+            return redirect(f"/console/cases/{case.id}?done=unchanged")
+        profile = {**case.profile, **{c.field: c.proposed for c in accepted}}
+        source = prefill.get("source") or {}
+        fields = {c.field: {"value": c.proposed, "provenance": c.provenance, "confirmed": c.confirm}
+                  for c in accepted}
+        try:  # update_case screens in its own transaction first (SQLite: one writer), then commits
+            C.update_case(db, svc, store_of(request), ctx.actor, case, C._case_values(case), profile)
+        except ProfileError as e:
+            db.rollback()
+            message = ("gBizINFOの値では判定できません: " + "、".join(x.message_ja for x in e.errors),
+                       "The values from gBizINFO cannot be screened: " + "; ".join(x.message_en for x in e.errors))
+            raise PageError(422, ("取り込めませんでした", "Not accepted"), message,
+                            back=f"/console/cases/{case.id}", ctx=ctx) from None
+        db.add(CaseEvent(case_id=case.id, user_id=ctx.user.id, desk_id=ctx.desk.id, kind="prefill",
+                         detail=C._plain({"corporate_number": number, "source": source, "fields": fields})))
+        C.audit(db, ctx.actor, "update", case.id, prefill="gBizINFO", corporate_number=number,
+                source=source.get("provenance"), fields=sorted(fields))
+        db.commit()
+    return redirect(f"/console/cases/{case_id}?done=saved")
+

@@ -1,0 +1,120 @@
+"""Console prefill: an advisor compares a case with gBizINFO (field, current, proposed), then accepts; provenance and audit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlmodel import col
+
+from app.companies.tests import fake_gbizinfo as f
+from app.companies.tests.fake_gbizinfo import FakeGbiz
+from app.companies.wiring import lookup_for
+from app.config import Settings
+from app.factory import create_app
+from app.store.console import CaseEvent, CaseRevision
+from tests.support.console import TOKYO, audit_rows, db, get_case, logged_in, new_case, post, text_of
+
+SOURCE = "gBizINFO（2026年7月1日更新）より"
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeGbiz]:
+    server = FakeGbiz(slow_seconds=1.0).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory, fake: FakeGbiz) -> Iterator[FastAPI]:
+    tmp: Path = tmp_path_factory.mktemp("prefill")
+    application = create_app(Settings(database_url=f"sqlite:///{tmp}/c.db", search_db=tmp / "search.db",
+                                      seed_demo=True, gbizinfo_base_url=fake.url, gbizinfo_token=f.TOKEN,
+                                      gbizinfo_timeout_seconds=0.3))
+    lookup_for(application).client.backoff = 0.01
+    with TestClient(application):
+        yield application
+
+
+def rows_of(html: str) -> dict[str, str]:
+    import re
+    return dict(re.findall(r'<tr data-field="([a-z_]+)" data-action="([a-z]+)">', html))
+
+
+def test_preview_shows_what_would_change_and_saves_nothing(app):
+    c = logged_in(app, TOKYO)
+    case_id = new_case(c)
+    before = get_case(app, case_id)
+    r = post(c, f"/console/cases/{case_id}/prefill", {"corporate_number": "９０１０－４０１１－２３４５６"})
+    assert r.status_code == 200, text_of(r.text)[:500]
+    actions = rows_of(r.text)
+    # The form said 3,000万円 (same as gBizINFO), 平成24年 (gBizINFO: 2019), no 市区町村 (added).
+    assert actions["capital_yen"] == "same" and actions["established_on"] == "change"
+    assert actions["municipality"] == "add" and actions["employees"] == "change"
+    text = text_of(r.text)
+    assert "2012-06-01" in text and "2019-04-01" in text and SOURCE in text and "常時使用する従業員" in text
+    assert 'name="field" value="employees"' in r.text and 'value="employees" checked' not in r.text  # to confirm
+    assert get_case(app, case_id).profile == before.profile
+
+
+def test_accept_updates_the_profile_keeps_the_provenance_and_audits_without_the_token(app):
+    c = logged_in(app, TOKYO)
+    case_id = new_case(c)
+    r = post(c, f"/console/cases/{case_id}/prefill/accept",
+             {"corporate_number": f.SAMPLE, "field": ["established_on", "municipality", "employees"]})
+    assert r.status_code == 303 and r.headers["location"].endswith("done=saved")
+    profile = get_case(app, case_id).profile
+    assert profile["established_on"] == "2019-04-01" and profile["municipality"] == "千代田区"
+    assert profile["employees"] == 18 and profile["capital_yen"] == 30_000_000
+    with db(app) as s:
+        events = s.scalars(select(CaseEvent).where(col(CaseEvent.case_id) == case_id,
+                                                   col(CaseEvent.kind) == "prefill")).all()
+        revisions = s.scalars(select(CaseRevision).where(col(CaseRevision.case_id) == case_id)).all()
+    assert len(events) == 1 and events[0].detail["corporate_number"] == f.SAMPLE
+    assert events[0].detail["fields"]["municipality"]["provenance"] == SOURCE
+    assert set(revisions[0].changed_fields) >= {"established_on", "municipality", "employees"}
+    audit = [a for a in audit_rows(app, case_id=case_id) if a.detail.get("prefill") == "gBizINFO"]
+    assert len(audit) == 1 and audit[0].action == "update"
+    assert audit[0].detail["fields"] == ["employees", "established_on", "municipality"]
+    assert audit[0].detail["source"] == SOURCE and audit[0].detail["corporate_number"] == f.SAMPLE
+    assert f.TOKEN not in json.dumps([a.detail for a in audit_rows(app)], ensure_ascii=False)
+    page = text_of(c.get(f"/console/cases/{case_id}").text)
+    assert "gBizINFOから取り込んだ値" in page and f"市区町村: {SOURCE}" in page  # the label ends in 市区町村
+    # An edit by hand takes the value away from gBizINFO: its provenance is no longer shown.
+    edit = post(c, f"/console/cases/{case_id}/edit", {**_form_of(profile), "established_on": "2018-01-01"})
+    assert edit.status_code == 303
+    page = text_of(c.get(f"/console/cases/{case_id}").text)
+    assert f"市区町村: {SOURCE}" in page and "設立日" not in page.split("gBizINFOから取り込んだ値")[1].split("法人番号")[0]
+
+
+def _form_of(profile):
+    from tests.support.console import FORM
+    # The case form asks 市区町村 too (municipal programs): an edit sends the value the case has.
+    return {**FORM, "established_on": profile["established_on"], "employees": str(profile["employees"]),
+            "municipality": profile.get("municipality", "")}
+
+
+def test_accept_needs_the_csrf_token(app):
+    c = logged_in(app, TOKYO)
+    case_id = new_case(c)
+    r = c.post(f"/console/cases/{case_id}/prefill/accept", data={"corporate_number": f.SAMPLE, "field": ["municipality"]})
+    assert r.status_code == 403 and "municipality" not in get_case(app, case_id).profile
+
+
+@pytest.mark.parametrize("number,status,words", [
+    ("9010401123457", 422, "法人番号が正しくありません"),
+    (f.MISSING, 404, "見つかりません"),
+    (f.BROKEN, 503, "接続できない"),
+])
+def test_errors_are_a_message_on_the_case_page(app, number, status, words):
+    c = logged_in(app, TOKYO)
+    case_id = new_case(c)
+    r = post(c, f"/console/cases/{case_id}/prefill", {"corporate_number": number})
+    assert r.status_code == status and words in text_of(r.text)
