@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     batch_retention_days: int = Field(default=30, ge=1, description="chamber batch jobs (uploaded list, result CSV, "
                                       "PDFs) are deleted after this; the cases made from them stay")
     max_body_bytes: int = Field(default=1024 * 1024, description="largest JSON body the API reads (413 above)")
+    max_form_bytes: int = Field(default=256 * 1024, ge=1024, description="largest body of any other route (forms: "
+                                "login, referral, questionnaire); 413 from Content-Length before a byte is read")
     max_batch: int = Field(default=1000, description="most profiles in one POST /api/v1/screen/batch")
     default_lang: str = Field(default="ja", description="language when the request names none")
     environment: str = Field(default="development", description="production: no demo data, no /docs")

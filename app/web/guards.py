@@ -57,7 +57,7 @@ def has_control(text: str) -> bool:
 def _size(n: int) -> str:
     if n < 1024:
         return f"{n:,} B"
-    return f"{n // (1024 * 1024)} MB" if n % (1024 * 1024) == 0 else f"{n // 1024:,} KB"
+    return f"{n // (1024 * 1024)} MiB" if n % (1024 * 1024) == 0 else f"{n // 1024:,} KiB"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from app.guards import Limit, RequestGuards, has_control
+from app.web.guards import Limit, RequestGuards, has_control
 
 READ: list[int] = []  # bytes each route read: proves a refused body was never read
 
