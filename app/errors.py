@@ -176,6 +176,9 @@ def install(app: FastAPI, settings: Settings) -> None:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         response = server_error_response(request)
         apply_security_headers(response.headers, request.scope, settings)
+        # The server drops the keep-alive connection after an unhandled error: say so, or the client (or a
+        # pooling proxy) sends its next request on a dead connection (issue 16, finding 7).
+        response.headers["connection"] = "close"
         return response
 
     install_unavailable(app)

@@ -98,3 +98,20 @@ def test_nul_in_any_form_field_is_never_a_5xx(both_app: FastAPI) -> None:
             assert r.status_code == 422, (path, r.status_code)
     r = anonymous.get("/results/x/referrals/a%00b")
     assert r.status_code == 422
+
+
+@pytest.mark.parametrize("query", ["date_to=9999-12-31", "date_from=0001-01-01", "date_from=2101-01-01"])
+def test_console_date_filters_out_of_range_are_a_4xx_page(both_app: FastAPI, query: str) -> None:
+    c = logged_in(both_app, OSAKA)
+    r = c.get(f"/console/cases?{query}")
+    assert r.status_code == 422 and "2000年〜2100年" in r.text
+    r = c.get(f"/console/cases.csv?{query}")
+    assert r.status_code == 422 and "2000年〜2100年" in r.text
+    assert c.get("/console/cases?date_from=2026-01-01&date_to=2026-12-31").status_code == 200
+
+
+def test_every_csv_export_neutralises_formula_starts() -> None:
+    from app.batch import csv_cell
+    for start in "=+-@\t\r＝＋－＠":
+        assert csv_cell(f"{start}1+1").startswith("'"), repr(start)
+    assert csv_cell("　＝HYPERLINK()").startswith("'") and csv_cell("株式会社＝") == "株式会社＝"
