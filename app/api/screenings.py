@@ -25,6 +25,8 @@ router = APIRouter(prefix="/api/v1")
 )
 def get_screening(screening_id: str, store: StoreDep) -> JSONResponse:
     record = store.get_screening(screening_id)
-    if record is None:
+    # A screening made in the console belongs to a case: readable only there, where every view is audited
+    # (issue 16, finding 9); here it does not exist.
+    if record is None or record.case_id is not None:
         raise BadRequest(404, [make_error("screening_id", "not_found")])
     return JSONResponse(record.model_dump(mode="json"))

@@ -38,9 +38,11 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 
 
 async def _load(request: Request, screening_id: str, lang: str) -> Loaded | None:
-    return await run_in_threadpool(
+    loaded = await run_in_threadpool(
         load_result, store_of(request), services_of(request), screening_id, lang,
     )
+    # A screening of a console case (case_id set) is read only in the console, audited (issue 16, finding 9).
+    return None if loaded is None or loaded.record.case_id is not None else loaded
 
 
 def _token(request: Request) -> str | None:

@@ -115,3 +115,20 @@ def test_every_csv_export_neutralises_formula_starts() -> None:
     for start in "=+-@\t\r＝＋－＠":
         assert csv_cell(f"{start}1+1").startswith("'"), repr(start)
     assert csv_cell("　＝HYPERLINK()").startswith("'") and csv_cell("株式会社＝") == "株式会社＝"
+
+
+def test_a_case_screening_is_not_readable_anonymously(both_app: FastAPI) -> None:
+    from tests.support.console import get_case, new_case
+    advisor = logged_in(both_app, OSAKA)
+    case = get_case(both_app, new_case(advisor))
+    sid = case.latest_screening_id
+    assert sid
+    anonymous = client(both_app)
+    assert anonymous.get(f"/api/v1/screenings/{sid}").status_code == 404
+    for path in (f"/results/{sid}", f"/results/{sid}/print", f"/results/{sid}/summary.pdf"):
+        assert anonymous.get(path).status_code == 404, path
+    # an applicant's own screening still is
+    r = anonymous.post("/api/v1/screen", json={"employees": 3})
+    own = r.json()["screening_id"]
+    assert anonymous.get(f"/api/v1/screenings/{own}").status_code == 200
+    assert anonymous.get(f"/results/{own}").status_code == 200
