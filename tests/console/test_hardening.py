@@ -132,3 +132,21 @@ def test_a_case_screening_is_not_readable_anonymously(both_app: FastAPI) -> None
     own = r.json()["screening_id"]
     assert anonymous.get(f"/api/v1/screenings/{own}").status_code == 200
     assert anonymous.get(f"/results/{own}").status_code == 200
+
+
+def test_at_most_one_pending_referral_per_screening_and_desk(both_app: FastAPI) -> None:
+    from sqlalchemy import func, select
+
+    from app.store.referrals import Referral
+    from tests.support.console import db
+    anonymous = client(both_app)
+    sid = anonymous.post("/api/v1/screen", json={"employees": 3, "prefecture": "大阪府"}).json()["screening_id"]
+    first = anonymous.post(f"/results/{sid}/refer", data={"desk_id": "yorozu-osaka"})
+    assert first.status_code == 303
+    for _ in range(3):
+        again = anonymous.post(f"/results/{sid}/refer", data={"desk_id": "yorozu-osaka"})
+        assert again.status_code == 409 and "すでにこの窓口へ送っています" in again.text
+    assert anonymous.post(f"/results/{sid}/refer", data={"desk_id": "inpit-tokyo"}).status_code == 303
+    with db(both_app) as s:
+        n = s.scalar(select(func.count()).select_from(Referral).where(Referral.screening_id == sid))  # type: ignore[arg-type]
+    assert n == 2
