@@ -150,3 +150,12 @@ def test_at_most_one_pending_referral_per_screening_and_desk(both_app: FastAPI) 
     with db(both_app) as s:
         n = s.scalar(select(func.count()).select_from(Referral).where(Referral.screening_id == sid))  # type: ignore[arg-type]
     assert n == 2
+
+
+def test_adding_an_account_of_another_desk_says_nothing_about_it(both_app: FastAPI) -> None:
+    from tests.support.console import ADMIN, post, text_of
+    admin = logged_in(both_app, ADMIN)
+    r = post(admin, "/console/users", {"email": OSAKA, "display_name": "他窓口", "role": "advisor"})
+    text = text_of(r.text)
+    assert r.status_code == 422 and "このメールアドレスでは登録できません" in text
+    assert "すでにあります" not in text and "osaka" not in text.replace(OSAKA, "").lower()
