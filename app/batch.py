@@ -49,13 +49,23 @@ def ranked(screening: Screening) -> list[ProgramResult]:
     return sorted((r for r in screening.results if r.rank is not None), key=lambda r: r.rank or 0)
 
 
-def _safe(text: str) -> str:
-    """A cell Excel will not run as a formula.
+# A cell starting with one of these is run as a formula by Excel (or a pasted-into sheet): the half-width
+# ones, their full-width forms (Excel for Japanese reads ＝１＋１ as =1+1), tab and CR (issue 16, finding 10).
+FORMULA_START = frozenset("=+-@\t\r＝＋－＠")
 
-    >>> _safe("=1+1"), _safe("株式会社A")
-    ("'=1+1", '株式会社A')
+
+def csv_cell(value: Any) -> Any:
+    """A cell Excel will not run as a formula (CSV injection): every CSV export writes its cells through this.
+
+    >>> csv_cell("=1+1"), csv_cell("＝１＋１"), csv_cell(" @SUM(A1)"), csv_cell("株式会社A"), csv_cell(None), csv_cell(3)
+    ("'=1+1", "'＝１＋１", "' @SUM(A1)", '株式会社A', '', 3)
     """
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return value
+    first = value.lstrip(" 　")[:1]
+    return "'" + value if value[:1] in FORMULA_START or first in FORMULA_START else value
 
 
 class CsvFormat:
@@ -79,7 +89,7 @@ class CsvFormat:
         return head
 
     def ok(self, number: int, name: str, screening: Screening) -> list[Any]:
-        cells: list[Any] = [number, _safe(name), "ok", "", screening.as_of.isoformat()]
+        cells: list[Any] = [number, csv_cell(name), "ok", "", screening.as_of.isoformat()]
         best = ranked(screening)[: self.top]
         for r in best:
             p = r.program
@@ -91,7 +101,7 @@ class CsvFormat:
 
     def error(self, number: int, name: str, errors: list[RowError]) -> list[Any]:
         text = " / ".join(e.text(self.lang) for e in errors)
-        return [number, _safe(name), "error", _safe(text), "", *[""] * (3 * self.top), ""]
+        return [number, csv_cell(name), "error", csv_cell(text), "", *[""] * (3 * self.top), ""]
 
 
 class JsonlFormat:
@@ -131,7 +141,7 @@ def filled_text(filled: Any, lang: str) -> str:
 def with_filled(record: Any, filled: Any, lang: str) -> Any:
     """An output record with the column (CSV) or key (JSON Lines) that says which cells gBizINFO filled."""
     if isinstance(record, list):
-        return [*record, _safe(filled_text(filled, lang))]
+        return [*record, csv_cell(filled_text(filled, lang))]
     body = json.loads(record)
     body[FILLED_HEADING[False]] = [{"column": f.heading, "value": f.text, "provenance": f.provenance,
                                     "to_confirm": f.confirm} for f in filled or ()]

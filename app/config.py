@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     stale_after_days: int = Field(default=60, ge=0, description="a program whose newest check (round checked_at, else "
                                   "the catalog's sources) is older than this is flagged 「情報が古い可能性があります」")
     max_body_bytes: int = Field(default=1024 * 1024, description="largest JSON body the API reads (413 above)")
+    max_form_bytes: int = Field(default=256 * 1024, ge=1024, description="largest body of any other route (forms: "
+                                "login, referral, questionnaire); 413 from Content-Length before a byte is read")
     max_batch: int = Field(default=1000, description="most profiles in one POST /api/v1/screen/batch")
     default_lang: str = Field(default="ja", description="language when the request names none")
     environment: str = Field(default="development", description="production: no demo data, no /docs")

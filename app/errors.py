@@ -31,6 +31,7 @@ from app.config import Settings
 from app.deps import api_lang
 from app.web.i18n import environment
 from app.web.language import page_lang
+from app.web.pdf import PdfBusy
 from app.web.security import apply as apply_security_headers
 from eligibility.profile import FieldError, make_error
 
@@ -126,11 +127,13 @@ PAGE_ERRORS = {
 }
 
 
-def error_page(request: Request, status: int, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+def error_page(request: Request, status: int, headers: Mapping[str, str] | None = None,
+               message: str | None = None) -> HTMLResponse:
     """A page in the request's language for an error status (templates/server_error.html)."""
     lang = api_lang(request)
     texts = PAGE_ERRORS.get(status) or PAGE_ERRORS[500]
-    title, message = texts.get(lang, texts["ja"])
+    title, default = texts.get(lang, texts["ja"])
+    message = message or default
     try:
         html = environment(lang).get_template("server_error.html").render(title=title, message=message)
     except Exception:  # the page must not fail in turn: a bare page
@@ -169,6 +172,17 @@ def install(app: FastAPI, settings: Settings) -> None:
         return JSONResponse(error_body([make_error("", code)], api_lang(request), exc.status_code),
                             status_code=exc.status_code, headers=exc.headers)
 
+    @app.exception_handler(PdfBusy)
+    async def pdf_busy(request: Request, exc: PdfBusy) -> Response:
+        """The PDF pool is full (app/web/pdf.py): 503 with Retry-After, the rest of the site unaffected."""
+        lang = api_lang(request)
+        message = ("PDF の作成が混み合っています。数秒後にもう一度お試しください（印刷用ページは今すぐ使えます）" if lang == "ja"
+                   else "Many PDFs are being made; try again in a few seconds (the print page works now)")
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+        if wants_html(request):
+            return error_page(request, 503, headers=headers, message=message)
+        return JSONResponse({"message": message, "errors": []}, status_code=503, headers=headers)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         """A generic message, never a traceback: an HTML page for browsers (outside /api/), JSON otherwise.
@@ -176,6 +190,9 @@ def install(app: FastAPI, settings: Settings) -> None:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         response = server_error_response(request)
         apply_security_headers(response.headers, request.scope, settings)
+        # The server drops the keep-alive connection after an unhandled error: say so, or the client (or a
+        # pooling proxy) sends its next request on a dead connection (issue 16, finding 7).
+        response.headers["connection"] = "close"
         return response
 
     install_unavailable(app)

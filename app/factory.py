@@ -15,6 +15,8 @@ from app.api.screen import router
 from app.api.screenings import router as screenings_router
 from app.companies.views import router as companies_router
 from app.config import Settings, get_settings
+from app.console.batch import FORM_OVERHEAD as BATCH_FORM_OVERHEAD
+from app.console.batch import MAX_BYTES as BATCH_MAX_BYTES
 from app.console.seed import seed_if_empty
 from app.console.web import install as install_console
 from app.errors import install as install_error_policy
@@ -26,6 +28,7 @@ from app.search import search_hook
 from app.services import Services
 from app.store.catalogs import store_catalog_version
 from app.store.db import Store, migrate
+from app.web.guards import Limit, RequestGuards
 from app.web.i18n import QueryContext
 from app.web.security import SecurityHeaders
 
@@ -78,6 +81,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         seed_if_empty(app.state.store, app.state.services)
     app.add_middleware(QueryContext)  # the header's language switch keeps the query (app/web/i18n.py)
     app.add_middleware(SecurityHeaders, settings=settings)  # outermost: keeps the console's stricter values
+    # Outermost: body size (from Content-Length, before reading), 415 on the JSON API, control characters.
+    app.add_middleware(RequestGuards, default_max=settings.max_form_bytes, limits=(
+        Limit("/api/", settings.max_body_bytes),
+        Limit("/console/batch", BATCH_MAX_BYTES + BATCH_FORM_OVERHEAD)))
     if not any(getattr(r, "path", None) == "/static" for r in app.routes):
         app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -74,8 +75,28 @@ Interest = Literal[
 ]
 
 
+# C0 controls except TAB, LF, CR (and DEL): PostgreSQL refuses NUL in text and no field of ours has a use for
+# the others, so every text field refuses them here, in one place, with a message next to the field (issue 16).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _has_control(v: Any) -> bool:
+    if isinstance(v, str):
+        return CONTROL.search(v) is not None
+    if isinstance(v, list | tuple):
+        return any(_has_control(x) for x in v)
+    return False
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control(cls, v: Any) -> Any:
+        if _has_control(v):
+            raise PydanticCustomError("control_character", "control character", {})
+        return v
 
 
 class Shareholding(_Model):
@@ -90,7 +111,9 @@ class Shareholding(_Model):
 
 
 class ForeignFiling(_Model):
-    right: FilingRight | None = None
+    # Required (issue 16, finding 8): the right sets the per-case cap (特許 150万円, 意匠・商標 60万円 …), so a filing
+    # without it cannot be estimated; 422 "入力が必要です" at foreign_filings[i].right, as the contract note says.
+    right: FilingRight
     cost_yen: Yen | None = None
     already_filed: StrictBool | None = None
 
@@ -241,6 +264,9 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "最大の1社の出資比率が大企業全体の合計より大きくなっています",
         "The largest single holding exceeds the combined holding of all large companies",
     ),
+    "control_character": ("使えない文字（NUL などの制御文字）が含まれています。入力し直してください",
+                          "The text contains a character that cannot be used (a control character such as NUL); "
+                          "type it again"),
     "unknown_program": ("この制度IDはカタログにありません: {value}", "No such program id in the catalog: {value}"),
     "json_invalid": ("JSON の形式が正しくありません", "The body is not valid JSON"),
     "body_type": ("申請者情報は JSON オブジェクトで送ってください", "Send the profile as a JSON object"),

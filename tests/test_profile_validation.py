@@ -158,3 +158,28 @@ def test_absent_is_not_an_error(engine):
     """Every field is optional; an empty profile screens (as of today) without errors."""
     s = engine.screen({})
     assert s.results
+
+
+@pytest.mark.parametrize("data,field", [
+    ({"description": "会社\x00です"}, "description"),
+    ({"prefecture": "東京\x00都"}, "prefecture"),
+    ({"company_name": "株式会社\x1b"}, "company_name"),
+    ({"prior_awards": [{"program_id": "ipas\x00", "fiscal_year": 2025, "amount_yen": 1}]}, "prior_awards[0].program_id"),
+])
+def test_control_characters_refused_next_to_the_field(data: dict, field: str) -> None:
+    """Issue 16: NUL (PostgreSQL refuses it) and the other controls are a 422 per field, in one place."""
+    with pytest.raises(ProfileError) as e:
+        parse_profile(data)
+    assert [(x.field, x.code) for x in e.value.errors] == [(field, "control_character")]
+    assert "制御文字" in e.value.errors[0].message_ja
+
+
+def test_tab_and_newline_stay_allowed_in_text() -> None:
+    assert parse_profile({"description": "一行目\n\t二行目\r\n"}).description is not None
+
+
+def test_foreign_filing_without_right_is_refused() -> None:
+    """The right sets the per-case cap: a filing without it is a 422 at the right, not a guess (contract note)."""
+    with pytest.raises(ProfileError) as e:
+        parse_profile({"foreign_filings": [{"cost_yen": 1_000_000}]})
+    assert [(x.field, x.code) for x in e.value.errors] == [("foreign_filings[0].right", "missing")]

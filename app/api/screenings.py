@@ -38,7 +38,9 @@ class ScreeningShown(ScreeningPublic):
 )
 async def get_screening(screening_id: str, store: StoreDep, svc: ServicesDep, lang: ApiLang) -> JSONResponse:
     record = await run_in_threadpool(store.get_screening, screening_id)
-    if record is None:
+    # A screening made in the console belongs to a case: readable only there, where every view is audited
+    # (issue 16, finding 9); here it does not exist.
+    if record is None or record.case_id is not None:
         raise BadRequest(404, [make_error("screening_id", "not_found")])
     shown = await run_in_threadpool(render_stored, store, svc, record, lang)
     body = ScreeningShown(**{**record.model_dump(), "result": shown.result},

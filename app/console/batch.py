@@ -51,7 +51,7 @@ from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from app.batch import CsvFormat
+from app.batch import CsvFormat, csv_cell
 from app.console import cases as C
 from app.console import security as S
 from app.console.batch_worker import JST, PRINT_MAX, PRINT_PART, RUNNER, STALE, TOP, Msg, pick, process
@@ -368,7 +368,7 @@ def results_csv(request: Request, job_id: str, ctx: LoggedIn) -> Response:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CsvFormat(job.lang, TOP).header())
     for cells, _ in rows:
-        w.writerow(cells)
+        w.writerow([csv_cell(x) for x in cells])  # stored cells were made safe; a second pass costs nothing
     short = job.id[:8]
     return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8", headers=_disposition(
         f"batch-results-{_stamp(job)}-{short}.csv", f"一括判定_結果_{_stamp(job)}_{short}.csv"))

@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 import io
 import uuid
-from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
@@ -14,9 +13,11 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from app.batch import csv_cell
 from app.console import cases as C
 from app.console.deps import (
     LoggedIn,
+    PageError,
     db_session,
     services_of,
 )
@@ -62,17 +63,7 @@ def case_list(request: Request, ctx: LoggedIn) -> HTMLResponse:
                   programs=program_options(svc, lang), new_count=new_count, imported=imported,
                   flash_imported=flash_imported, errors={k: v[0] if lang == "ja" else v[1] for k, v in f.errors.items()},
                   csv_url="/console/cases.csv" + ("?" + urlencode(f.query()) if f.query() else ""),
-                  section="cases")
-
-
-def _csv_cell(value: Any) -> str:
-    """A cell that Excel will not run as a formula (CSV injection).
-
-    >>> _csv_cell("=HYPERLINK()"), _csv_cell("株式会社テスト"), _csv_cell(None)
-    ("'=HYPERLINK()", '株式会社テスト', '')
-    """
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+                  section="cases", status=422 if f.errors else 200)
 
 
 @router.get("/cases.csv")
@@ -80,6 +71,9 @@ def case_export(request: Request, ctx: LoggedIn) -> Response:
     svc = services_of(request)
     lang = console_lang(request)
     f = C.parse_filters(request.query_params, list(svc.catalog.programs))
+    if f.errors:  # never export more than was asked for: a filter that cannot be read is a 422 page
+        raise PageError(422, ("絞り込みの条件を確認してください", "Check the filters"),
+                        next(iter(f.errors.values())), back="/console/cases", ctx=ctx)
     with db_session(request) as db:
         rows = C.export_cases(db, ctx.desk.id, f)
         eligible = C.eligible_programs(db, [c.id for c in rows])
@@ -101,7 +95,7 @@ def case_export(request: Request, ctx: LoggedIn) -> Response:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(head)
     for c in rows:
-        w.writerow([_csv_cell(x) for x in (
+        w.writerow([csv_cell(x) for x in (
             c.id, c.company_name, L.status(c.status), c.prefecture, L.desk(c.desk_id), L.desk(c.referred_to_desk_id),
             c.contact_name, c.contact_email, c.contact_phone, c.as_of.isoformat() if c.as_of else "",
             " / ".join(L.program(p) for p in eligible.get(c.id, [])), L.when(c.created_at), L.when(c.updated_at))])

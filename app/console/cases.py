@@ -503,8 +503,10 @@ def parse_filters(params: Any, program_ids: Sequence[str]) -> Filters:
         text = get(name)
         if not text:
             continue
-        try:
-            setattr(f, name, parse_date(text))
+        try:  # 2000–2100 only: 9999-12-31 + 1 day overflowed into a 500 (issue 16, finding 6)
+            ok = 2000 <= (day := parse_date(text)).year <= 2100
+            f.errors.update({} if ok else {name: ("日付は 2000年〜2100年 の範囲で入力してください", "Enter a date between 2000 and 2100")})
+            setattr(f, name, day if ok else None)
         except NormalizeError as e:
             f.errors[name] = (e.message_ja, e.message_en)
     page = get("page")

@@ -73,13 +73,14 @@ def login(request: Request, form: Form) -> Response:
     password = password[:S.PASSWORD_MAX] if isinstance(password, str) else ""
     ip = S.client_ip(request)
     with db_session(request) as db:
-        if S.throttled(db, email, ip):
+        attempt = S.claim_attempt(db, email, ip)
+        if attempt is None:
             C.audit(db, C.Actor(None, None, ip), "login_failed", email=email, reason="throttled")
             db.commit()
             return _login_page(request, status=429, error=THROTTLED, email=email, next_url=next_url)
         user = db.scalar(select(User).where(col(User.email) == email)) if email else None
         ok, new_hash = S.verify_password(password, user.password_hash if user is not None and user.active else None)
-        S.record_attempt(db, email, ip, ok)
+        S.settle_attempt(db, attempt, ok)
         if not ok or user is None:
             actor = C.Actor(user.id if user else None, user.desk_id if user else None, ip)
             C.audit(db, actor, "login_failed", email=email, reason="bad_credentials")
@@ -126,15 +127,16 @@ def change_password(request: Request, ctx: Checked, form: Form) -> Response:
     confirm = form.get("new_password_confirm")
     errors: dict[str, str] = {}
     with db_session(request) as db:
-        if S.throttled(db, ctx.user.email, ctx.ip):
+        attempt = S.claim_attempt(db, ctx.user.email, ctx.ip)
+        if attempt is None:
             return console_page(request, "console/password.html", ctx, status=429, section="password",
                           errors={"current_password": pick(THROTTLED)})
         user = db.get(User, ctx.user.id)
         assert user is not None
         ok, _ = S.verify_password(current_pw, user.password_hash)
+        S.settle_attempt(db, attempt, ok)
+        db.commit()
         if not ok:
-            S.record_attempt(db, user.email, ctx.ip, False)
-            db.commit()
             errors["current_password"] = pick(("いまのパスワードが正しくありません", "The current password is wrong"))
         problem = S.password_problem(new_pw, user.email)
         if problem:

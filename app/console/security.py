@@ -9,7 +9,8 @@
 * CSRF: every session has its own random `csrf_token`, sent back as a hidden field by every POST form;
   the login form (no session yet) uses a double-submit cookie `navi_login_csrf`.
 * Throttling: every attempt is a `login_attempt` row, so several app servers share the count; after 5
-  failures for one e-mail address or one IP address within 15 minutes, logins are refused (429).
+  failures for one e-mail address or one IP address within 15 minutes, logins are refused (429). The row is
+  written and committed before the count (`claim_attempt`), so concurrent attempts cannot all pass the check.
 """
 
 from __future__ import annotations
@@ -171,22 +172,42 @@ def purge_expired_sessions(db: Session) -> None:
 # ------------------------------------------------------------------ throttling
 
 
-def throttled(db: Session, email: str, ip: str, now: dt.datetime | None = None) -> bool:
-    """Five failed attempts for this e-mail address or from this IP address within 15 minutes."""
-    since = (now or utcnow()) - THROTTLE_WINDOW
-    base = select(func.count()).select_from(LoginAttempt).where(
+def _failures(db: Session, since: dt.datetime, **where: str) -> int:
+    query = select(func.count()).select_from(LoginAttempt).where(
         col(LoginAttempt.at) >= since, col(LoginAttempt.success).is_(False))
-    by_email = int(db.scalar(base.where(col(LoginAttempt.email) == email)) or 0)
-    if by_email >= THROTTLE_LIMIT:
-        return True
-    by_ip = int(db.scalar(base.where(col(LoginAttempt.ip) == ip)) or 0)
-    return by_ip >= THROTTLE_LIMIT
+    for name, value in where.items():
+        query = query.where(col(getattr(LoginAttempt, name)) == value)
+    return int(db.scalar(query) or 0)
 
 
-def record_attempt(db: Session, email: str, ip: str, success: bool) -> None:
-    """Store an attempt (not committed) and forget attempts older than a day."""
+def throttled(db: Session, email: str, ip: str, now: dt.datetime | None = None) -> bool:
+    """Five failed attempts for this e-mail address or from this IP address within 15 minutes (a read only:
+    a password is checked only after `claim_attempt`)."""
+    since = (now or utcnow()) - THROTTLE_WINDOW
+    return _failures(db, since, email=email) >= THROTTLE_LIMIT or _failures(db, since, ip=ip) >= THROTTLE_LIMIT
+
+
+def claim_attempt(db: Session, email: str, ip: str) -> LoginAttempt | None:
+    """Record the attempt first (committed, as a failure), then count the failures including it: the k-th
+    attempt to commit sees at least k rows, so however many arrive at once (several app servers on PostgreSQL
+    included) at most THROTTLE_LIMIT passwords are checked (issue 16, finding 2). None when throttled: the
+    row is removed again, so refused attempts do not extend the wait. `settle_attempt` records the outcome."""
     db.exec(delete(LoginAttempt).where(col(LoginAttempt.at) < utcnow() - ATTEMPTS_KEPT))  # type: ignore[call-overload]
-    db.add(LoginAttempt(email=email[:254], ip=ip[:64], success=success))
+    row = LoginAttempt(email=email[:254], ip=ip[:64], success=False)
+    db.add(row)
+    db.commit()
+    since = utcnow() - THROTTLE_WINDOW
+    if _failures(db, since, email=row.email) > THROTTLE_LIMIT or _failures(db, since, ip=row.ip) > THROTTLE_LIMIT:
+        db.delete(row)
+        db.commit()
+        return None
+    return row
+
+
+def settle_attempt(db: Session, row: LoginAttempt, success: bool) -> None:
+    """The claimed attempt's outcome (not committed)."""
+    row.success = success
+    db.add(row)
 
 
 # ------------------------------------------------------------------ cookies and requests

@@ -107,8 +107,12 @@ def create_user(db: Session, email: str, name: str, role: str, desk_id: str, pas
     problem = password_problem(password, email)
     if problem:
         raise SetupError(*problem)
-    if db.scalar(select(func.count()).select_from(User).where(col(User.email) == email)):
+    existing = db.scalar(select(col(User.desk_id)).where(col(User.email) == email))
+    if existing == desk_id:
         raise SetupError(f"{email} のアカウントはすでにあります", f"An account for {email} exists already")
+    if existing is not None:  # another desk's account: say nothing about it (no enumeration, issue 16)
+        raise SetupError("このメールアドレスでは登録できません。別のアドレスを使うか、運用担当にお問い合わせください",
+                         "This e-mail address cannot be registered; use another one or ask the operators")
     user = User(email=email, display_name=name.strip(), role=role, desk_id=desk_id,
                 password_hash=hash_password(password))
     db.add(user)

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from app.deps import api_lang, services_of, store_of
 from app.desks import get_desk
 from app.intake.contact import REFER_FIELDS, clean_text, validate_referral
-from app.store.referrals import get_referral, save_referral
+from app.store.referrals import AlreadyReferred, get_referral, save_referral
 from app.web.i18n import environment
 from app.web.pdf import pdf_filename, print_css, render_fitting_pdf
 from app.web.render import render_page
@@ -38,9 +38,11 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 
 
 async def load_screening(request: Request, screening_id: str, lang: str) -> Loaded | None:
-    return await run_in_threadpool(
+    loaded = await run_in_threadpool(
         load_result, store_of(request), services_of(request), screening_id, lang,
     )
+    # A screening of a console case (case_id set) is read only in the console, audited (issue 16, finding 9).
+    return None if loaded is None or loaded.record.case_id is not None else loaded
 
 
 def _token(request: Request) -> str | None:
@@ -113,7 +115,13 @@ async def refer(request: Request, screening_id: str) -> Response:
         view = build_view(loaded, request, token)
         return render_page(lang, "results.html", status=422, **view, form=form, errors=errors)
     store = store_of(request)
-    referral = await run_in_threadpool(save_referral, store.engine, loaded.record.id, values)
+    try:
+        referral = await run_in_threadpool(save_referral, store.engine, loaded.record.id, values)
+    except AlreadyReferred:  # one pending referral per screening and desk: a message, not a second case
+        view = build_view(loaded, request, token)
+        message = ("この審査結果はすでにこの窓口へ送っています。窓口からの連絡をお待ちください" if lang == "ja" else
+                   "You have already sent this result to this desk; the desk will contact you")
+        return render_page(lang, "results.html", status=409, **view, form=form, errors={"desk_id": message})
     qs = f"?lang={lang}" + (f"&q={quote(token)}" if token else "")
     # Post/Redirect/Get: reloading the confirmation does not send the case twice.
     return RedirectResponse(f"/results/{loaded.record.id}/referrals/{referral.id}{qs}", status_code=303)

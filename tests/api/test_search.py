@@ -213,6 +213,9 @@ def test_api_no_results(client: TestClient) -> None:
 @pytest.mark.parametrize("q", HOSTILE)
 def test_api_hostile_input(client: TestClient, q: str) -> None:
     r = client.get("/api/v1/programs", params={"q": q})
+    if any(ord(ch) < 0x20 and ch not in "\t\n\r" for ch in q):  # control characters: refused (issue 16)
+        assert r.status_code == 422 and r.json()["errors"][0]["code"] == "control_character", r.text
+        return
     assert r.status_code == 200, r.text
 
 
