@@ -17,6 +17,7 @@ from app.companies.views import router as companies_router
 from app.config import Settings, get_settings
 from app.console.batch import FORM_OVERHEAD as BATCH_FORM_OVERHEAD
 from app.console.batch import MAX_BYTES as BATCH_MAX_BYTES
+from app.console.batch import TOO_LARGE as BATCH_TOO_LARGE
 from app.console.seed import seed_if_empty
 from app.console.web import install as install_console
 from app.errors import install as install_error_policy
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: body size (from Content-Length, before reading), 415 on the JSON API, control characters.
     app.add_middleware(RequestGuards, default_max=settings.max_form_bytes, limits=(
         Limit("/api/", settings.max_body_bytes),
-        Limit("/console/batch", BATCH_MAX_BYTES + BATCH_FORM_OVERHEAD)))
+        Limit("/console/batch", BATCH_MAX_BYTES + BATCH_FORM_OVERHEAD, BATCH_TOO_LARGE)))
     if not any(getattr(r, "path", None) == "/static" for r in app.routes):
         app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
 

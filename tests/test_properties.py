@@ -67,7 +67,9 @@ def shareholding_st(draw: st.DrawFn) -> dict[str, float]:
     return out
 
 
-filing_st = _opt({"right": st.sampled_from(FILING_RIGHTS), "cost_yen": cost_st, "already_filed": st.booleans()})
+# `right` is required (it sets the per-case cap; a filing without it is refused with 422, issue 16 item 8).
+filing_st = st.fixed_dictionaries({"right": st.sampled_from(FILING_RIGHTS)},
+                                  optional={"cost_yen": cost_st, "already_filed": st.booleans()})
 dispute_st = _opt({"kind": st.sampled_from(["counterfeit", "squatting", "defense"]), "cost_yen": cost_st,
                    "holds_local_right": st.booleans(), "holds_jp_trademark": st.booleans()})
 insurance_st = _opt({"premium_yen": st.integers(0, 5_000_000), "renewal": st.booleans()})
@@ -95,7 +97,9 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "prior_awards": st.lists(award_st, max_size=3),
     "vc_backed": st.booleans(),
     "interests": st.lists(st.sampled_from(INTERESTS), unique=True, max_size=4),
-    "description": st.text(max_size=60),
+    # Control characters (NUL …) are refused with 422 (tests/test_profile_validation.py); any other text is free.
+    "description": st.text(st.characters(exclude_characters=[chr(c) for c in (*range(0, 9), 11, 12, *range(14, 32), 127)]),
+                           max_size=60),
     # contract v1.1 and the FY2026 programs' facts (DOMAIN.md 7.4)
     "municipality": st.sampled_from(["岡崎市", "小牧市", "神戸市", "姫路市", "品川区", "府中市"]),
     "foreign_patent_grant_decided": st.booleans(),
@@ -254,8 +258,9 @@ def full_and_partial(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any], s
     for k in ("foreign_filings", "overseas_disputes"):
         if k in partial and partial[k] and draw(st.integers(0, 3)) == 0:
             item = draw(st.sampled_from(partial[k]))
-            if item:
-                del item[draw(st.sampled_from(sorted(item)))]
+            forgettable = sorted(f for f in item if f != "right")  # a filing's right is required
+            if forgettable:
+                del item[draw(st.sampled_from(forgettable))]
                 removed.add(k)
     return full, partial, removed
 
@@ -337,8 +342,9 @@ def test_estimate_changes_only_through_missing_facts(engine, profile, data):
     removed: set[str] = set()
     for k in ("foreign_filings", "overseas_disputes"):
         for item in partial[k]:
-            if data.draw(st.integers(0, 2)) == 0:
-                del item[data.draw(st.sampled_from(sorted(item)))]
+            forgettable = sorted(f for f in item if f != "right")  # a filing's right is required
+            if forgettable and data.draw(st.integers(0, 2)) == 0:
+                del item[data.draw(st.sampled_from(forgettable))]
                 removed.add(k)
     if data.draw(st.booleans()):
         del partial["litigation_insurance"][data.draw(st.sampled_from(["premium_yen", "renewal"]))]

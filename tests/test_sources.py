@@ -264,7 +264,13 @@ def test_no_api_answer_for_a_shared_case_shows_a_seed_line_and_every_source_open
                 assert isinstance(url, str) and HREF_RE.match(url), (name, title, url)
             reasons = [t for res in body["results"] for t in res["reasons"]]
             assert all(t["source"] and t["source_url"] for t in reasons), name
-            assert all(d["source_url"] for d in body["definition_details"].values()), name
+            # The definitions' details (and the full trace) come with the texts.
+            full = c.post("/api/v1/screen?include=texts", json=profile, headers={"Accept-Language": lang}).json()
+            assert not LEAKS.search(str(full)), (name, lang)
+            for title, url in _source_pairs(full):
+                if title is not None or url is not None:
+                    assert isinstance(title, str) and title and isinstance(url, str) and HREF_RE.match(url)
+            assert all(d["source_url"] for d in full["definition_details"].values()), name
     assert screened >= len(CASES)  # most cases are valid profiles, in both languages
 
 

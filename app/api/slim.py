@@ -15,10 +15,11 @@ PROGRAM_TEXTS = frozenset({
     "application", "desk", "sources", "provisional_note", "alternatives_note", "advice", "recommendation",
     "signals",
 })
-# A rule's source is named by its public address; its title is a catalog text (with `?include=texts`, and in
-# the program's `sources` of GET /api/v1/programs/{id}); its missing facts are the program's `missing_facts`.
-REASON_FIELDS = ("criterion", "outcome", "detail", "source_url")
-WINDOW_FIELDS = ("status", "opens_at", "closes_at", "area", "round", "source_url", "checked_at", "predicted")
+# A rule's source is its title and public address, as in the contract's example (a person can open it without
+# a second request); its missing facts are the program's `missing_facts`.
+REASON_FIELDS = ("criterion", "outcome", "detail", "source", "source_url")
+WINDOW_FIELDS = ("status", "opens_at", "closes_at", "area", "round", "source_title", "source_url", "checked_at",
+                 "predicted")
 ESTIMATE_TEXTS = frozenset({"formula", "formula_en"})
 INCLUDES = frozenset({"texts"})
 DECIDING = {"ineligible": "unmet", "needs_info": "unknown"}  # an eligible program lists every (met) rule

@@ -29,8 +29,10 @@ import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# C0 controls except TAB, LF, CR — raw, and percent-encoded as they appear in a URL or a urlencoded form.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+from eligibility.profile import CONTROL
+
+# C0 controls except TAB, LF, CR (CONTROL: the profile's own rule) — raw, and percent-encoded as they appear in
+# a URL or a urlencoded form.
 _ENCODED_CONTROL = re.compile(rb"%(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])")
 _RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -66,6 +68,9 @@ class Limit:
 
     prefix: str
     max_bytes: int
+    # The route's own (ja, en) message for a body over the limit, e.g. the member-list upload's "5 MB までの
+    # ファイル" (the same words whether the guard or the route refuses the file); None: the generic message.
+    too_large: tuple[str, str] | None = None
 
 
 class _TooLarge(Exception):
@@ -80,8 +85,11 @@ class RequestGuards:
         self.default_max = default_max
         self.limits = sorted(limits, key=lambda lim: len(lim.prefix), reverse=True)
 
+    def rule_for(self, path: str) -> Limit:
+        return next((lim for lim in self.limits if path.startswith(lim.prefix)), Limit("", self.default_max))
+
     def limit_for(self, path: str) -> int:
-        return next((lim.max_bytes for lim in self.limits if path.startswith(lim.prefix)), self.default_max)
+        return self.rule_for(path).max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -177,7 +185,8 @@ class RequestGuards:
     async def _refuse(self, scope: Scope, send: Send, code: str, **ctx: str) -> None:
         lang = request_lang(scope)
         ja, en = MESSAGES[code]
-        message = (ja if lang == "ja" else en).format(**ctx)
+        own = self.rule_for(scope["path"]).too_large if code == "body_too_large" else None
+        message = (own[0] if lang == "ja" else own[1]) if own else (ja if lang == "ja" else en).format(**ctx)
         status = STATUS[code]
         if scope["path"].startswith("/api/"):
             body = orjson.dumps({"message": message,

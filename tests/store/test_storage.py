@@ -162,12 +162,28 @@ def test_unknown_screening_is_404_in_japanese(client: TestClient) -> None:
     assert r.status_code == 404 and r.json()["message"] == "Not found"
 
 
-def test_nul_in_text_does_not_break_storage(client: TestClient) -> None:
-    # PostgreSQL's JSONB cannot hold U+0000; the store replaces it there instead of failing the request.
+def test_nul_in_text_is_refused_next_to_its_field_and_nothing_is_stored(client: TestClient) -> None:
+    # Control characters are refused per field (issue 16): 422 with the field's label, nothing stored.
+    before = _count(client)
     r = client.post("/api/v1/screen?include=texts", json=corp(description="a\x00b"))
-    assert r.status_code == 200, r.text
-    rec = client.get(f"/api/v1/screenings/{r.json()['screening_id']}").json()
-    assert rec["profile"]["description"] in ("a\x00b", "a\ufffdb")
+    assert r.status_code == 422, r.text
+    err = r.json()["errors"][0]
+    assert err["field"] == "description" and err["code"] == "control_character"
+    assert _count(client) == before
+
+
+def test_the_store_still_replaces_nul_where_jsonb_cannot_hold_it(db_url: str) -> None:
+    # Defence in depth for data that did not come through the API's checks (PostgreSQL's JSONB has no U+0000).
+    from app.store.db import Store
+    store = Store.from_url(db_url)
+    try:
+        out = store._json({"a\x00": ["x\x00y", 1]})
+        if store.engine.dialect.name == "postgresql":
+            assert out == {"a\ufffd": ["x\ufffdy", 1]}
+        else:
+            assert out == {"a\x00": ["x\x00y", 1]}
+    finally:
+        store.engine.dispose()
 
 
 def test_sqlite_is_in_wal_mode(tmp_path: Any) -> None:

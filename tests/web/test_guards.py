@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from hypothesis import given
@@ -117,7 +118,9 @@ def test_body_without_length_is_counted():
         await guarded(scope, receive, send)
 
     READ.clear()
-    asyncio.run(run())
+    # Its own thread: a session-scoped browser fixture (Playwright's sync API) may hold a running loop here.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
     assert sent[0]["status"] == 413 and READ == []
 
 
