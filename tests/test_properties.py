@@ -97,8 +97,9 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "prior_awards": st.lists(award_st, max_size=3),
     "vc_backed": st.booleans(),
     "interests": st.lists(st.sampled_from(INTERESTS), unique=True, max_size=4),
-    # Control characters (NUL …) are refused with 422 (tests/test_profile_validation.py); any other text is free.
-    "description": st.text(st.characters(exclude_characters=[chr(c) for c in (*range(0, 9), 11, 12, *range(14, 32), 127)]),
+    # Control characters (NUL …) are refused with 422 (tests/test_profile_validation.py), and a lone surrogate is
+    # not text (codec="utf-8"); any other text is free.
+    "description": st.text(st.characters(codec="utf-8", exclude_characters=[chr(c) for c in (*range(0, 9), 11, 12, *range(14, 32), 127)]),
                            max_size=60),
     # contract v1.1 and the FY2026 programs' facts (DOMAIN.md 7.4)
     "municipality": st.sampled_from(["岡崎市", "小牧市", "神戸市", "姫路市", "品川区", "府中市"]),
