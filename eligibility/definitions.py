@@ -175,12 +175,14 @@ def controlled(p: Profile, as_of: dt.date, prm: Params) -> Check:
     if sh is None or p.applicant_type not in (None, "corporation"):
         return Check(Outcome.UNMET, "会社（株式会社等）でないため、大企業の支配は当てはまりません",
                      "not a company with shares, so control by a large company does not apply", facts)
-    largest = "未回答" if sh.largest is None else _pct(sh.largest)
-    combined = "未回答" if sh.combined is None else _pct(sh.combined)
+    held_ja = "、".join(x for x in (None if sh.largest is None else f"最大の1社で{_pct(sh.largest)}",
+                                     None if sh.combined is None else f"合計で{_pct(sh.combined)}") if x)
+    held_en = " and ".join(x for x in (None if sh.largest is None else f"{_pct(sh.largest)} (largest single holder)",
+                                      None if sh.combined is None else f"{_pct(sh.combined)} (together)") if x)
     reach_ja = "に達しています" if t.value is Outcome.MET else "に達していません"
-    ja = (f"大企業の出資は最大の1社で{largest}、合計で{combined}で、支配の基準（1社で"
+    ja = (f"大企業の出資は{held_ja}で、支配の基準（1社で"
           f"{_frac_pct(prm.control_largest)}以上、合計で{_frac_pct(prm.control_combined)}以上）{reach_ja}")
-    en = (f"large companies hold {largest} (largest single holder) and {combined} (together): "
+    en = (f"large companies hold {held_en}: "
           f"{'at' if t.value is Outcome.MET else 'under'} the control thresholds "
           f"({_frac_pct(prm.control_largest)} for one, {_frac_pct(prm.control_combined)} together)")
     return Check(t.value, join([ja]), join([en], "en"), facts)
@@ -331,11 +333,12 @@ def deemed_large(p: Profile, as_of: dt.date, prm: Params) -> Check:
                     f"(ウ) 大企業の役員・従業員を兼ねる役員が{_pct(r)}で、{officer}{'以上です' if ok else '未満です'}",
                     f"(c) {_pct(r)} of the officers are from a large company, {'at least' if ok else 'under'} {officer}")
     parent_ja = field_label("wholly_owned_by_large_parent").removesuffix("か")
-    parent_en = field_label("wholly_owned_by_large_parent", "en")
+    parent_en = field_label("wholly_owned_by_large_parent", "en").replace("≥", "of at least")
     w = p.wholly_owned_by_large_parent
     e = _clause("(エ)", T(Outcome.UNKNOWN, ["wholly_owned_by_large_parent"]) if w is None else MET if w else UNMET,
                 f"(エ) {parent_ja}かどうかが未回答です" if w is None else f"(エ) {parent_ja}{'です' if w else 'ではありません'}",
-                f"(d) {parent_en.lower()}: not given" if w is None else f"(d) {parent_en.lower()}: {'yes' if w else 'no'}")
+                f"(d) {parent_en[:1].lower()}{parent_en[1:]}: not given" if w is None else
+                f"(d) {parent_en[:1].lower()}{parent_en[1:]}: {'yes' if w else 'no'}")
     inc = p.avg_taxable_income_yen
     over = yen(prm.income_over)
     if inc is None:

@@ -10,8 +10,8 @@ from eligibility.logic import Outcome
 from eligibility.money import yen
 
 # The words of the sentences (Japanese, English), kept together so that a test can read them.
-WITHIN = ("以内です", "is within")
-OVER = ("を超えています", "is over")
+WITHIN = ("以内です", "within")
+OVER = ("を超えています", "over")
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Limit:
             subject = f"{amount} employee{'' if self.value == 1 else 's'}"
             verb = ("is" if self.value == 1 else "are") + (" within" if h else " over")
         else:
-            subject, verb = f"capital of {amount}", WITHIN[1] if h else OVER[1]
+            subject, verb = f"capital of {amount}", f"is {WITHIN[1] if h else OVER[1]}"
         where = f"the limit of every industry ({self._limit(lang)})" if spread else \
             f"the {scope + ' ' if scope else ''}limit of {self._limit(lang)}"
         return f"{subject} {verb} {where}"
