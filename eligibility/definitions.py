@@ -171,10 +171,10 @@ def controlled(p: Profile, as_of: dt.date, prm: Params) -> Check:
     sh = p.large_company_shareholding
     facts = {"large_company_shareholding": sh.model_dump() if sh else None}
     if t.value is Outcome.UNKNOWN:
-        return Check(t.value, "大企業による出資比率が未回答です", "large-company shareholding not given", facts, t.missing)
+        return Check(t.value, "大企業による出資比率が未回答です。", "Large-company shareholding not given.", facts, t.missing)
     if sh is None or p.applicant_type not in (None, "corporation"):
-        return Check(Outcome.UNMET, "会社（株式会社等）でないため、大企業の支配は当てはまりません",
-                     "not a company with shares, so control by a large company does not apply", facts)
+        return Check(Outcome.UNMET, "会社（株式会社等）でないため、大企業の支配は当てはまりません。",
+                     "Not a company with shares, so control by a large company does not apply.", facts)
     held_ja = "、".join(x for x in (None if sh.largest is None else f"最大の1社で{_pct(sh.largest)}",
                                      None if sh.combined is None else f"合計で{_pct(sh.combined)}") if x)
     held_en = " and ".join(x for x in (None if sh.largest is None else f"{_pct(sh.largest)} (largest single holder)",
@@ -269,8 +269,8 @@ def sme(p: Profile, as_of: dt.date, prm: Params) -> Check:
     facts = _facts(p, "applicant_type", "industry", "capital_yen", "employees")
     if p.applicant_type is not None and p.applicant_type not in prm.sme_types:
         typ = enum_label("applicant_type", p.applicant_type)
-        return Check(Outcome.UNMET, f"{typ}は中小企業者に当たりません（会社・個人事業主のみ）",
-                     f"a {enum_label('applicant_type', p.applicant_type, 'en')} is not an SME", facts)
+        return Check(Outcome.UNMET, f"{typ}は中小企業者に当たりません（会社・個人事業主のみ）。",
+                     f"A {enum_label('applicant_type', p.applicant_type, 'en').lower()} is not an SME.", facts)
     scope = _scope(p)
     emp = Limit("employees", p.employees, tuple(prm.thresholds[i]["employees"] for i in inds), scope)
     cap = Limit("capital_yen", p.capital_yen, tuple(prm.thresholds[i]["capital"] for i in inds), scope)
@@ -361,27 +361,26 @@ def deemed_large(p: Profile, as_of: dt.date, prm: Params) -> Check:
         clauses = [a, i, u, e, o]
     else:
         typ_ja = enum_label("applicant_type", p.applicant_type)
-        return Check(t.value, f"{typ_ja}には、みなし大企業の条項（会社・個人事業主が対象）は当てはまりません",
-                     f"the deemed-large clauses (for companies and sole proprietors) do not apply to a "
-                     f"{enum_label('applicant_type', p.applicant_type, 'en').lower()}", facts, t.missing)
+        return Check(t.value, f"{typ_ja}には、みなし大企業の条項（会社・個人事業主が対象）は当てはまりません。",
+                     f"The deemed-large clauses (for companies and sole proprietors) do not apply to a "
+                     f"{enum_label('applicant_type', p.applicant_type, 'en').lower()}.", facts, t.missing)
     hit = [c for c in clauses if c[1].value is Outcome.MET]
     if t.value is Outcome.MET:
         shown = hit
     elif t.value is Outcome.UNMET:
         if p.applicant_type == "corporation":
-            return Check(t.value, "(ア)〜(オ)のいずれにも当たりません", "none of clauses (a)-(e) holds", facts)
+            return Check(t.value, "(ア)〜(オ)のいずれにも当たりません。", "None of clauses (a)-(e) holds.", facts)
         shown = clauses
     else:
         shown = [c for c in clauses if c[1].value is Outcome.UNKNOWN]
-    ja = join([c[2] for c in shown])
-    en = join([c[3] for c in shown], "en")
+    ja_s, en_s = [c[2] for c in shown], [c[3] for c in shown]
     if p.applicant_type == "sole_proprietor":
-        ja += "（個人事業主に当てはまるのは(オ)だけです）"
-        en += " (only clause (e) applies to a sole proprietor)"
+        ja_s.append("個人事業主に当てはまるのは(オ)だけです")
+        en_s.append("only clause (e) applies to a sole proprietor")
     elif p.applicant_type is None and t.value is Outcome.UNKNOWN:
-        ja = join(["申請者の種類が未回答です", ja])
-        en = join(["the type of applicant is not given", en], "en")
-    return Check(t.value, ja, en, facts, t.missing)
+        ja_s.insert(0, "申請者の種類が未回答です")
+        en_s.insert(0, "the type of applicant is not given")
+    return Check(t.value, join(ja_s), join(en_s, "en"), facts, t.missing)
 
 
 def _startup_parts(p: Profile, as_of: dt.date, prm: Params) -> tuple[T, T, T, T]:

@@ -168,3 +168,25 @@ def test_the_results_page_shows_no_internal_notation(engine, scorer):
         v = program_view(r, lang)
         assert v["explanation"] and "min(" not in v["explanation"]
         assert "min(" in v["formula"]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_program_card_shows_words_to_applicants_and_the_formula_to_advisors(engine, scorer, lang):
+    from app.web.i18n import environment
+    from app.web.results_view import program_view
+
+    s = scorer.rank(engine.screen(corp(as_of="2025-09-01", domestic_applications=["patent"], prefecture="大阪府",
+                                       large_company_shareholding={"largest": 0, "combined": 0},
+                                       large_company_officer_ratio=0, wholly_owned_by_large_parent=False,
+                                       avg_taxable_income_yen=0,
+                                       foreign_filings=[{"right": "patent", "cost_yen": 3_400_000,
+                                                         "already_filed": False}])))
+    r = next(x for x in s.as_dict(lang)["results"] if x["program_id"] == "foreign_filing_subsidy")
+    p = program_view(r, lang)
+    tpl = environment(lang).from_string('{% import "_r_macros.html" as m with context %}{% include "_r_program.html" %}')
+    ctx = {"p": p, "lang": lang, "label_of": str, "questionnaire_url": "/"}
+    applicant = tpl.render(**ctx)
+    advisor = tpl.render(**ctx, me=object())
+    assert p["explanation"] in applicant.replace("&#39;", "'") and "min(" not in applicant
+    assert ("計算のしかたを見る" if lang == "ja" else "How the amount is worked out") in applicant
+    assert "min(" in advisor and p["explanation"] in advisor.replace("&#39;", "'")
