@@ -400,7 +400,7 @@ def _startup_words(p: Profile, as_of: dt.date, prm: Params, t: T, within: T, not
         Part(within.value, [w.detail_ja], [w.detail_en]),
     ]
     if p.applicant_type == "sole_proprietor":
-        parts.append(Part(Outcome.MET, ["個人事業主です"], ["a sole proprietor"]))
+        parts.append(Part(Outcome.MET, ["個人事業主です"], ["the applicant is a sole proprietor"]))
     elif p.applicant_type in (None, "corporation"):
         ctrl = controlled(p, as_of, prm)
         parts += [Part(not_ctrl.value, [ctrl.detail_ja], [ctrl.detail_en]), size]
