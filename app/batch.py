@@ -234,14 +234,17 @@ def screen_row(services: ScreeningService, row: Row, default_as_of: str, fmt: Fo
     raw_name = profile.get("company_name")
     name = raw_name.strip() if isinstance(raw_name, str) else ""
     screening = None
-    if not errors:
-        profile.setdefault("as_of", default_as_of)
-        try:
-            screening = services.screen(profile)
-        except ProfileError as e:
-            errors = profile_errors(e, heading_of)
-        except Exception as e:  # a bug must not lose the other rows
-            errors = [RowError("", f"予期しないエラー: {type(e).__name__}: {e}", f"unexpected error: {type(e).__name__}: {e}")]
+    # The profile's checks run even when a cell could not be read (it is left out), so that a row's answer
+    # names every problem at once (issue 14, item 7); a row with an error is not screened.
+    profile.setdefault("as_of", default_as_of)
+    try:
+        found = services.screen(profile)
+    except ProfileError as e:
+        errors = errors + profile_errors(e, heading_of)
+    except Exception as e:  # a bug must not lose the other rows
+        errors = [*errors, RowError("", f"予期しないエラー: {type(e).__name__}: {e}", f"unexpected error: {type(e).__name__}: {e}")]
+    else:
+        screening = None if errors else found
     record = fmt.error(row.number, name, errors) if screening is None else fmt.ok(row.number, name, screening)
     return RowResult(row.number, name, errors, record), profile, screening
 

@@ -9,11 +9,12 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from eligibility.dates import elapsed_text, not_yet_passed
-from eligibility.facts import enum_label
+from eligibility.dates import not_yet_passed
+from eligibility.facts import enum_label, field_label
 from eligibility.logic import Check, Outcome
 from eligibility.money import yen
 from eligibility.profile import Profile
+from eligibility.wording import Limit, join, years_sentence
 from programs.schema import parse_fraction
 
 
@@ -152,14 +153,14 @@ def _pct(v: float) -> str:
 def within_years(p: Profile, as_of: dt.date, prm: Params) -> Check:
     """Founded less than `startup_years` years ago (民法 第140条: as_of ≤ founding + 10 years)."""
     if p.established_on is None:
-        return Check(Outcome.UNKNOWN, "設立日・事業開始日が未回答", "founding date not given", missing=["established_on"])
+        return Check(Outcome.UNKNOWN, join([years_sentence(None, as_of, prm.startup_years, None, p.applicant_type)]),
+                     join([years_sentence(None, as_of, prm.startup_years, None, p.applicant_type, "en")], "en"),
+                     missing=["established_on"])
     ok = not_yet_passed(p.established_on, as_of, prm.startup_years)
-    word_ja = "経過していない" if ok else "経過している"
-    word_en = "not yet passed" if ok else "passed"
     return Check(
         Outcome.MET if ok else Outcome.UNMET,
-        f"{elapsed_text(p.established_on, as_of)}（{prm.startup_years}年を{word_ja}）",
-        f"{elapsed_text(p.established_on, as_of, 'en')} ({prm.startup_years} years {word_en})",
+        join([years_sentence(p.established_on, as_of, prm.startup_years, not ok, p.applicant_type)]),
+        join([years_sentence(p.established_on, as_of, prm.startup_years, not ok, p.applicant_type, "en")], "en"),
         {"established_on": p.established_on.isoformat(), "as_of": as_of.isoformat()},
     )
 
@@ -170,16 +171,21 @@ def controlled(p: Profile, as_of: dt.date, prm: Params) -> Check:
     sh = p.large_company_shareholding
     facts = {"large_company_shareholding": sh.model_dump() if sh else None}
     if t.value is Outcome.UNKNOWN:
-        return Check(t.value, "大企業による出資比率が未回答", "large-company shareholding not given", facts, t.missing)
+        return Check(t.value, "大企業による出資比率が未回答です。", "Large-company shareholding not given.", facts, t.missing)
     if sh is None or p.applicant_type not in (None, "corporation"):
-        return Check(Outcome.UNMET, "法人（株式会社等）でないため支配の対象外", "not a company with shares", facts)
-    largest = "不明" if sh.largest is None else _pct(sh.largest)
-    combined = "不明" if sh.combined is None else _pct(sh.combined)
-    ja = (f"最大の大企業の出資 {largest}（基準 {_frac_pct(prm.control_largest)} 以上）、"
-          f"大企業の合計 {combined}（基準 {_frac_pct(prm.control_combined)} 以上）")
-    en = (f"largest large-company holding {largest} (limit {_frac_pct(prm.control_largest)}), "
-          f"combined {combined} (limit {_frac_pct(prm.control_combined)})")
-    return Check(t.value, ja, en, facts)
+        return Check(Outcome.UNMET, "会社（株式会社等）でないため、大企業の支配は当てはまりません。",
+                     "Not a company with shares, so control by a large company does not apply.", facts)
+    held_ja = "、".join(x for x in (None if sh.largest is None else f"最大の1社で{_pct(sh.largest)}",
+                                     None if sh.combined is None else f"合計で{_pct(sh.combined)}") if x)
+    held_en = " and ".join(x for x in (None if sh.largest is None else f"{_pct(sh.largest)} (largest single holder)",
+                                      None if sh.combined is None else f"{_pct(sh.combined)} (together)") if x)
+    reach_ja = "に達しています" if t.value is Outcome.MET else "に達していません"
+    ja = (f"大企業の出資は{held_ja}で、支配の基準（1社で"
+          f"{_frac_pct(prm.control_largest)}以上、合計で{_frac_pct(prm.control_combined)}以上）{reach_ja}")
+    en = (f"large companies hold {held_en}: "
+          f"{'at' if t.value is Outcome.MET else 'under'} the control thresholds "
+          f"({_frac_pct(prm.control_largest)} for one, {_frac_pct(prm.control_combined)} together)")
+    return Check(t.value, join([ja]), join([en], "en"), facts)
 
 
 def _frac_pct(f: Fraction) -> str:
@@ -207,6 +213,50 @@ def _shares_control(p: Profile, prm: Params) -> T:
     return unknown("large_company_shareholding")
 
 
+@dataclass
+class Part:
+    """One condition of a definition as it came out, in words that are true of this applicant."""
+
+    value: Outcome
+    ja: list[str]
+    en: list[str]
+    cited: tuple[Limit, ...] = ()
+
+
+def _limit_part(*limits: Limit) -> Part:
+    """Limits of which one is enough (capital OR employees): met when one holds; only the deciding ones said."""
+    outcomes = [lim.outcome() for lim in limits]
+    value = Outcome.MET if Outcome.MET in outcomes else Outcome.UNKNOWN if Outcome.UNKNOWN in outcomes \
+        else Outcome.UNMET
+    shown = [lim for lim in limits if (lim.outcome() is Outcome.MET) == (value is Outcome.MET)]
+    return Part(value, [lim.sentence() for lim in shown], [lim.sentence("en") for lim in shown], tuple(shown))
+
+
+def _type_part(p: Profile, allowed: tuple[str, ...], who_ja: str, who_en: str) -> Part | None:
+    if p.applicant_type is None:
+        return Part(Outcome.UNKNOWN, ["申請者の種類が未回答です"], ["the type of applicant is not given"])
+    if p.applicant_type not in allowed:
+        typ_ja, typ_en = enum_label("applicant_type", p.applicant_type), enum_label("applicant_type", p.applicant_type, "en")
+        return Part(Outcome.UNMET, [f"{typ_ja}は対象外です（{who_ja}のみ）"], [f"a {typ_en.lower()} is not covered ({who_en} only)"])
+    return None
+
+
+def _say(value: Outcome, parts: list[Part | None]) -> tuple[str, str, tuple[Limit, ...]]:
+    """The parts that decided the outcome: met → the met ones; unmet → the unmet ones; unknown → what is not met."""
+    have = [x for x in parts if x is not None]
+    chosen = [x for x in have if (x.value is value if value is not Outcome.UNKNOWN else x.value is not Outcome.MET)]
+    chosen = chosen or have
+    ja = join([s for x in chosen for s in x.ja])
+    en = join([s for x in chosen for s in x.en], "en")
+    return ja, en, tuple(lim for x in chosen for lim in x.cited)
+
+
+def _scope(p: Profile) -> tuple[str, str]:
+    if p.industry is None:
+        return "", ""
+    return f"{enum_label('industry', p.industry)}の", enum_label("industry", p.industry, "en").lower()
+
+
 def sme(p: Profile, as_of: dt.date, prm: Params) -> Check:
     """中小企業者: capital or employees at or under the industry's limit (sole proprietor: employees)."""
     inds = _industries(p, prm)
@@ -219,10 +269,15 @@ def sme(p: Profile, as_of: dt.date, prm: Params) -> Check:
     facts = _facts(p, "applicant_type", "industry", "capital_yen", "employees")
     if p.applicant_type is not None and p.applicant_type not in prm.sme_types:
         typ = enum_label("applicant_type", p.applicant_type)
-        return Check(Outcome.UNMET, f"{typ}は中小企業者に当たりません（会社・個人事業主のみ）",
-                     f"a {enum_label('applicant_type', p.applicant_type, 'en')} is not an SME", facts)
-    ja, en = _limits_text(p, prm, "capital", "employees")
-    return Check(t.value, ja, en, facts, t.missing)
+        return Check(Outcome.UNMET, f"{typ}は中小企業者に当たりません（会社・個人事業主のみ）。",
+                     f"A {enum_label('applicant_type', p.applicant_type, 'en').lower()} is not an SME.", facts)
+    scope = _scope(p)
+    emp = Limit("employees", p.employees, tuple(prm.thresholds[i]["employees"] for i in inds), scope)
+    cap = Limit("capital_yen", p.capital_yen, tuple(prm.thresholds[i]["capital"] for i in inds), scope)
+    size = _limit_part(emp) if p.applicant_type == "sole_proprietor" else _limit_part(cap, emp)
+    ja, en, cited = _say(t.value, [_type_part(p, tuple(prm.sme_types), "会社・個人事業主", "companies and sole proprietors"),
+                                   size])
+    return Check(t.value, ja, en, facts, t.missing, cited)
 
 
 def small_enterprise(p: Profile, as_of: dt.date, prm: Params) -> Check:
@@ -232,43 +287,100 @@ def small_enterprise(p: Profile, as_of: dt.date, prm: Params) -> Check:
                       p.industry is not None)
     t = _type_is(p, "corporation", "sole_proprietor") & emp_ok
     facts = _facts(p, "applicant_type", "industry", "employees")
-    ja, en = _limits_text(p, prm, None, "small_employees")
-    return Check(t.value, ja, en, facts, t.missing)
+    emp = Limit("employees", p.employees, tuple(prm.thresholds[i]["small_employees"] for i in inds), _scope(p))
+    ja, en, cited = _say(t.value, [_type_part(p, ("corporation", "sole_proprietor"), "会社・個人事業主",
+                                              "companies and sole proprietors"), _limit_part(emp)])
+    return Check(t.value, ja, en, facts, t.missing, cited)
+
+
+def _clause(name: str, t: T, ja: str, en: str) -> tuple[str, T, str, str]:
+    return name, t, ja, en
 
 
 def deemed_large(p: Profile, as_of: dt.date, prm: Params) -> Check:
     """みなし大企業 (ア)-(オ); (ア)-(エ) concern shares and officers, so only a corporation has them."""
     sh = p.large_company_shareholding
+    half, two_thirds = _frac_pct(prm.control_largest), _frac_pct(prm.control_combined)
     # DOMAIN.md 7.6: (ア) is decided when all large companies together hold < 1/2, even with `largest`
     # unknown (the largest holder cannot hold more than all of them together).
     if sh is not None and sh.largest is None and sh.combined is not None and not _ratio_ge(sh.combined, prm.control_largest):
-        a = UNMET
+        a = _clause("(ア)", UNMET, f"(ア) 大企業の出資は合計で{_pct(sh.combined)}で、1社で{half}以上にはなりません",
+                    f"(a) large companies hold {_pct(sh.combined)} together, so no single one holds {half}")
+    elif sh is None or sh.largest is None:
+        a = _clause("(ア)", T(Outcome.UNKNOWN, ["large_company_shareholding"]),
+                    "(ア) 最も多く出資している大企業1社の出資比率が未回答です", "(a) the largest large-company holding is not given")
     else:
-        a = T(Outcome.UNKNOWN, ["large_company_shareholding"]) if sh is None or sh.largest is None else (
-            MET if _ratio_ge(sh.largest, prm.control_largest) else UNMET)
-    i = T(Outcome.UNKNOWN, ["large_company_shareholding"]) if sh is None or sh.combined is None else (
-        MET if _ratio_ge(sh.combined, prm.control_combined) else UNMET)
-    u = T(Outcome.UNKNOWN, ["large_company_officer_ratio"]) if p.large_company_officer_ratio is None else (
-        MET if _ratio_ge(p.large_company_officer_ratio, prm.officer_ratio) else UNMET)
-    e = T(Outcome.UNKNOWN, ["wholly_owned_by_large_parent"]) if p.wholly_owned_by_large_parent is None else (
-        MET if p.wholly_owned_by_large_parent else UNMET)
-    o = T(Outcome.UNKNOWN, ["avg_taxable_income_yen"]) if p.avg_taxable_income_yen is None else (
-        MET if p.avg_taxable_income_yen > prm.income_over else UNMET)
-    corp_clauses = a | i | u | e
-    t = (_type_is(p, "corporation") & corp_clauses) | (_type_is(p, "corporation", "sole_proprietor") & o)
+        ok = bool(_ratio_ge(sh.largest, prm.control_largest))
+        a = _clause("(ア)", MET if ok else UNMET,
+                    f"(ア) 大企業1社の出資が{_pct(sh.largest)}で、{half}{'以上です' if ok else '未満です'}",
+                    f"(a) one large company holds {_pct(sh.largest)}, {'at least' if ok else 'under'} {half}")
+    if sh is None or sh.combined is None:
+        i = _clause("(イ)", T(Outcome.UNKNOWN, ["large_company_shareholding"]),
+                    "(イ) 大企業の出資比率の合計が未回答です", "(b) the combined large-company holding is not given")
+    else:
+        ok = bool(_ratio_ge(sh.combined, prm.control_combined))
+        i = _clause("(イ)", MET if ok else UNMET,
+                    f"(イ) 大企業の出資が合計で{_pct(sh.combined)}で、{two_thirds}{'以上です' if ok else '未満です'}",
+                    f"(b) large companies hold {_pct(sh.combined)} together, {'at least' if ok else 'under'} {two_thirds}")
+    r = p.large_company_officer_ratio
+    officer = _frac_pct(prm.officer_ratio)
+    if r is None:
+        u = _clause("(ウ)", T(Outcome.UNKNOWN, ["large_company_officer_ratio"]),
+                    "(ウ) 大企業の役員・従業員を兼ねる役員の割合が未回答です", "(c) the share of officers from a large company is not given")
+    else:
+        ok = bool(_ratio_ge(r, prm.officer_ratio))
+        u = _clause("(ウ)", MET if ok else UNMET,
+                    f"(ウ) 大企業の役員・従業員を兼ねる役員が{_pct(r)}で、{officer}{'以上です' if ok else '未満です'}",
+                    f"(c) {_pct(r)} of the officers are from a large company, {'at least' if ok else 'under'} {officer}")
+    parent_ja = field_label("wholly_owned_by_large_parent").removesuffix("か")
+    parent_en = field_label("wholly_owned_by_large_parent", "en").replace("≥", "of at least")
+    w = p.wholly_owned_by_large_parent
+    e = _clause("(エ)", T(Outcome.UNKNOWN, ["wholly_owned_by_large_parent"]) if w is None else MET if w else UNMET,
+                f"(エ) {parent_ja}かどうかが未回答です" if w is None else f"(エ) {parent_ja}{'です' if w else 'ではありません'}",
+                f"(d) {parent_en[:1].lower()}{parent_en[1:]}: not given" if w is None else
+                f"(d) {parent_en[:1].lower()}{parent_en[1:]}: {'yes' if w else 'no'}")
+    inc = p.avg_taxable_income_yen
+    over = yen(prm.income_over)
+    if inc is None:
+        o = _clause("(オ)", T(Outcome.UNKNOWN, ["avg_taxable_income_yen"]),
+                    "(オ) 直近3年の課税所得の年平均額が未回答です", "(e) the average taxable income of the last 3 years is not given")
+    else:
+        ok = inc > prm.income_over
+        o = _clause("(オ)", MET if ok else UNMET,
+                    f"(オ) 直近3年の課税所得の年平均額{yen(inc)}は{over}{'を超えています' if ok else '以下です'}",
+                    f"(e) average taxable income {yen(inc, 'en')} is {'over' if ok else 'not over'} {yen(prm.income_over, 'en')}")
+    corp_clauses = a[1] | i[1] | u[1] | e[1]
+    t = (_type_is(p, "corporation") & corp_clauses) | (_type_is(p, "corporation", "sole_proprietor") & o[1])
     facts = _facts(p, "applicant_type", "large_company_shareholding", "large_company_officer_ratio",
                    "wholly_owned_by_large_parent", "avg_taxable_income_yen")
-    names = [("(ア)", a), ("(イ)", i), ("(ウ)", u), ("(エ)", e), ("(オ)", o)]
-    hit = [n for n, x in names if x.value is Outcome.MET]
-    unk = [n for n, x in names if x.value is Outcome.UNKNOWN]
-    if t.value is Outcome.MET:
-        ja, en = f"該当する条項: {' '.join(hit)}", f"clauses met: {' '.join(hit)}"
-    elif t.value is Outcome.UNMET:
-        ja = "(ア)〜(オ) のいずれにも該当しない" if p.applicant_type == "corporation" else "法人でないため株式・役員の条項は該当しない"
-        en = "none of clauses (a)-(e) holds" if p.applicant_type == "corporation" else "not a corporation"
+    # Only the clauses that can apply to this type of applicant are named (issue 14: a sole proprietor has
+    # no shares or officers, so (ア)-(エ) are not "unconfirmed" for one — they do not apply).
+    if p.applicant_type == "sole_proprietor":
+        clauses = [o]
+    elif p.applicant_type in (None, "corporation"):
+        clauses = [a, i, u, e, o]
     else:
-        ja, en = f"未確認の条項: {' '.join(unk)}", f"clauses not yet known: {' '.join(unk)}"
-    return Check(t.value, ja, en, facts, t.missing)
+        typ_ja = enum_label("applicant_type", p.applicant_type)
+        return Check(t.value, f"{typ_ja}には、みなし大企業の条項（会社・個人事業主が対象）は当てはまりません。",
+                     f"The deemed-large clauses (for companies and sole proprietors) do not apply to a "
+                     f"{enum_label('applicant_type', p.applicant_type, 'en').lower()}.", facts, t.missing)
+    hit = [c for c in clauses if c[1].value is Outcome.MET]
+    if t.value is Outcome.MET:
+        shown = hit
+    elif t.value is Outcome.UNMET:
+        if p.applicant_type == "corporation":
+            return Check(t.value, "(ア)〜(オ)のいずれにも当たりません。", "None of clauses (a)-(e) holds.", facts)
+        shown = clauses
+    else:
+        shown = [c for c in clauses if c[1].value is Outcome.UNKNOWN]
+    ja_s, en_s = [c[2] for c in shown], [c[3] for c in shown]
+    if p.applicant_type == "sole_proprietor":
+        ja_s.append("個人事業主に当てはまるのは(オ)だけです")
+        en_s.append("only clause (e) applies to a sole proprietor")
+    elif p.applicant_type is None and t.value is Outcome.UNKNOWN:
+        ja_s.insert(0, "申請者の種類が未回答です")
+        en_s.insert(0, "the type of applicant is not given")
+    return Check(t.value, join(ja_s), join(en_s, "en"), facts, t.missing)
 
 
 def _startup_parts(p: Profile, as_of: dt.date, prm: Params) -> tuple[T, T, T, T]:
@@ -278,6 +390,21 @@ def _startup_parts(p: Profile, as_of: dt.date, prm: Params) -> tuple[T, T, T, T]
     is_sole = _type_is(p, "sole_proprietor")
     is_corp = _type_is(p, "corporation")
     return within, not_ctrl, is_sole, is_corp
+
+
+def _startup_words(p: Profile, as_of: dt.date, prm: Params, t: T, within: T, not_ctrl: T,
+                   size: Part) -> tuple[str, str, tuple[Limit, ...]]:
+    w = within_years(p, as_of, prm)
+    parts: list[Part | None] = [
+        _type_part(p, ("corporation", "sole_proprietor"), "会社・個人事業主", "companies and sole proprietors"),
+        Part(within.value, [w.detail_ja], [w.detail_en]),
+    ]
+    if p.applicant_type == "sole_proprietor":
+        parts.append(Part(Outcome.MET, ["個人事業主です"], ["the applicant is a sole proprietor"]))
+    elif p.applicant_type in (None, "corporation"):
+        ctrl = controlled(p, as_of, prm)
+        parts += [Part(not_ctrl.value, [ctrl.detail_ja], [ctrl.detail_en]), size]
+    return _say(t.value, parts)
 
 
 def startup_jpo(p: Profile, as_of: dt.date, prm: Params) -> Check:
@@ -291,17 +418,18 @@ def startup_jpo(p: Profile, as_of: dt.date, prm: Params) -> Check:
     c2 = is_corp & emp_ok & within & not_ctrl
     c3 = is_corp & cap_ok & within & not_ctrl
     t = c1 | c2 | c3
-    sym = {Outcome.MET: "✓", Outcome.UNMET: "✗", Outcome.UNKNOWN: "?"}
-    emp_lim = emp_limits[0] if len(set(emp_limits)) == 1 else f"{min(emp_limits)}〜{max(emp_limits)}"
-    ja = (f"(i) 個人事業主{sym[c1.value]} (ii) 従業員{_n(p.employees)}人 ≤ {emp_lim}人{sym[c2.value]} "
-          f"(iii) 資本金{_y(p.capital_yen)} ≤ {yen(prm.startup_capital)}{sym[c3.value]}; "
-          f"10年以内{sym[within.value]}; 大企業の支配なし{sym[not_ctrl.value]}")
-    en = (f"(i) sole proprietor {sym[c1.value]} (ii) employees {_n(p.employees)} ≤ {emp_lim} {sym[c2.value]} "
-          f"(iii) capital {_y(p.capital_yen, 'en')} ≤ {yen(prm.startup_capital, 'en')} {sym[c3.value]}; "
-          f"under 10 years {sym[within.value]}; not controlled {sym[not_ctrl.value]}")
+    if p.industry is None:
+        scope = ("", "")
+    elif p.industry in prm.commerce:
+        scope = ("商業・サービス業の", "commerce and services")
+    else:
+        scope = ("商業・サービス業以外の", "non-commerce")
+    size = _limit_part(Limit("employees", p.employees, tuple(emp_limits), scope),
+                       Limit("capital_yen", p.capital_yen, (prm.startup_capital,)))
+    ja, en, cited = _startup_words(p, as_of, prm, t, within, not_ctrl, size)
     facts = _facts(p, "applicant_type", "established_on", "employees", "capital_yen", "industry",
                    "large_company_shareholding")
-    return Check(t.value, ja, en, facts, t.missing)
+    return Check(t.value, ja, en, facts, t.missing, cited)
 
 
 def chusho_startup(p: Profile, as_of: dt.date, prm: Params) -> Check:
@@ -309,21 +437,10 @@ def chusho_startup(p: Profile, as_of: dt.date, prm: Params) -> Check:
     within, not_ctrl, is_sole, is_corp = _startup_parts(p, as_of, prm)
     cap_ok = leq_over(p.capital_yen, "capital_yen", [prm.startup_capital], True)
     t = (is_sole & within) | (is_corp & within & cap_ok & not_ctrl)
-    sym = {Outcome.MET: "✓", Outcome.UNMET: "✗", Outcome.UNKNOWN: "?"}
-    ja = (f"10年以内{sym[within.value]}; 資本金{_y(p.capital_yen)} ≤ {yen(prm.startup_capital)}{sym[cap_ok.value]}; "
-          f"大企業の支配なし{sym[not_ctrl.value]}")
-    en = (f"under 10 years {sym[within.value]}; capital {_y(p.capital_yen, 'en')} ≤ "
-          f"{yen(prm.startup_capital, 'en')} {sym[cap_ok.value]}; not controlled {sym[not_ctrl.value]}")
+    size = _limit_part(Limit("capital_yen", p.capital_yen, (prm.startup_capital,)))
+    ja, en, cited = _startup_words(p, as_of, prm, t, within, not_ctrl, size)
     facts = _facts(p, "applicant_type", "established_on", "capital_yen", "large_company_shareholding")
-    return Check(t.value, ja, en, facts, t.missing)
-
-
-def _n(v: int | None) -> str:
-    return "?" if v is None else f"{v:,}"
-
-
-def _y(v: int | None, lang: str = "ja") -> str:
-    return "?" if v is None else yen(v, lang)
+    return Check(t.value, ja, en, facts, t.missing, cited)
 
 
 def _facts(p: Profile, *names: str) -> dict[str, Any]:
@@ -336,30 +453,6 @@ def _facts(p: Profile, *names: str) -> dict[str, Any]:
             v = v.isoformat()
         out[n] = v
     return out
-
-
-def _limits_text(p: Profile, prm: Params, cap_key: str | None, emp_key: str) -> tuple[str, str]:
-    """e.g. '製造業・資本金1,000万円 ≤ 3億円、従業員25人 ≤ 300人'."""
-    if p.industry is None:
-        ind_ja, ind_en = "業種不明", "industry unknown"
-        caps = sorted({prm.thresholds[i]["capital"] for i in prm.thresholds})
-        emps = sorted({prm.thresholds[i][emp_key] for i in prm.thresholds})
-        cap_ja = f"{yen(caps[0])}〜{yen(caps[-1])}"
-        cap_en = f"{yen(caps[0], 'en')}-{yen(caps[-1], 'en')}"
-        emp_s = f"{emps[0]}〜{emps[-1]}"
-    else:
-        th = prm.thresholds[p.industry]
-        ind_ja, ind_en = enum_label("industry", p.industry), enum_label("industry", p.industry, "en")
-        cap_ja, cap_en = yen(th["capital"]), yen(th["capital"], "en")
-        emp_s = str(th[emp_key])
-    parts_ja = [ind_ja]
-    parts_en = [ind_en]
-    if cap_key and p.applicant_type != "sole_proprietor":
-        parts_ja.append(f"資本金{_y(p.capital_yen)} ≤ {cap_ja}")
-        parts_en.append(f"capital {_y(p.capital_yen, 'en')} ≤ {cap_en}")
-    parts_ja.append(f"従業員{_n(p.employees)}人 ≤ {emp_s}人")
-    parts_en.append(f"employees {_n(p.employees)} ≤ {emp_s}")
-    return "・".join(parts_ja[:2]) + ("、" + "、".join(parts_ja[2:]) if len(parts_ja) > 2 else ""), ", ".join(parts_en)
 
 
 DEFINITIONS: dict[str, Callable[[Profile, dt.date, Params], Check]] = {

@@ -14,7 +14,7 @@ from eligibility.facts import field_label
 from eligibility.logic import Check, Outcome, all_of, any_of
 from eligibility.phase import PhaseInfo, infer_phase
 from eligibility.predicates import PREDICATES, Ctx, check_params
-from eligibility.profile import Profile, ProfileError, make_error, parse_profile, today_tokyo
+from eligibility.profile import FieldError, Profile, ProfileError, make_error, parse_profile, today_tokyo
 from eligibility.windows import Window, moment, window_for
 from programs.loader import Catalog, CatalogError
 from programs.schema import Citation, Criterion, Parameter, Program
@@ -297,15 +297,25 @@ class Engine:
 
     def validate(self, data: Any) -> Profile:
         """Parse a profile and check what needs the catalog (prior awards name real programs)."""
-        profile = data if isinstance(data, Profile) else parse_profile(data)
-        errors = [
-            make_error(f"prior_awards[{i}].program_id", "unknown_program", value=a.program_id)
-            for i, a in enumerate(profile.prior_awards or ())
-            if a.program_id not in self.catalog.programs
-        ]
+        try:
+            profile = data if isinstance(data, Profile) else parse_profile(data)
+        except ProfileError as e:  # every problem at once (issue 14, item 7): the catalog's check too
+            failed = {fe.field for fe in e.errors}
+            raise ProfileError(e.errors + [fe for fe in self._unknown_programs(data) if fe.field not in failed]) \
+                from None
+        errors = self._unknown_programs({"prior_awards": [a.model_dump() for a in profile.prior_awards or ()]})
         if errors:
             raise ProfileError(errors)
         return profile
+
+    def _unknown_programs(self, data: Any) -> list[FieldError]:
+        awards = data.get("prior_awards") if isinstance(data, dict) else None
+        if not isinstance(awards, list):
+            return []
+        return [make_error(f"prior_awards[{i}].program_id", "unknown_program", value=a["program_id"])
+                for i, a in enumerate(awards)
+                if isinstance(a, dict) and isinstance(a.get("program_id"), str) and a["program_id"]
+                and a["program_id"] not in self.catalog.programs]
 
     def screen(self, data: Any, now: dt.datetime | None = None) -> Screening:
         """Screen a profile; windows are read at `now` (aware), else at the current time when as_of is

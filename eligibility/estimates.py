@@ -20,8 +20,10 @@ class Estimate:
     prior_awards_yen: int = 0
     remaining_cap_yen: int | None = None
     breakdown: list[dict[str, Any]] = field(default_factory=list)
-    formula_ja: str = ""
+    formula_ja: str = ""  # compact, for advisors: min(340万円×1/2, 150万円) …
     formula_en: str = ""
+    explanation_ja: str = ""  # the same in words and numbers, for applicants (issue 14, item 2)
+    explanation_en: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -33,6 +35,8 @@ class Estimate:
             "breakdown": self.breakdown,
             "formula": self.formula_ja,
             "formula_en": self.formula_en,
+            "explanation": self.explanation_ja,
+            "explanation_en": self.explanation_en,
         }
 
 
@@ -84,6 +88,61 @@ def _cap_words(cap: int | None, prior: int, remaining: int | None, lang: str, ca
     return s + (f" (less {yen(prior, 'en')} already granted in {fy_en}: {yen(remaining or 0, 'en')} left)" if prior else "")
 
 
+@dataclass(frozen=True)
+class Case:
+    """One case of an estimate as the explanation says it: what, its cost, the rate, the per-case cap."""
+
+    what_ja: str
+    what_en: str
+    cost: int
+    rate: Fraction
+    cap: int | None  # the per-case cap, None when there is none
+
+
+def _case_words(c: Case, lang: str) -> str:
+    """「特許1件：費用340万円の1/2は170万円ですが、1件の上限150万円まで」 or 「…の1/2で40万円」."""
+    full = c.cost * c.rate
+    shown = yen(int(full), lang)
+    r = rate_text(c.rate)
+    if lang == "ja":
+        head = f"{c.what_ja}：費用{yen(c.cost)}の{r}"
+        if c.cap is not None and full > c.cap:
+            return f"{head}は{shown}ですが、1件の上限{yen(c.cap)}まで"
+        return f"{head}で{shown}"
+    head = f"{c.what_en}: {r} of the cost of {yen(c.cost, 'en')}"
+    if c.cap is not None and full > c.cap:
+        return f"{head} is {shown}, but at most {yen(c.cap, 'en')} per case"
+    return f"{head} is {shown}"
+
+
+def explain(cases: list[Case], total: Fraction, cap: int | None, prior: int, remaining: int | None,
+            amount: int, unit: int, cap_year: int, lang: str) -> str:
+    """An estimate in words and numbers for applicants; every number is the one the estimate used."""
+    ja = lang == "ja"
+    out = [_case_words(c, lang) for c in cases] or (["対象になる費用の回答はまだありません"] if ja else ["no costs given yet"])
+    if len(cases) > 1:
+        out.append(f"合計{yen(int(total))}" if ja else f"together {yen(int(total), 'en')}")
+    if cap is not None:
+        fy_ja, fy_en = f"{cap_year}年度（公募年度）", f"FY{cap_year} (call year)"
+        if prior and not remaining:
+            out.append(f"1社あたりの上限{yen(cap)}は、{fy_ja}にすでに交付された{yen(prior)}で使い切っているため、この年度の補助は0円"
+                       if ja else f"the company cap of {yen(cap, 'en')} is used up by {yen(prior, 'en')} already "
+                       f"granted in {fy_en}, so nothing more this year")
+        elif prior:
+            left = remaining or 0
+            out.append(f"1社あたりの上限{yen(cap)}から{fy_ja}にすでに交付された{yen(prior)}を引くと残り{yen(left)}"
+                       + ("で、その額まで" if total > left else "") if ja else
+                       f"the company cap of {yen(cap, 'en')} less {yen(prior, 'en')} already granted in {fy_en} "
+                       f"leaves {yen(left, 'en')}" + (", the most you can receive" if total > left else ""))
+        elif total > cap:
+            out.append(f"1社あたりの上限{yen(cap)}まで" if ja else f"at most {yen(cap, 'en')} per company")
+    capped = min(total, Fraction(remaining)) if remaining is not None else total
+    if capped != amount:
+        out.append(f"{unit:,}円未満は切り捨て" if ja else f"rounded down to ¥{unit:,}")
+    out.append(f"補助見込みは{yen(amount)}です" if ja else f"estimated subsidy: {yen(amount, 'en')}")
+    return "。".join(out) + "。" if ja else (lambda t: t[:1].upper() + t[1:])("; ".join(out)) + "."
+
+
 def per_case_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, Any]) -> EstimateOutcome:
     """Overseas filing: per case min(cost × rate, case cap); sum; company cap less prior awards; round down."""
     items = p.foreign_filings
@@ -112,10 +171,14 @@ def per_case_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, An
         f"{enum_label('right', r['right'])} min({yen(r['cost_yen'])}×{rate_text(rate)}, {yen(r['case_cap_yen'])})" for r in rows)
     parts_en = " + ".join(
         f"{r['right']} min({yen(r['cost_yen'], 'en')}×{rate_text(rate)}, {yen(r['case_cap_yen'], 'en')})" for r in rows)
+    cases = [Case(f"{enum_label('right', r['right'])}1件", f"{enum_label('right', r['right'], 'en')}, one case",
+                  r["cost_yen"], rate, r["case_cap_yen"]) for r in rows]
     return EstimateOutcome(Estimate(
         amount, rate_text(rate), cap, prior, remaining, rows,
         f"{parts_ja or '0円'}、{_cap_words(cap, prior, remaining, 'ja', cap_year)}、{unit:,}円未満切り捨て → {yen(amount)}",
         f"{parts_en or '¥0'}, {_cap_words(cap, prior, remaining, 'en', cap_year)}, rounded down to ¥{unit:,} → {yen(amount, 'en')}",
+        explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "ja"),
+        explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "en"),
     ))
 
 
@@ -146,10 +209,14 @@ def dispute_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, Any
     amount, remaining = _apply_company_cap(total, cap, prior, unit)
     costs_ja = " ＋ ".join(f"{yen(r['cost_yen'])}×{rate_text(rate)}" for r in rows) or "0円"
     costs_en = " + ".join(f"{yen(r['cost_yen'], 'en')}×{rate_text(rate)}" for r in rows) or "¥0"
+    kind_ja, kind_en = enum_label("dispute_kind", kind), enum_label("dispute_kind", kind, "en")
+    cases = [Case(f"{kind_ja}1件", f"{kind_en}, one case", r["cost_yen"], rate, cap) for r in rows]
     return EstimateOutcome(Estimate(
         amount, rate_text(rate), cap, prior, remaining, rows,
         f"{costs_ja}、{_cap_words(cap, prior, remaining, 'ja', cap_year)}、{unit:,}円未満切り捨て → {yen(amount)}",
         f"{costs_en}, {_cap_words(cap, prior, remaining, 'en', cap_year)}, rounded down to ¥{unit:,} → {yen(amount, 'en')}",
+        explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "ja"),
+        explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "en"),
     ))
 
 
@@ -167,6 +234,10 @@ def premium_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, Any
         [{"premium_yen": ins.premium_yen, "renewal": ins.renewal, "subsidy_yen": amount}],
         f"掛金 {yen(ins.premium_yen)}×{rate_text(rate)}（{kind_ja}）、{unit:,}円未満切り捨て → {yen(amount)}",
         f"premium {yen(ins.premium_yen, 'en')}×{rate_text(rate)} ({kind_en}), rounded down to ¥{unit:,} → {yen(amount, 'en')}",
+        explain([Case(f"保険の{kind_ja}", f"the {kind_en}", ins.premium_yen, rate, None)],
+                ins.premium_yen * rate, None, 0, None, amount, unit, 0, "ja").replace("費用", "掛金"),
+        explain([Case(f"保険の{kind_ja}", f"the {kind_en}", ins.premium_yen, rate, None)],
+                ins.premium_yen * rate, None, 0, None, amount, unit, 0, "en").replace("the cost", "the premium"),
     ))
 
 

@@ -26,6 +26,7 @@ class Check:
     detail_en: str = ""
     facts: dict[str, Any] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    cited: tuple[Any, ...] = ()  # the structured facts the words were built from (eligibility/wording.py Limit)
 
 
 def any_of(outcomes: Iterable[Outcome]) -> Outcome:

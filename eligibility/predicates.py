@@ -128,7 +128,7 @@ def p_fact_contains(ctx: Ctx, fact: str, value: str) -> Check:
         return _unknown(fact)
     ok = value in v
     return Check(Outcome.MET if ok else Outcome.UNMET,
-                 f"{field_label(fact)}: {_show(fact, v, 'ja')}（{_show(fact, value, 'ja')}を含む{'' if ok else '→ 含まない'}）",
+                 f"{field_label(fact)}: {_show(fact, v, 'ja')}（{_show(fact, value, 'ja')}{'を含みます' if ok else 'は含まれていません'}）",
                  f"{field_label(fact, 'en')}: {_show(fact, v, 'en')} ({'includes' if ok else 'lacks'} {_show(fact, value, 'en')})",
                  {fact: list(v)})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -15,6 +16,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
+    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -374,4 +376,37 @@ def parse_profile(data: Any) -> Profile:
                 if fe.code == "established_after_as_of" else fe
                 for fe in errors
             ]
+        else:  # the model's own cross-field check did not run (another field failed): run it here
+            errors += cross_field_errors(data, {fe.field for fe in errors})
         raise ProfileError(errors) from None
+
+
+_DATE = TypeAdapter(Date)
+
+
+def _date_or_none(v: Any) -> dt.date | None:
+    try:
+        return _DATE.validate_python(v)
+    except ValidationError:
+        return None
+
+
+def cross_field_errors(data: dict[str, Any], failed: Collection[str] = ()) -> list[FieldError]:
+    """The profile's cross-field checks on raw data whose other fields may be wrong (issue 14, item 7: a 422
+    names every problem at once). Fields that failed on their own (`failed`) are not checked again."""
+    out: list[FieldError] = []
+    if "established_on" in failed or data.get("established_on") is None:
+        return out
+    founded = _date_or_none(data.get("established_on"))
+    if founded is None:
+        return out
+    as_of = None
+    if data.get("as_of") is not None:
+        as_of = _date_or_none(data["as_of"]) if "as_of" not in failed else None
+        if as_of is None:  # a wrong as_of is reported by itself; nothing to compare with
+            return out
+    ref = as_of or today_tokyo()
+    if founded > ref:
+        out.append(make_error("established_on", "established_after_as_of",
+                              established_on=founded.isoformat(), as_of=ref.isoformat()))
+    return out

@@ -6,7 +6,8 @@ from collections import Counter
 from typing import Any
 
 from eligibility.engine import ProgramResult, Screening, Trace
-from eligibility.facts import enum_label
+from eligibility.facts import enum_label, field_label
+from eligibility.logic import Outcome
 from eligibility.money import yen
 
 ACTION_JA = {
@@ -96,6 +97,36 @@ def _cases_words(rows: list[dict[str, Any]]) -> tuple[str, str]:
     return f"{len(rows)}件", f"{len(rows)} case(s)"
 
 
+def answer_words(t: Trace, lang: str) -> str:
+    """The applicant's own answer that met a criterion (「特許出願の審査請求の状況：出願済み・審査請求前」), so that a
+    reason says what is true of this applicant, not only the criterion's name (issue 14)."""
+    stack = [t]
+    while stack:
+        node = stack.pop(0)
+        if node.children:
+            stack = [k for k in node.children if k.outcome is Outcome.MET] + stack
+            continue
+        if node.outcome is not Outcome.MET or not node.facts:
+            continue
+        parts = []
+        for k, v in node.facts.items():
+            enum = "right" if k == "domestic_applications" else k
+            if isinstance(v, bool):
+                shown = ("はい" if v else "いいえ") if lang == "ja" else ("yes" if v else "no")
+            elif isinstance(v, str):
+                shown = enum_label(enum, v, lang)
+            elif isinstance(v, list) and v and all(isinstance(x, str) for x in v):
+                shown = ("・" if lang == "ja" else ", ").join(enum_label(enum, x, lang) for x in v)
+            else:
+                continue
+            parts.append(f"{field_label(k, lang)}{'：' if lang == 'ja' else ': '}{shown}")
+        if parts:
+            return ("、" if lang == "ja" else "; ").join(parts)
+        detail = node.detail_ja if lang == "ja" else node.detail_en
+        return detail.removeprefix("【暫定ルール】").removeprefix("[provisional rule] ")
+    return ""
+
+
 def reasons(screening: Screening, r: ProgramResult, feats: dict[str, float],
             needs: list[Trace] | None = None) -> tuple[list[str], list[str]]:
     """One to three short sentences a client understands, most important first (every signal keeps its own
@@ -110,8 +141,9 @@ def reasons(screening: Screening, r: ProgramResult, feats: dict[str, float],
         en.append(f"{what_en} qualif{'ies' if len(r.estimate.breakdown) == 1 else 'y'} "
                   f"(estimated subsidy {yen(r.estimate.amount_yen, 'en')}).")
     elif feats.get("need") and needs:
-        ja.append(f"{needs[0].label_ja}に当たります。")
-        en.append(f"Matches: {needs[0].label_en}.")
+        ans_ja, ans_en = answer_words(needs[0], "ja"), answer_words(needs[0], "en")
+        ja.append(f"「{needs[0].label_ja}」という条件に当たります" + (f"（{ans_ja}）。" if ans_ja else "。"))
+        en.append(f"Meets “{needs[0].label_en}”" + (f" ({ans_en})." if ans_en else "."))
     for key in ("description_need", "audience", "no_ip"):
         if key in by:
             ja.append(by[key]["reason_ja"])

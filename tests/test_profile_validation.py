@@ -183,3 +183,31 @@ def test_foreign_filing_without_right_is_refused() -> None:
     with pytest.raises(ProfileError) as e:
         parse_profile({"foreign_filings": [{"cost_yen": 1_000_000}]})
     assert [(x.field, x.code) for x in e.value.errors] == [("foreign_filings[0].right", "missing")]
+
+
+def test_future_founding_date_is_reported_with_every_other_fault(engine):
+    """Issue 14, item 7: the cross-field check runs even when other fields are wrong, in one answer."""
+    errors = profile_errors(engine, corp(as_of="2025-10-01", established_on="2026-01-01", employees=-1,
+                                         industry="mining", prefecture="Tokyo", capital_yen="many",
+                                         prior_awards=[{"program_id": "no_such_program", "fiscal_year": 2025,
+                                                        "amount_yen": 1}]))
+    codes = {(e.field, e.code) for e in errors}
+    assert codes >= {("employees", "greater_than_equal"), ("industry", "literal_error"),
+                     ("prefecture", "prefecture"), ("capital_yen", "int_type"),
+                     ("established_on", "established_after_as_of"),
+                     ("prior_awards[0].program_id", "unknown_program")}, codes
+    late = next(e for e in errors if e.code == "established_after_as_of")
+    assert "2026-01-01" in late.message_ja and "2025-10-01" in late.message_ja
+
+
+def test_future_founding_date_without_as_of_is_measured_from_today(engine):
+    errors = profile_errors(engine, corp(as_of=None, established_on="2999-01-01", employees="x"))
+    assert {e.code for e in errors} == {"int_type", "established_after_as_of"}
+
+
+def test_a_wrong_as_of_is_not_compared(engine):
+    """An unreadable or out-of-range reference date is its own error; no founding-date error is invented."""
+    for as_of in ("1990-01-01", "not a date"):
+        errors = profile_errors(engine, corp(as_of=as_of, established_on="2020-01-01", employees=-1))
+        assert "established_after_as_of" not in {e.code for e in errors}
+        assert "as_of" in {e.field for e in errors}

@@ -20,7 +20,7 @@ PROGRAM_TEXTS = frozenset({
 REASON_FIELDS = ("criterion", "outcome", "detail", "source", "source_url")
 WINDOW_FIELDS = ("status", "opens_at", "closes_at", "area", "round", "source_title", "source_url", "checked_at",
                  "predicted")
-ESTIMATE_TEXTS = frozenset({"formula", "formula_en"})
+ESTIMATE_TEXTS = frozenset({"formula", "formula_en", "explanation", "explanation_en"})
 INCLUDES = frozenset({"texts"})
 DECIDING = {"ineligible": "unmet", "needs_info": "unknown"}  # an eligible program lists every (met) rule
 

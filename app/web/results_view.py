@@ -161,6 +161,8 @@ def program_view(r: dict[str, Any], lang: str, fresh: Freshness | None = None) -
         **r,
         "amount": yen(int(est["amount_yen"]), lang) if est and est.get("amount_yen") is not None else None,
         "formula": (est.get("formula") if lang == "ja" else est.get("formula_en") or est.get("formula")) if est else None,
+        # Applicants read the estimate in words and numbers; the compact formula is for advisors (the console).
+        "explanation": (est.get("explanation") if lang == "ja" else est.get("explanation_en")) if est else None,
         "window_texts": _windows(app, lang),
         "questions": [field_label(m, lang) for m in r.get("missing_facts") or ()],
         "deciding": _deciding(r),

@@ -203,3 +203,20 @@ def test_results_cover_every_program_in_force(client, catalog):
     assert all(0 <= x["score"] <= 1 for x in r["results"])
 
 
+
+
+def test_422_names_every_fault_with_a_future_founding_date(client):
+    """Issue 14, item 7: several wrong fields and a future established_on, all in one 422, in both languages."""
+    body = {"as_of": "2026-04-01", "established_on": "2027-05-01", "employees": -5, "industry": "mining",
+            "prefecture": "Tokyo", "vc_backed": "maybe"}
+    for lang, word in (("ja", "設立日"), ("en", "founding date")):
+        r = client.post("/api/v1/screen", json=body, headers={"Accept-Language": lang})
+        assert r.status_code == 422, r.text
+        errors = r.json()["errors"]
+        assert {(e["field"], e["code"]) for e in errors} >= {
+            ("employees", "greater_than_equal"), ("industry", "literal_error"), ("prefecture", "prefecture"),
+            ("vc_backed", "bool_type"), ("established_on", "established_after_as_of")}, errors
+        late = next(e for e in errors if e["code"] == "established_after_as_of")
+        assert word in late["message"] and "2027-05-01" in late["message"]
+    r = client.post("/api/v1/screen/batch", json={"profiles": [body]})
+    assert {e["code"] for e in r.json()["results"][0]["errors"]} >= {"established_after_as_of", "bool_type"}

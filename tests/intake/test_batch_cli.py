@@ -453,3 +453,14 @@ def test_example_files_are_as_documented() -> None:
     assert "令和9年13月1日" in text and "億" in text and "万" in text and any("０" <= c <= "９" for c in text)
     assert len((EXAMPLES / "members.jsonl").read_text(encoding="utf-8").splitlines()) == 3
     assert (EXAMPLES / "README.md").is_file()
+
+
+def test_a_future_founding_date_is_reported_with_an_unreadable_cell(services: Services, tmp_path: Path) -> None:
+    """Issue 14, item 7: a cell that cannot be read does not hide the profile's own checks."""
+    row = list(BAD_EMPLOYEES)
+    row[2] = "2030-01-01"  # after the reference date
+    src = write_csv(tmp_path / "in.csv", [row], "utf-8")
+    code, summary, err = screen(services, src, tmp_path / "out.csv")
+    assert code == 0 and summary.errors == 1
+    assert "2行目: 従業員数: 整数で入力してください" in err
+    assert "2行目: 設立日: 設立日（2030-01-01）が基準日（2025-10-01）より後" in err

@@ -90,9 +90,11 @@ def test_results_page_ranks_programs_with_badges_amounts_and_next_steps(client: 
     # status in words (not colour alone)
     assert "✓ </span>対象" in page and "? </span>要確認" in page and "✗ </span>対象外" in page
     assert "対象 8件・要確認 4件・対象外 12件" in text  # FY2026 catalog: 小牧市 (in force since 2022) is 対象外 here
-    # amounts with the formula in a <details>
+    # amounts with the calculation in words and numbers in a <details> (no min() on an applicant's page)
     assert "補助見込み 190万円" in text
-    assert re.search(r"<details class=\"formula\"><summary>計算式を見る</summary><p>特許 min\(340万円", page)
+    assert re.search(r"<details class=\"formula\"><summary>計算のしかたを見る</summary><p>特許1件：費用340万円の1/2は170万円"
+                     r"ですが、1件の上限150万円まで", page)
+    assert "min(" not in page
     top = ranked[0]
     for sentence in top["recommendation"][:3]:
         assert html.escape(sentence) in page
@@ -112,7 +114,8 @@ def test_results_page_shows_the_full_trace(client: TestClient, sid: str) -> None
     text = text_of(page)
     # nested criteria with outcome words, details and sources
     assert "中小企業者 : ✓ 該当" in text
-    assert "製造業・資本金1,000万円 ≤ 3億円、従業員25人 ≤ 300人" in text
+    assert "資本金1,000万円は製造業の上限3億円以内です。従業員25人は製造業の上限300人以内です。" in text
+    assert "≤" not in text
     assert "出典: 中小企業基本法" in text
     assert re.search(r'<ul class="trace">\s*<li class="t-met">.*?<ul class="trace">', page, re.S), "nested list"
     # advice on unmet criteria, and the deciding criterion of ineligible programs (collapsed at the end)
