@@ -15,7 +15,9 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
+    TypeAdapter,
     ValidationError,
+    WrapValidator,
     field_validator,
     model_validator,
 )
@@ -130,6 +132,18 @@ class Insurance(_Model):
     renewal: StrictBool | None = None
 
 
+_INSURANCE = TypeAdapter(Insurance | None)
+
+
+def _insurance_plan(v: Any, _handler: Any) -> Any:
+    """`false` = no insurance planned (an answer, unlike absent); else the contract's object."""
+    return False if v is False else _INSURANCE.validate_python(v)
+
+
+# `litigation_insurance: false` (issue 14): 「いいえ」 in the questionnaire is an answer that reaches the result.
+InsurancePlan = Annotated[Insurance | Literal[False] | None, WrapValidator(_insurance_plan)]
+
+
 class PriorAward(_Model):
     program_id: str = Field(min_length=1, max_length=80)
     fiscal_year: Annotated[StrictInt, Field(ge=1989, le=2100)]
@@ -158,7 +172,7 @@ class Profile(_Model):
     working_related: StrictBool | None = None
     foreign_filings: Annotated[list[ForeignFiling], Field(max_length=MAX_LIST)] | None = None
     overseas_disputes: Annotated[list[Dispute], Field(max_length=MAX_LIST)] | None = None
-    litigation_insurance: Insurance | None = None
+    litigation_insurance: InsurancePlan = None
     prior_awards: Annotated[list[PriorAward], Field(max_length=MAX_LIST)] | None = None
     vc_backed: StrictBool | None = None
     interests: Annotated[list[Interest], Field(max_length=MAX_LIST)] | None = None
