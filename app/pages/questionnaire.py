@@ -1,7 +1,7 @@
 """The web questionnaire: a landing page with consent, then short adaptive steps that ask only what matters.
 
     GET  /                    what the service does, how personal information is handled, consent, 「はじめる」
-    POST /q                   with consent: a new draft (`questionnaire_draft`) and 303 to its first step
+    POST /q                   with consent: a new draft (`questionnaire_draft`) and 303 to its private link
     GET  /q/{token}           the private link: 303 to the step where the person left off
     GET  /q/{token}/{step}    one step, answers filled in (`?lang=en` switches the language)
     POST /q/{token}/{step}    action=next / back / finish: validate, normalise, merge, 303 to the next step
@@ -96,7 +96,7 @@ async def start(request: Request) -> Response:
     # Keep the landing page's promise: old screenings never sent to a desk are deleted.
     await run_in_threadpool(store_of(request).purge_expired,
                             services_of(request).settings.screening_retention_days)
-    response = RedirectResponse(step_url(token, FIRST.step), status_code=303)
+    response = RedirectResponse(f"/q/{token}", status_code=303)  # the private link (to the first step)
     remember_lang(response, request, lang)
     return response
 

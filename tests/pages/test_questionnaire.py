@@ -58,7 +58,7 @@ def any_client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestC
 def start(client: TestClient, lang: str = "ja") -> str:
     r = client.post("/q", data={"consent": "yes", "lang": lang}, follow_redirects=False)
     assert r.status_code == 303, r.text
-    m = re.fullmatch(r"/q/([A-Za-z0-9_-]+)/basics", r.headers["location"])
+    m = re.fullmatch(r"/q/([A-Za-z0-9_-]+)", r.headers["location"])
     assert m, r.headers["location"]
     return m[1]
 
