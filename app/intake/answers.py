@@ -63,6 +63,12 @@ def enum_values(enum: str) -> list[str]:
     return list(ENUM_LABELS[enum])
 
 
+def question_values(q: Question) -> list[str]:
+    """The enum values a question offers, in the enum's order."""
+    values = enum_values(q.enum or "")
+    return [v for v in values if v in q.only] if q.only else values
+
+
 def unknown_name(fact: str) -> str:
     return f"{fact}__unknown"
 
@@ -161,13 +167,13 @@ def parse_question(q: Question, raw: Raw) -> Parsed:
         if q.enum is None and f != "prefecture":  # yes / no
             yn = _yes_no(raw, f, errors)
             return Parsed(BLANK if yn is None else yn, errors)
-        allowed = PREFECTURES if f == "prefecture" else enum_values(q.enum or "")
+        allowed = PREFECTURES if f == "prefecture" else question_values(q)
         v = _choice(raw, f, [*allowed, "unknown"], errors)
         return Parsed(BLANK if v is None else UNKNOWN if v == "unknown" else v, errors)
 
     if q.kind == "checks":
         picked = raw.get(f) or []
-        allowed = enum_values(q.enum or "") + [v for v, _ in q.extra]
+        allowed = question_values(q) + [v for v, _ in q.extra]
         if any(v not in allowed for v in picked):
             errors[f] = M_CHOOSE
         elif "none" in picked and len(picked) > 1:
@@ -181,7 +187,7 @@ def parse_question(q: Question, raw: Raw) -> Parsed:
         if picked == ["none"]:
             return Parsed([])
         # In the order of the options, once each.
-        return Parsed([v for v in enum_values(q.enum or "") if v in picked] if picked else BLANK)
+        return Parsed([v for v in question_values(q) if v in picked] if picked else BLANK)
 
     if q.kind == "textarea":
         text = _text(raw, f).strip()

@@ -30,6 +30,7 @@ class Question:
     unknown: bool = True  # offers 「わからない」
     extra: tuple[tuple[str, str], ...] = ()  # extra options (value, Japanese msgid), e.g. "none"
     reason: str | None = None  # why a sensitive question is asked (one line, Japanese msgid)
+    only: tuple[str, ...] = ()  # the enum's values this question offers (empty: all of them)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ GROUPS: tuple[Group, ...] = (
     )),
     Group("ip", N_("知財の状況"), (
         Question("domestic_applications", "checks", N_("国内ですでに出願した権利（あてはまるものをすべて）"), enum="right",
-                 extra=(("none", N_("まだ国内で出願していない")),)),
+                 extra=(("none", N_("まだ国内で出願していない")),),
+                 only=("patent", "utility_model", "design", "trademark")),  # 冒認対策商標 is a foreign filing only
         Question("patent_exam_status", "radio", N_("特許出願と審査請求の状況"), enum="patent_exam_status"),
         Question("design_application", "radio", N_("意匠出願の状況"), enum="design_application"),
         Question("working_related", "radio", N_("その出願は、すでに使っている（または近く使う）製品・サービスに関するものですか"),

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from app.intake.adaptive import step_of
-from app.intake.answers import Raw, enum_values, unknown_name
+from app.intake.answers import Raw, enum_values, question_values, unknown_name
 from app.intake.parsers import Msg
 from app.intake.questions import DISPUTE_ROWS, FILING_ROWS, YES_NO, Question
 from app.services import Services
@@ -72,7 +72,7 @@ class View:
         if q.fact == "prefecture":
             return [(p, p) for p in PREFECTURES]
         if q.enum is not None:
-            return [(v, enum_label(q.enum, v, self.lang)) for v in enum_values(q.enum)]
+            return [(v, enum_label(q.enum, v, self.lang)) for v in question_values(q)]
         return self.yes_no()
 
     def yes_no(self) -> list[tuple[str, str]]:
