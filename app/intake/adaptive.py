@@ -10,6 +10,7 @@ from eligibility.engine import Screening
 from eligibility.profile import ProfileError
 
 STEPS = [g.step for g in GROUPS]
+GROUP_FACTS = {g.step: [q.fact for q in g.questions] for g in GROUPS}
 
 
 def open_facts(screening: Screening) -> set[str]:
@@ -96,8 +97,11 @@ def step_of(fact: str) -> str | None:
 def remaining(screener: Screener, profile: dict[str, Any], asked: list[str], step: str) -> tuple[int, int]:
     """(questions answered, questions left including this step): an estimate, as answers change what matters."""
     here = set(page_facts(screener, profile, asked, step))
-    later = STEPS[STEPS.index(step) + 1:]
-    ahead = {f for s in later if s != FINAL for f in page_facts(screener, profile, asked, s)}
+    later = {f for s in STEPS[STEPS.index(step) + 1:] for f in GROUP_FACTS[s]}
+    # Answered facts of later steps that still matter, in one screening without all of them (an estimate).
+    answered = later & set(asked)
+    without = {k: v for k, v in profile.items() if k not in answered}
+    ahead = answered & screener.open(without) if answered else set()
     opened = screener.open(profile)
     never = {f for f in FACT_ORDER if f in opened and f not in set(asked) and GROUP_OF[f] != FINAL}
     left_before_final = (here | ahead | never) - set(FINAL_FACTS)

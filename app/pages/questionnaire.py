@@ -124,8 +124,16 @@ def step_url(token: str, step: str) -> str:
     return f"/q/{token}/{step}"
 
 
+def _screener(request: Request) -> Screener:
+    """One screener per request (a profile is screened once however often a request asks)."""
+    screener: Screener | None = getattr(request.state, "screener", None)
+    if screener is None:
+        screener = request.state.screener = Screener(services_of(request))
+    return screener
+
+
 def _questions(request: Request, draft: QuestionnaireDraft, step: str) -> list[Question]:
-    facts = page_facts(Screener(services_of(request)), draft.profile, _progress(draft)["asked"], step)
+    facts = page_facts(_screener(request), draft.profile, _progress(draft)["asked"], step)
     return [q for q in GROUP_BY_STEP[step].questions if q.fact in facts]
 
 
@@ -133,7 +141,7 @@ def show_page(request: Request, draft: QuestionnaireDraft, step: str, *, raw: Ra
               errors: dict[str, Msg] | None = None, status: int = 200, notice: Msg | None = None) -> HTMLResponse:
     lang = draft.lang if draft.lang in SUPPORTED else "ja"
     group = GROUP_BY_STEP[step]
-    screener = Screener(services_of(request))
+    screener = _screener(request)
     asked = _progress(draft)["asked"]
     questions = [q for q in group.questions if q.fact in page_facts(screener, draft.profile, asked, step)]
     view = View(lang, raw if raw is not None else draft.answers, errors or {},
@@ -201,8 +209,7 @@ def _visible(request: Request, draft: QuestionnaireDraft, step: str) -> str:
     """`step`, or the next step with questions when nothing on it can matter for this applicant."""
     if _questions(request, draft, step):
         return step
-    screener = Screener(services_of(request))
-    return next_step(screener, draft.profile, _progress(draft)["asked"], step)
+    return next_step(_screener(request), draft.profile, _progress(draft)["asked"], step)
 
 
 @router.get("/q/{token}/{step}", name="questionnaire_step", response_class=HTMLResponse, include_in_schema=False)
@@ -301,7 +308,7 @@ def _post(request: Request, draft: QuestionnaireDraft, step: str, form: FormData
         save_draft(engine, draft)
         return show_page(request, draft, step, notice=outcome.notice)
     raw = read_raw(form, questions)
-    screener = Screener(svc)
+    screener = _screener(request)
 
     if action == "back":
         progress = _progress(draft)

@@ -154,12 +154,13 @@ class View:
             ])
         if q.kind == "filings":
             rights = [(v, enum_label("right", v, self.lang)) for v in enum_values("right")]
-            rule = tr("1件の補助の上限は、出願する国の数によらず同じです。") + (
-                " " + tr("補助のしくみ: %(rule)s") % {"rule": self.filing_rule} if self.filing_rule else "")
+            # The per-case rule beside the estimate (issue 14): in full at the first case, in short at the others.
+            short = tr("例: 600万円。") + tr("1件の補助の上限は、出願する国の数によらず同じです。")
+            full = short + (" " + tr("補助のしくみ: %(rule)s") % {"rule": self.filing_rule} if self.filing_rule else "")
             rows = [self.group(tr("%(n)s件目（1つの発明・意匠・商標）") % {"n": i + 1}, None, [
                 self.select(f"{f}.{i}.right", tr("権利の種類"), rights, unknown=False),
                 self.text(f"{f}.{i}.countries", tr("出願する国・地域の数"), tr("例: アメリカとヨーロッパなら 2"), mode="numeric"),
-                self.text(f"{f}.{i}.cost_yen", tr("費用の見込み（すべての国の合計）"), tr("例: 600万円。") + rule),
+                self.text(f"{f}.{i}.cost_yen", tr("費用の見込み（すべての国の合計）"), full if i == 0 else short),
             ], row=True) for i in range(FILING_ROWS)]
             return self.group(label, hint, [
                 self.radio(f"{f}.has", tr("これから外国に出願する予定がありますか"), self.yes_no(),

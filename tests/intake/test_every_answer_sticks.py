@@ -115,3 +115,12 @@ def test_no_to_litigation_insurance_is_an_answer(engine: Engine) -> None:
     assert r.status == "ineligible" and "litigation_insurance" not in r.missing_facts
     unsure = next(r for r in engine.screen(corp()).results if r.program_id == "ip_litigation_insurance")
     assert unsure.status == "needs_info" and "litigation_insurance" in unsure.missing_facts
+
+
+def test_the_console_form_keeps_no_to_litigation_insurance() -> None:
+    from app.console.forms import raw_from_profile
+
+    q = QUESTION["litigation_insurance"]
+    raw = raw_from_profile({"litigation_insurance": False})
+    assert raw["litigation_insurance.has"] == "no"
+    assert parse_question(q, raw).value is False  # an advisor's save keeps the answer
