@@ -223,6 +223,8 @@ def dispute_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, Any
 def premium_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, Any]) -> EstimateOutcome:
     """Litigation insurance: premium × 1/2 for a new policy, × 1/3 on renewal, rounded down."""
     ins = p.litigation_insurance
+    if ins is False:  # none planned: nothing to pay part of
+        return EstimateOutcome(None, [])
     if ins is None or ins.premium_yen is None or ins.renewal is None:
         return EstimateOutcome(None, ["litigation_insurance"])
     rate = parse_fraction(v["rate_renewal"] if ins.renewal else v["rate_new"])

@@ -148,6 +148,8 @@ def p_fact_present(ctx: Ctx, fact: str) -> Check:
     v = getattr(ctx.profile, fact)
     if v is None:
         return _unknown(fact)
+    if v is False:  # a plan answered 「いいえ」 (litigation_insurance: false)
+        return Check(Outcome.UNMET, f"{field_label(fact)}: なし", f"{field_label(fact, 'en')}: none", {fact: False})
     shown = v.model_dump() if hasattr(v, "model_dump") else v
     return Check(Outcome.MET, f"{field_label(fact)}: 回答あり", f"{field_label(fact, 'en')}: given", {fact: shown})
 

@@ -18,6 +18,7 @@ from pydantic import (
     StrictInt,
     TypeAdapter,
     ValidationError,
+    WrapValidator,
     field_validator,
     model_validator,
 )
@@ -132,6 +133,18 @@ class Insurance(_Model):
     renewal: StrictBool | None = None
 
 
+_INSURANCE = TypeAdapter(Insurance | None)
+
+
+def _insurance_plan(v: Any, _handler: Any) -> Any:
+    """`false` = no insurance planned (an answer, unlike absent); else the contract's object."""
+    return False if v is False else _INSURANCE.validate_python(v)
+
+
+# `litigation_insurance: false` (issue 14): 「いいえ」 in the questionnaire is an answer that reaches the result.
+InsurancePlan = Annotated[Insurance | Literal[False] | None, WrapValidator(_insurance_plan)]
+
+
 class PriorAward(_Model):
     program_id: str = Field(min_length=1, max_length=80)
     fiscal_year: Annotated[StrictInt, Field(ge=1989, le=2100)]
@@ -160,7 +173,7 @@ class Profile(_Model):
     working_related: StrictBool | None = None
     foreign_filings: Annotated[list[ForeignFiling], Field(max_length=MAX_LIST)] | None = None
     overseas_disputes: Annotated[list[Dispute], Field(max_length=MAX_LIST)] | None = None
-    litigation_insurance: Insurance | None = None
+    litigation_insurance: InsurancePlan = None
     prior_awards: Annotated[list[PriorAward], Field(max_length=MAX_LIST)] | None = None
     vc_backed: StrictBool | None = None
     interests: Annotated[list[Interest], Field(max_length=MAX_LIST)] | None = None

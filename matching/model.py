@@ -39,7 +39,7 @@ def profile_context(screening: Screening) -> tuple[str, ...]:
         toks.append("need:foreign_filing")
     for d in p.overseas_disputes or ():
         toks.append(f"need:dispute_{d.kind}")
-    if p.litigation_insurance is not None:
+    if p.litigation_insurance:  # false: none planned
         toks.append("need:insurance")
     if p.patent_exam_status in ("filed", "requested"):
         toks.append("need:exam")

@@ -48,7 +48,7 @@ class DescriptionNeed:
         if self.fact == "overseas_disputes":
             return any(d.kind == self.kind for d in profile.overseas_disputes or ())
         if self.fact == "litigation_insurance":
-            return profile.litigation_insurance is not None
+            return bool(profile.litigation_insurance)  # false: none planned
         if self.fact == "foreign_filings":
             return any(not f.already_filed for f in profile.foreign_filings or ())
         return False

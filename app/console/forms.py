@@ -130,6 +130,8 @@ def raw_from_profile(profile: dict[str, Any]) -> Raw:
                 for key in ("holds_local_right", "holds_jp_trademark"):
                     if r.get(key) is not None:
                         raw[f"{f}.{i}.{key}"] = _yn(r[key])
+        elif q.kind == "insurance" and v is False:  # none planned (「いいえ」)
+            raw[f"{f}.has"] = "no"
         elif q.kind == "insurance" and isinstance(v, dict):
             raw[f"{f}.has"] = "yes"
             if v.get("premium_yen") is not None:

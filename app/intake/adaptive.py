@@ -1,14 +1,16 @@
-"""What can still change a result: the facts to ask next, page by page (the adaptive questionnaire)."""
+"""What can still change a result: the questions of each step, and the step that comes next (the adaptive questionnaire)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from app.intake.questions import FACT_ORDER, FINAL, FINAL_FACTS, FIRST, GROUP_BY_STEP, GROUP_OF
+from app.intake.questions import FACT_ORDER, FINAL, FINAL_FACTS, FIRST, GROUP_BY_STEP, GROUP_OF, GROUPS
 from app.services import Services
 from eligibility.engine import Screening
 from eligibility.profile import ProfileError
+
+STEPS = [g.step for g in GROUPS]
+GROUP_FACTS = {g.step: [q.fact for q in g.questions] for g in GROUPS}
 
 
 def open_facts(screening: Screening) -> set[str]:
@@ -17,8 +19,13 @@ def open_facts(screening: Screening) -> set[str]:
     out: set[str] = set()
     for r in screening.results:
         if r.status == "needs_info" or (r.status == "eligible" and r.estimate is None):
-            out.update(r.missing_facts)
+            out.update(_root(m) for m in r.missing_facts)
     return out
+
+
+def _root(fact: str) -> str:
+    """'foreign_filings[0].cost_yen' → 'foreign_filings' (the question that asks it)."""
+    return fact.split("[")[0].split(".")[0]
 
 
 class Screener:
@@ -43,52 +50,67 @@ class Screener:
         return fact in self.open(without)
 
 
-def pending(screener: Screener, profile: dict[str, Any], asked: Iterable[str]) -> list[str]:
-    """Open facts with a question (before the final page) that were not asked yet, in the questions' order."""
-    opened = screener.open(profile)
+def page_facts(screener: Screener, profile: dict[str, Any], asked: list[str], step: str) -> list[str]:
+    """The questions of `step` for this applicant: on the first and the last step all of them; elsewhere
+    those not asked yet that can change a result, and those answered before that still can (a step seen
+    again, or opened from a 「回答する」 link of the results). Empty: the step has nothing to ask."""
+    group = GROUP_BY_STEP[step]
+    if step in (FIRST.step, FINAL):
+        return [q.fact for q in group.questions]
     done = set(asked)
-    return [f for f in FACT_ORDER if f in opened and f not in done and GROUP_OF[f] != FINAL]
+    opened = screener.open(profile)
+    return [q.fact for q in group.questions
+            if (q.fact not in done and q.fact in opened) or (q.fact in done and screener.still_matters(profile, q.fact))]
 
 
-def first_page() -> dict[str, Any]:
-    return {"step": FIRST.step, "facts": [q.fact for q in FIRST.questions]}
+def next_step(screener: Screener, profile: dict[str, Any], asked: list[str], step: str) -> str:
+    """The step after `step`: the next one in order with questions; then an earlier one with a question
+    that was never asked (an answer made it matter); then the last step."""
+    later = STEPS[STEPS.index(step) + 1:] if step in STEPS else STEPS
+    for s in later:
+        if s != FINAL and page_facts(screener, profile, asked, s):
+            return s
+    done = set(asked)
+    opened = screener.open(profile)
+    for f in FACT_ORDER:
+        if f in opened and f not in done and GROUP_OF[f] != FINAL:
+            return GROUP_OF[f]
+    return FINAL
 
 
-def final_page() -> dict[str, Any]:
-    return {"step": FINAL, "facts": list(FINAL_FACTS)}
+def previous_step(screener: Screener, profile: dict[str, Any], asked: list[str], history: list[str], step: str) -> str:
+    """The step 「戻る」 goes to: the one seen before `step`, else the nearest earlier step with questions."""
+    if step in history and history.index(step) > 0:
+        return history[history.index(step) - 1]
+    earlier = STEPS[:STEPS.index(step)] if step in STEPS else []
+    for s in reversed(earlier):
+        if page_facts(screener, profile, asked, s):
+            return s
+    return FIRST.step
 
 
-def next_page(screener: Screener, profile: dict[str, Any], progress: dict[str, Any]) -> dict[str, Any]:
-    """The page after the current one: a page left with 「戻る」 (kept to what still matters), else the
-    first group with questions not asked yet, else the final page."""
-    asked = progress["asked"]
-    todo = pending(screener, profile, asked)
-    forward: list[dict[str, Any]] = progress["forward"]
-    while forward:
-        entry = forward.pop()
-        if entry["step"] == FINAL:
-            return final_page()
-        group = GROUP_BY_STEP[entry["step"]]
-        facts = [q.fact for q in group.questions
-                 if (q.fact in entry["facts"] and screener.still_matters(profile, q.fact)) or q.fact in todo]
-        if facts:
-            return {"step": group.step, "facts": facts}
-    if todo:
-        step = GROUP_OF[todo[0]]
-        return {"step": step, "facts": [f for f in todo if GROUP_OF[f] == step]}
-    return final_page()
+def step_of(fact: str) -> str | None:
+    """The step that asks `fact` (or a detail of it), None when no question asks it."""
+    return GROUP_OF.get(_root(fact))
 
 
-def remaining(screener: Screener, profile: dict[str, Any], progress: dict[str, Any], page: dict[str, Any]) -> tuple[int, int]:
-    """(questions answered, questions left including this page): an estimate, as answers change what matters."""
-    here = set(page["facts"])
-    ahead = {f for e in progress["forward"] for f in e["facts"]}
-    left_before_final = (set(pending(screener, profile, progress["asked"])) | here | ahead) - set(FINAL_FACTS)
+def remaining(screener: Screener, profile: dict[str, Any], asked: list[str], step: str) -> tuple[int, int]:
+    """(questions answered, questions left including this step): an estimate, as answers change what matters."""
+    here = set(page_facts(screener, profile, asked, step))
+    later = {f for s in STEPS[STEPS.index(step) + 1:] for f in GROUP_FACTS[s]}
+    # Answered facts of later steps that still matter, in one screening without all of them (an estimate).
+    answered = later & set(asked)
+    without = {k: v for k, v in profile.items() if k not in answered}
+    ahead = answered & screener.open(without) if answered else set()
+    opened = screener.open(profile)
+    never = {f for f in FACT_ORDER if f in opened and f not in set(asked) and GROUP_OF[f] != FINAL}
+    left_before_final = (here | ahead | never) - set(FINAL_FACTS)
     left = len(left_before_final) + len(FINAL_FACTS)
-    done = len(set(progress["asked"]) - here - ahead - set(FINAL_FACTS))
+    done = len(set(asked) - left_before_final - set(FINAL_FACTS))
     return done, left
 
 
 def new_progress() -> dict[str, Any]:
-    """The progress of a new draft: on the first page, nothing asked yet."""
-    return {"history": [first_page()], "forward": [], "asked": [], "unknown": []}
+    """The progress of a new draft: on the first step, nothing asked yet. `history` is the steps seen, in
+    order (「戻る」 goes back along it); `asked` the facts asked; `unknown` those answered 「わからない」."""
+    return {"history": [FIRST.step], "asked": [], "unknown": []}

@@ -19,7 +19,7 @@ Raw = dict[str, Any]  # input name -> str, or list[str] for checkboxes
 
 
 class _Absent:
-    """A fact left unknown: blank, 「わからない」, or 「いいえ」 where the profile has no 'no'."""
+    """A fact left unknown: blank or 「わからない」 (「いいえ」 is an answer: false, [] or "none" in the profile)."""
 
     def __init__(self, how: str):
         self.how = how
@@ -28,7 +28,7 @@ class _Absent:
         return f"<{self.how}>"
 
 
-BLANK, UNKNOWN, NONE_PLANNED = _Absent("blank"), _Absent("unknown"), _Absent("none")
+BLANK, UNKNOWN = _Absent("blank"), _Absent("unknown")
 
 M_CHOOSE: Msg = ("選択肢から選んでください", "Choose one of the options")
 M_BOTH_UNKNOWN: Msg = ("入力を消すか、「わからない」のチェックを外してください",
@@ -37,6 +37,7 @@ M_NONE_AND_RIGHTS: Msg = ("「まだ国内で出願していない」と権利�
                           "'Not yet filed in Japan' cannot be combined with a right")
 M_ROW_NEEDED: Msg = ("「はい」の場合は、下に1件以上入力してください", "If yes, fill in at least one case below")
 M_RIGHT_NEEDED: Msg = ("権利の種類を選んでください", "Choose the kind of right")
+M_COUNTRIES: Msg = ("国・地域の数は1以上で入力してください", "Enter at least one country or region")
 M_DESC_LONG: Msg = (f"{MAX_DESCRIPTION:,}字以内で入力してください（いま{{n}}字です）",
                     f"Use at most {MAX_DESCRIPTION:,} characters (now {{n}})")
 M_LARGEST: Msg = ("最も多く出資している1社の割合が、大企業すべての合計より大きくなっています",
@@ -55,8 +56,17 @@ ENGINE_MESSAGES: dict[str, Msg] = {
 
 
 
+FILING_KEYS = ("right", "countries", "cost_yen")  # countries: the questionnaire's, not the profile's (one case, any number)
+
+
 def enum_values(enum: str) -> list[str]:
     return list(ENUM_LABELS[enum])
+
+
+def question_values(q: Question) -> list[str]:
+    """The enum values a question offers, in the enum's order."""
+    values = enum_values(q.enum or "")
+    return [v for v in values if v in q.only] if q.only else values
 
 
 def unknown_name(fact: str) -> str:
@@ -75,7 +85,7 @@ def input_names(q: Question) -> list[tuple[str, bool]]:
     if q.kind == "share":
         return [(f"{f}.largest", False), (f"{f}.combined", False), (unknown_name(f), False)]
     if q.kind == "filings":
-        rows = [(f"{f}.{i}.{k}", False) for i in range(FILING_ROWS) for k in ("right", "cost_yen")]
+        rows = [(f"{f}.{i}.{k}", False) for i in range(FILING_ROWS) for k in FILING_KEYS]
         return [(f"{f}.has", False), *rows]
     if q.kind == "disputes":
         keys = ("kind", "cost_yen", "holds_local_right", "holds_jp_trademark")
@@ -157,13 +167,13 @@ def parse_question(q: Question, raw: Raw) -> Parsed:
         if q.enum is None and f != "prefecture":  # yes / no
             yn = _yes_no(raw, f, errors)
             return Parsed(BLANK if yn is None else yn, errors)
-        allowed = PREFECTURES if f == "prefecture" else enum_values(q.enum or "")
+        allowed = PREFECTURES if f == "prefecture" else question_values(q)
         v = _choice(raw, f, [*allowed, "unknown"], errors)
         return Parsed(BLANK if v is None else UNKNOWN if v == "unknown" else v, errors)
 
     if q.kind == "checks":
         picked = raw.get(f) or []
-        allowed = enum_values(q.enum or "") + [v for v, _ in q.extra]
+        allowed = question_values(q) + [v for v, _ in q.extra]
         if any(v not in allowed for v in picked):
             errors[f] = M_CHOOSE
         elif "none" in picked and len(picked) > 1:
@@ -177,7 +187,7 @@ def parse_question(q: Question, raw: Raw) -> Parsed:
         if picked == ["none"]:
             return Parsed([])
         # In the order of the options, once each.
-        return Parsed([v for v in enum_values(q.enum or "") if v in picked] if picked else BLANK)
+        return Parsed([v for v in question_values(q) if v in picked] if picked else BLANK)
 
     if q.kind == "textarea":
         text = _text(raw, f).strip()
@@ -208,7 +218,10 @@ def parse_question(q: Question, raw: Raw) -> Parsed:
         for i in range(FILING_ROWS):
             right = _choice(raw, f"{f}.{i}.right", rights, errors)
             cost = _one(raw, f"{f}.{i}.cost_yen", "yen", errors)
-            if right is None and _blank(_text(raw, f"{f}.{i}.cost_yen")):
+            countries = _one(raw, f"{f}.{i}.countries", "int", errors)
+            if countries == 0:
+                errors[f"{f}.{i}.countries"] = M_COUNTRIES
+            if right is None and all(_blank(_text(raw, f"{f}.{i}.{k}")) for k in ("cost_yen", "countries")):
                 continue
             if right is None:
                 errors.setdefault(f"{f}.{i}.right", M_RIGHT_NEEDED)
@@ -247,7 +260,7 @@ def parse_question(q: Question, raw: Raw) -> Parsed:
         if errors:
             return Parsed(BLANK, errors)
         if has is False:
-            return Parsed(NONE_PLANNED)  # the profile has no "no": the fact stays absent, and is not asked again
+            return Parsed(False)  # no insurance planned: an answer (the program is then not for this applicant)
         if has is UNKNOWN:
             return Parsed(UNKNOWN)
         if has is None and not typed:

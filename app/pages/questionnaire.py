@@ -1,17 +1,20 @@
 """The web questionnaire: a landing page with consent, then short adaptive steps that ask only what matters.
 
-    GET  /                 what the service does, how personal information is handled, consent, 「はじめる」
-    POST /q                with consent: a new draft (`questionnaire_draft`) and 303 to its private link
-    GET  /q/{token}        resume at the saved page, answers filled in (`?lang=en` switches the language)
-    POST /q/{token}        action=next / back / finish: validate, normalise, merge, pick the next page
+    GET  /                    what the service does, how personal information is handled, consent, 「はじめる」
+    POST /q                   with consent: a new draft (`questionnaire_draft`) and 303 to its private link
+    GET  /q/{token}           the private link: 303 to the step where the person left off
+    GET  /q/{token}/{step}    one step, answers filled in (`?lang=en` switches the language)
+    POST /q/{token}/{step}    action=next / back / finish: validate, normalise, merge, 303 to the next step
+    POST /q/{token}           (a form served before steps had addresses) the same for the current step
 
-Pages are server-rendered and work without JavaScript. After every answer the profile is screened, and
-the facts that can still change a result are the `missing_facts` of the `needs_info` results and of the
-`eligible` results whose estimate is missing. The next page asks only the questions for those facts that
-were not asked yet (in the order of `GROUPS`); 関心 and 事業内容 are asked once at the end. 「わからない」
-keeps a fact unknown (absent from the profile) and it is not asked again. 「戻る」 and 「次へ」 move
-through the pages like a browser's history (`history` / `forward` in the draft); a page shown again keeps
-only the questions that still matter.
+One address per step (Post/Redirect/Get), so the browser's back button goes to the step before, and the
+results' 「回答する」 links open the step of a missing answer at its question (`#f-<fact>`). Pages are
+server-rendered and work without JavaScript. After every answer the profile is screened, and the facts
+that can still change a result are the `missing_facts` of the `needs_info` results and of the `eligible`
+results whose estimate is missing (app/intake/adaptive.py): a step asks those not asked yet, and those
+answered before that still matter; a step with nothing to ask is skipped. 関心 and 事業内容 are asked at
+the end. 「わからない」 keeps a fact unknown (absent from the profile) and it is not asked again unless
+the person opens its step. 「いいえ」 is an answer: it reaches the profile (`false`, `[]`, `none`).
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from app.deps import services_of, store_of
-from app.intake.adaptive import Screener, first_page, new_progress, next_page, remaining
+from app.deps import ServicesDep, services_of, store_of
+from app.intake.adaptive import Screener, new_progress, next_step, page_facts, previous_step, remaining
 from app.intake.answers import (
     ENGINE_MESSAGES,
     UNKNOWN,
@@ -43,7 +46,7 @@ from app.pages.q_prefill import FIELD, apply_prefill, source_of
 from app.services import Services
 from app.store.drafts import DRAFT_RETENTION_DAYS, QuestionnaireDraft, create_draft, load_draft, save_draft
 from app.web.language import SUPPORTED, chosen_lang, page_lang, remember_lang
-from app.web.questionnaire_view import View, _id
+from app.web.questionnaire_view import View, _id, anchor, filing_rule
 from app.web.render import render_page
 from eligibility.profile import ProfileError
 
@@ -93,38 +96,60 @@ async def start(request: Request) -> Response:
     # Keep the landing page's promise: old screenings never sent to a desk are deleted.
     await run_in_threadpool(store_of(request).purge_expired,
                             services_of(request).settings.screening_retention_days)
-    response = RedirectResponse(f"/q/{token}", status_code=303)
+    response = RedirectResponse(f"/q/{token}", status_code=303)  # the private link (to the first step)
     remember_lang(response, request, lang)
     return response
 
 
-def _current(draft: QuestionnaireDraft) -> dict[str, Any]:
-    history = (draft.progress or {}).get("history") or [first_page()]
-    page: dict[str, Any] = history[-1]
-    if page.get("step") not in GROUP_BY_STEP:  # a page of an older version of the questions
-        return first_page()
-    return page
+def _history(draft: QuestionnaireDraft) -> list[str]:
+    """The steps seen, in order (a draft of an older version kept pages as {step, facts})."""
+    steps = [h.get("step") if isinstance(h, dict) else h for h in (draft.progress or {}).get("history") or ()]
+    return [s for s in steps if isinstance(s, str) and s in GROUP_BY_STEP] or [FIRST.step]
 
 
 def _progress(draft: QuestionnaireDraft) -> dict[str, Any]:
     p = draft.progress or {}
-    out = {"history": list(p.get("history") or [first_page()]), "forward": list(p.get("forward") or []),
-           "asked": list(p.get("asked") or []), "unknown": list(p.get("unknown") or [])}
+    out = {"history": _history(draft), "asked": list(p.get("asked") or []), "unknown": list(p.get("unknown") or [])}
     if p.get("prefill"):  # the provenance of gBizINFO's values stays with the draft (app/pages/q_prefill.py)
         out["prefill"] = p["prefill"]
     return out
 
 
-def show_page(request: Request, draft: QuestionnaireDraft, *, raw: Raw | None = None,
+def current_step(draft: QuestionnaireDraft) -> str:
+    """Where the person left off: the last step seen."""
+    return _history(draft)[-1]
+
+
+def step_url(token: str, step: str) -> str:
+    return f"/q/{token}/{step}"
+
+
+def _screener(request: Request) -> Screener:
+    """One screener per request (a profile is screened once however often a request asks)."""
+    screener: Screener | None = getattr(request.state, "screener", None)
+    if screener is None:
+        screener = request.state.screener = Screener(services_of(request))
+    return screener
+
+
+def _questions(request: Request, draft: QuestionnaireDraft, step: str) -> list[Question]:
+    facts = page_facts(_screener(request), draft.profile, _progress(draft)["asked"], step)
+    return [q for q in GROUP_BY_STEP[step].questions if q.fact in facts]
+
+
+def show_page(request: Request, draft: QuestionnaireDraft, step: str, *, raw: Raw | None = None,
               errors: dict[str, Msg] | None = None, status: int = 200, notice: Msg | None = None) -> HTMLResponse:
     lang = draft.lang if draft.lang in SUPPORTED else "ja"
-    page = _current(draft)
-    group = GROUP_BY_STEP[page["step"]]
-    questions = [q for q in group.questions if q.fact in page["facts"]]
-    view = View(lang, raw if raw is not None else draft.answers, errors or {})
+    group = GROUP_BY_STEP[step]
+    screener = _screener(request)
+    asked = _progress(draft)["asked"]
+    questions = [q for q in group.questions if q.fact in page_facts(screener, draft.profile, asked, step)]
+    view = View(lang, raw if raw is not None else draft.answers, errors or {},
+                filing_rule=filing_rule(services_of(request), lang))
     fields = [view.question(q) for q in questions]
     for q, f in zip(questions, fields, strict=True):
         f["source"] = source_of(draft, q.fact, view.raw, lang)
+        f["anchor"] = anchor(q.fact)
     number = None
     if group.step == FIRST.step:
         number = view.text(FIELD, view.tr("法人番号（任意）"), view.tr(
@@ -135,8 +160,7 @@ def show_page(request: Request, draft: QuestionnaireDraft, *, raw: Raw | None = 
         if not any(item["href"] == "#" + _id(name) for item in view.summary) and not any(
                 name == n for q in questions for n, _ in input_names(q)):
             view.summary.append({"href": "#main", "label": "", "message": ja if lang == "ja" else en})
-    screener = Screener(services_of(request))
-    done, left = remaining(screener, draft.profile, _progress(draft), page)
+    done, left = remaining(screener, draft.profile, asked, step)
     link = str(request.url_for("questionnaire_page", token=draft.token))
     results_url = None
     if draft.screening_id:
@@ -145,28 +169,60 @@ def show_page(request: Request, draft: QuestionnaireDraft, *, raw: Raw | None = 
         lang, "questionnaire.html", status=status, private=True,
         title=view.tr(group.title), step=group.step,
         fields=fields, summary=view.summary, done=done, left=left, total=done + left,
-        can_go_back=len(_progress(draft)["history"]) > 1, is_final=group.step == FINAL,
-        link=link, action=f"/q/{draft.token}", results_url=results_url, number=number,
+        can_go_back=group.step != FIRST.step, is_final=group.step == FINAL,
+        link=link, action=step_url(draft.token, step), results_url=results_url, number=number,
         notice=None if notice is None else notice[0 if lang == "ja" else 1],
         prefill_name=prefilled.get("name"), prefill_direct=[
             {"label": d.get(f"label_{lang}", ""), "text": d["text"], "provenance": d.get(lang) or d["ja"]} for d in (prefilled.get("direct") or {}).values()],
     )
 
 
-@router.get("/q/{token}", name="questionnaire_page", response_class=HTMLResponse, include_in_schema=False)
-async def resume(request: Request, token: str) -> HTMLResponse:
+async def _load(request: Request, token: str) -> QuestionnaireDraft | None:
+    """The draft of a private link, its language switched by ?lang= (kept for the next visits)."""
     engine = _engine(request)
     draft = await run_in_threadpool(load_draft, engine, token)
-    if draft is None:
-        return not_found(page_lang(request))
     chosen = chosen_lang(request)
-    if chosen and chosen != draft.lang:
+    if draft is not None and chosen and chosen != draft.lang:
         draft.lang = chosen
         await run_in_threadpool(save_draft, engine, draft)
-    response = await run_in_threadpool(show_page, request, draft)
+    return draft
+
+
+def _with_lang(request: Request, response: Response) -> Response:
+    chosen = chosen_lang(request)
     if chosen:
         remember_lang(response, request, chosen)
     return response
+
+
+@router.get("/q/{token}", name="questionnaire_page", include_in_schema=False)
+async def resume(request: Request, token: str) -> Response:
+    """The private link: to the step where the person left off (one address per step, so the browser's
+    back button goes to the step before)."""
+    draft = await _load(request, token)
+    if draft is None:
+        return not_found(page_lang(request))
+    return _with_lang(request, RedirectResponse(step_url(draft.token, current_step(draft)), status_code=303))
+
+
+def _visible(request: Request, draft: QuestionnaireDraft, step: str) -> str:
+    """`step`, or the next step with questions when nothing on it can matter for this applicant."""
+    if _questions(request, draft, step):
+        return step
+    return next_step(_screener(request), draft.profile, _progress(draft)["asked"], step)
+
+
+@router.get("/q/{token}/{step}", name="questionnaire_step", response_class=HTMLResponse, include_in_schema=False)
+async def show_step(request: Request, token: str, step: str, svc: ServicesDep) -> Response:
+    draft = await _load(request, token)
+    if draft is None:
+        return not_found(page_lang(request))
+    if step not in GROUP_BY_STEP:  # a step of an older version of the questions, or a typo
+        return _with_lang(request, RedirectResponse(step_url(draft.token, current_step(draft)), status_code=303))
+    shown = await run_in_threadpool(_visible, request, draft, step)
+    if shown != step:
+        return _with_lang(request, RedirectResponse(step_url(draft.token, shown), status_code=303))
+    return _with_lang(request, await run_in_threadpool(show_page, request, draft, step))
 
 
 def _apply(draft: QuestionnaireDraft, questions: list[Question], raw: Raw,
@@ -226,52 +282,84 @@ def finish(request: Request, draft: QuestionnaireDraft) -> RedirectResponse:
     return RedirectResponse(url if lang == "ja" else f"{url}&lang={lang}", status_code=303)
 
 
-def _post(request: Request, draft: QuestionnaireDraft, form: FormData) -> Response:
+def _moved(draft: QuestionnaireDraft, progress: dict[str, Any], step: str, to: str) -> dict[str, Any]:
+    """History after going from `step` to `to`: like a browser's, what came after `step` is dropped."""
+    history: list[str] = progress["history"]
+    kept = history[:history.index(step) + 1] if step in history else [*history, step]
+    if to in kept:
+        kept = kept[:kept.index(to) + 1]
+    else:
+        kept.append(to)
+    progress["history"] = kept
+    draft.step = to
+    return progress
+
+
+def _post(request: Request, draft: QuestionnaireDraft, step: str, form: FormData) -> Response:
     engine = _engine(request)
     svc = services_of(request)
-    page = _current(draft)
-    group = GROUP_BY_STEP[page["step"]]
-    questions = [q for q in group.questions if q.fact in page["facts"]]
+    questions = _questions(request, draft, step)
     action = form.get("action")
     if action == "prefill":  # 「法人番号から入力する」 (its own form: nothing else of the page is posted)
         number = form.get(FIELD)
         outcome = apply_prefill(request.app, draft, number if isinstance(number, str) else "")
         if outcome.error is not None:
-            return show_page(request, draft, errors={FIELD: outcome.error}, status=422)
+            return show_page(request, draft, step, errors={FIELD: outcome.error}, status=422)
         save_draft(engine, draft)
-        return show_page(request, draft, notice=outcome.notice)
+        return show_page(request, draft, step, notice=outcome.notice)
     raw = read_raw(form, questions)
+    screener = _screener(request)
 
     if action == "back":
         progress = _progress(draft)
-        if len(progress["history"]) > 1:
-            progress["forward"].append(progress["history"].pop())
+        to = previous_step(screener, draft.profile, progress["asked"], progress["history"], step)
         draft.answers = _keep_answers(draft, questions, raw)  # what was typed is kept, not yet checked
-        draft.progress = progress
-        draft.step = progress["history"][-1]["step"]
+        draft.progress = {**progress, "history": _back(progress["history"], step, to)}
+        draft.step = to
         save_draft(engine, draft)
-        return RedirectResponse(f"/q/{draft.token}", status_code=303)
+        return RedirectResponse(step_url(draft.token, to), status_code=303)
 
     profile, progress, errors = _apply(draft, questions, raw, svc)
     if errors:
-        return show_page(request, draft, raw=raw, errors=errors, status=422)
+        return show_page(request, draft, step, raw=raw, errors=errors, status=422)
     draft.answers = _keep_answers(draft, questions, raw)
     draft.profile = profile
-    if action == "finish" or group.step == FINAL:
+    if action == "finish" or step == FINAL:
         draft.progress = progress
         return finish(request, draft)
-    progress["history"].append(next_page(Screener(svc), profile, progress))
-    draft.progress = progress
-    draft.step = progress["history"][-1]["step"]
+    to = next_step(screener, profile, progress["asked"], step)
+    draft.progress = _moved(draft, progress, step, to)
     save_draft(engine, draft)
-    return RedirectResponse(f"/q/{draft.token}", status_code=303)
+    return RedirectResponse(step_url(draft.token, to), status_code=303)
+
+
+def _back(history: list[str], step: str, to: str) -> list[str]:
+    """History after 「戻る」 from `step` to `to`: the current position moves to `to`."""
+    if to in history:
+        return history[:history.index(to) + 1]
+    before = history[:history.index(step)] if step in history else history
+    return [*before, to]
+
+
+@router.post("/q/{token}/{step}", include_in_schema=False)
+async def answer_step(request: Request, token: str, step: str, svc: ServicesDep) -> Response:
+    """Save the step's answers, then 303 to the next step's address (Post/Redirect/Get)."""
+    engine = _engine(request)
+    draft = await run_in_threadpool(load_draft, engine, token)
+    if draft is None:
+        return not_found(page_lang(request))
+    if step not in GROUP_BY_STEP:
+        return RedirectResponse(step_url(draft.token, current_step(draft)), status_code=303)
+    form = await request.form()
+    return await run_in_threadpool(_post, request, draft, step, form)
 
 
 @router.post("/q/{token}", include_in_schema=False)
 async def answer(request: Request, token: str) -> Response:
+    """A form of a page served before steps had their own address: the answers of the current step."""
     engine = _engine(request)
     draft = await run_in_threadpool(load_draft, engine, token)
     if draft is None:
         return not_found(page_lang(request))
     form = await request.form()
-    return await run_in_threadpool(_post, request, draft, form)
+    return await run_in_threadpool(_post, request, draft, current_step(draft), form)

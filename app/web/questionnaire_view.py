@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
-from app.intake.answers import Raw, enum_values, unknown_name
+from app.intake.adaptive import step_of
+from app.intake.answers import Raw, enum_values, question_values, unknown_name
 from app.intake.parsers import Msg
 from app.intake.questions import DISPUTE_ROWS, FILING_ROWS, YES_NO, Question
+from app.services import Services
 from app.web.i18n import translations
 from eligibility.facts import PREFECTURES, enum_label
 from eligibility.profile import MAX_DESCRIPTION
@@ -17,11 +21,38 @@ def _id(name: str) -> str:
     return "q-" + re.sub(r"[^A-Za-z0-9_-]", "-", name)
 
 
+def anchor(fact: str) -> str:
+    """The id of a question's block on its step (the target of the results' 「回答する」 links)."""
+    return "f-" + re.sub(r"[^A-Za-z0-9_-]", "-", fact)
+
+
+def question_href(token: str, facts: Iterable[str], lang: str) -> str | None:
+    """The address of the first of `facts` the questionnaire asks: its step, anchored at its question
+    (`/q/{token}/{step}?lang=ja#f-<fact>`); None when none of them has a question."""
+    for fact in facts:
+        step = step_of(fact)
+        if step is not None:
+            return f"/q/{quote(token)}/{step}?lang={lang}#{anchor(fact.split('[')[0].split('.')[0])}"
+    return None
+
+
+FILING_PROGRAM = "foreign_filing_subsidy"  # its benefit summary states the per-case rule (programs/catalog/)
+
+
+def filing_rule(svc: Services, lang: str) -> str | None:
+    """The per-case rule of the overseas filing subsidy in the catalog's own words (no number in code)."""
+    program = svc.catalog.programs.get(FILING_PROGRAM)
+    if program is None:
+        return None
+    return program.benefit.summary.ja if lang == "ja" else program.benefit.summary.en
+
+
 class View:
     """Builds the fields of a page, translated, with values, errors and their aria links."""
 
-    def __init__(self, lang: str, raw: Raw, errors: dict[str, Msg]):
+    def __init__(self, lang: str, raw: Raw, errors: dict[str, Msg], filing_rule: str | None = None):
         self.lang = lang
+        self.filing_rule = filing_rule
         self.raw = raw
         self.errors = errors
         self.tr = translations(lang).gettext
@@ -41,7 +72,7 @@ class View:
         if q.fact == "prefecture":
             return [(p, p) for p in PREFECTURES]
         if q.enum is not None:
-            return [(v, enum_label(q.enum, v, self.lang)) for v in enum_values(q.enum)]
+            return [(v, enum_label(q.enum, v, self.lang)) for v in question_values(q)]
         return self.yes_no()
 
     def yes_no(self) -> list[tuple[str, str]]:
@@ -101,7 +132,9 @@ class View:
         hint = tr(q.hint) if q.hint else None
         if q.kind == "text":
             mode = "numeric" if q.parse in ("int",) else None
-            return self.text(f, label, hint, unknown_name(f), mode)
+            field = self.text(f, label, hint, unknown_name(f), mode)
+            field["reason"] = tr(q.reason) if q.reason else None
+            return field
         if q.kind == "radio":
             return self.radio(f, label, self.options(q), hint, stack=q.enum is not None)
         if q.kind == "select":
@@ -121,13 +154,18 @@ class View:
             ])
         if q.kind == "filings":
             rights = [(v, enum_label("right", v, self.lang)) for v in enum_values("right")]
-            rows = [self.group(tr("%(n)s件目") % {"n": i + 1}, None, [
+            # The per-case rule beside the estimate (issue 14): in full at the first case, in short at the others.
+            short = tr("例: 600万円。") + tr("1件の補助の上限は、出願する国の数によらず同じです。")
+            full = short + (" " + tr("補助のしくみ: %(rule)s") % {"rule": self.filing_rule} if self.filing_rule else "")
+            rows = [self.group(tr("%(n)s件目（1つの発明・意匠・商標）") % {"n": i + 1}, None, [
                 self.select(f"{f}.{i}.right", tr("権利の種類"), rights, unknown=False),
-                self.text(f"{f}.{i}.cost_yen", tr("費用の見込み"), tr("例: 300万円")),
+                self.text(f"{f}.{i}.countries", tr("出願する国・地域の数"), tr("例: アメリカとヨーロッパなら 2"), mode="numeric"),
+                self.text(f"{f}.{i}.cost_yen", tr("費用の見込み（すべての国の合計）"), full if i == 0 else short),
             ], row=True) for i in range(FILING_ROWS)]
             return self.group(label, hint, [
                 self.radio(f"{f}.has", tr("これから外国に出願する予定がありますか"), self.yes_no(),
-                           tr("「はい」の場合は、下に1件ずつ入力してください（最大%(n)s件）") % {"n": FILING_ROWS}),
+                           tr("「はい」の場合は、1つの発明・意匠・商標ごとに1行ずつ入力してください（最大%(n)s件）。"
+                              "同じ発明を複数の国に出すときも1行です。") % {"n": FILING_ROWS}),
                 *rows,
             ], reveal=True)
         if q.kind == "disputes":

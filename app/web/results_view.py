@@ -15,6 +15,7 @@ from app.services import Services
 from app.store.db import Store
 from app.store.screenings import ScreeningPublic
 from app.web.formats import JST, fmt_date, fmt_datetime
+from app.web.questionnaire_view import question_href
 from app.web.stored import render_stored
 from app.web.windows_view import STALE_TEXT, freshness, window_text
 from eligibility.facts import enum_label, field_label
@@ -109,6 +110,8 @@ def key_facts(profile: dict[str, Any], result: dict[str, Any], lang: str) -> lis
         if ins.get("renewal"):
             value += "（更新）" if ja else " (renewal)"
         add("litigation_insurance", value or _yes_no(True, lang))
+    elif p.get("litigation_insurance") is False:  # 「いいえ」: no insurance planned
+        add("litigation_insurance", _yes_no(False, lang))
     if p.get("vc_backed") is not None:
         add("vc_backed", _yes_no(bool(p["vc_backed"]), lang))
     if p.get("interests"):
@@ -211,6 +214,7 @@ def build_view(loaded: Loaded, request: Request, q: str | None, services: Servic
         "other_desks": [d for d in all_desks() if d not in local],
         "q": q,
         "questionnaire_url": f"/q/{quote(q)}?lang={lang}" if q else f"/?lang={lang}",
+        "question_href": (lambda facts: question_href(q, facts, lang)) if q else (lambda facts: None),
         "results_url": f"{base}/results/{rec.id}",
         "qs": f"?lang={lang}" + (f"&q={quote(q)}" if q else ""),
         "label_of": lambda name: field_label(name, lang),

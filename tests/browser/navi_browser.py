@@ -171,24 +171,23 @@ def screenshot(page: Any, name: str, viewport: str) -> Path:
 
 # ------------------------------------------------------------------ setting up states over HTTP
 
-BASICS = {
-    "applicant_type": "corporation", "established_on": "令和3年4月1日", "prefecture": "大阪府",
-    "employees": "２０", "capital_yen": "1,000万円", "industry": "manufacturing",
-}
+BASICS = {"applicant_type": "corporation", "prefecture": "大阪府"}
+BUSINESS = {"established_on": "令和3年4月1日", "employees": "２０", "capital_yen": "1,000万円", "industry": "manufacturing"}
 OWNERSHIP = {
     "large_company_shareholding.largest": "0", "large_company_shareholding.combined": "0",
-    "large_company_officer_ratio": "0", "wholly_owned_by_large_parent": "no", "avg_taxable_income_yen": "1,800万円",
+    "large_company_officer_ratio": "0", "wholly_owned_by_large_parent": "no",
 }
+INCOME = {"avg_taxable_income_yen": "1,800万円"}
 IP = {"domestic_applications": ["patent", "design"], "patent_exam_status": "requested",
       "design_application": "filed", "working_related": "yes"}
 OVERSEAS = {"foreign_filings.has": "yes", "foreign_filings.0.right": "patent", "foreign_filings.0.cost_yen": "300万円",
             "overseas_disputes.has": "no", "litigation_insurance.has": "no"}
 VC = {"vc_backed": "no"}
 FINAL = {"interests": ["overseas", "fee_reduction"], "description": "東大阪市の金属加工の町工場。特許を中国へ出願したい。"}
-TITLES = {"基本情報": "basics", "出資・役員": "ownership", "知財の状況": "ip", "海外の予定": "overseas",
-          "VCからの出資": "vc", "関心と事業内容": "final"}
-STEPS = [("basics", BASICS), ("ownership", OWNERSHIP), ("ip", IP), ("overseas", OVERSEAS), ("vc", VC),
-         ("final", FINAL)]
+TITLES = {"基本情報": "basics", "事業の概要": "business", "出資・役員": "ownership", "課税所得": "income",
+          "知財の状況": "ip", "海外の予定": "overseas", "VCからの出資": "vc", "関心と事業内容": "final"}
+STEPS = [("basics", BASICS), ("business", BUSINESS), ("ownership", OWNERSHIP), ("income", INCOME), ("ip", IP),
+         ("overseas", OVERSEAS), ("vc", VC), ("final", FINAL)]
 
 
 class Http:
@@ -211,7 +210,7 @@ class Http:
         return r
 
     def step_of(self, path: str) -> str:
-        html = self.client.get(path).text
+        html = self.client.get(path, follow_redirects=True).text  # the private link redirects to the step
         m = re.search(r"<h1>(.*?)</h1>", html)
         assert m, html[:2000]
         return TITLES[m[1]]

@@ -41,16 +41,20 @@ def group(page: Any, legend: str) -> Any:
 def answer_basics(page: Any) -> None:
     expect(page.locator("h1")).to_have_text("基本情報")
     group(page, "申請者の種類").get_by_role("radio", name="会社・法人").check()
+    page.get_by_label("本社（主な事業所）の都道府県", exact=True).select_option(label="大阪府")
+    submit(page, "次へ")
+
+
+def answer_business(page: Any) -> None:
     date = page.get_by_label("設立日（個人事業主は事業開始日）", exact=True)
     type_into(page, date, "令和3年13月1日")
     type_into(page, page.get_by_label("常時使用する従業員の数", exact=True), "２０")
     type_into(page, page.get_by_label("資本金（出資の総額）", exact=True), "1,000万円")
     page.get_by_label("主たる業種", exact=True).select_option(label="製造業")
-    page.get_by_label("本社（主な事業所）の都道府県", exact=True).select_option(label="大阪府")
     submit(page, "次へ")
 
     # The wrong date: the page comes back with the error next to the field and everything as typed.
-    expect(page).to_have_title(re.compile(r"^エラー: 基本情報"))
+    expect(page).to_have_title(re.compile(r"^エラー: 事業の概要"))
     error = page.locator("#q-established_on-error")
     expect(error).to_be_visible()
     expect(error).to_contain_text("13月という月はありません")
@@ -63,11 +67,8 @@ def answer_basics(page: Any) -> None:
     expect(page.get_by_role("alert")).to_contain_text("設立日")
     expect(page.get_by_label("常時使用する従業員の数", exact=True)).to_have_value("２０")
     expect(page.get_by_label("資本金（出資の総額）", exact=True)).to_have_value("1,000万円")
-    expect(page.get_by_label("本社（主な事業所）の都道府県", exact=True)).to_have_value("大阪府")
-    expect(group(page, "申請者の種類").get_by_role("radio", name="会社・法人")).to_be_checked()
-
+    expect(page.get_by_label("主たる業種", exact=True)).to_have_value("manufacturing")
     type_into(page, date, "令和3年4月1日")
-    submit(page, "次へ")
 
 
 def answer_ownership(page: Any) -> None:
@@ -76,6 +77,10 @@ def answer_ownership(page: Any) -> None:
     type_into(page, page.get_by_label("役員のうち、大企業の役員・従業員を兼ねる人の割合（％）", exact=True), "0")
     group(page, "資本金5億円以上の会社に、直接または間接に100％出資されていますか").get_by_role(
         "radio", name="いいえ").check()
+
+
+def answer_income(page: Any) -> None:
+    expect(page.locator(".reason")).to_contain_text("なぜ聞くのか")
     type_into(page, page.get_by_label("直近3年の課税所得の年平均額", exact=True), "1,800万円")
 
 
@@ -96,12 +101,13 @@ def answer_ip(page: Any) -> None:
 def answer_overseas(page: Any) -> None:
     filings = group(page, "外国出願の予定")
     if filings.count():
-        first = filings.get_by_role("group", name="1件目", exact=True)
+        first = filings.get_by_role("group", name="1件目（1つの発明・意匠・商標）", exact=True)
         expect(first).to_be_hidden()  # the details show only after 「はい」 (CSS, no JavaScript needed)
         group(page, "これから外国に出願する予定がありますか").get_by_role("radio", name="はい").check()
         expect(first).to_be_visible()
         first.get_by_label("権利の種類").select_option(label="特許")
-        type_into(page, first.get_by_label("費用の見込み"), "300万円")
+        type_into(page, first.get_by_label("出願する国・地域の数"), "1")
+        type_into(page, first.get_by_label("費用の見込み（すべての国の合計）"), "300万円")
     for legend in ("海外で知財のトラブルがありますか", "海外知財訴訟保険に加入（更新）する予定がありますか"):
         g = group(page, legend)
         if g.count():
@@ -120,7 +126,7 @@ def answer_final(page: Any) -> None:
 
 
 ANSWERS: dict[str, Callable[[Any], None]] = {
-    "出資・役員": answer_ownership, "知財の状況": answer_ip, "海外の予定": answer_overseas,
+    "事業の概要": answer_business, "出資・役員": answer_ownership, "課税所得": answer_income, "知財の状況": answer_ip, "海外の予定": answer_overseas,
     "VCからの出資": answer_vc, "関心と事業内容": answer_final,
 }
 
@@ -131,11 +137,11 @@ def questionnaire(page: Any) -> list[str]:
     expect(page.locator("h1")).to_have_text("使える知財支援制度を、約3分で確認")
     page.get_by_label("個人情報の取り扱いに同意します").check()
     submit(page, "はじめる")
-    expect(page).to_have_url(re.compile(r"/q/[A-Za-z0-9_-]{16,}$"))
+    expect(page).to_have_url(re.compile(r"/q/[A-Za-z0-9_-]{16,}/basics$"))
     answer_basics(page)
     seen = ["基本情報"]
     while "/results/" not in page.url:
-        assert len(seen) < 8, seen
+        assert len(seen) < 10, seen
         title = page.locator("h1").inner_text()
         seen.append(title)
         ANSWERS[title](page)
@@ -319,7 +325,7 @@ def test_keyboard_only_consent_and_start(page: Any) -> None:
     assert_focus_visible(start)
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"/q/[A-Za-z0-9_-]{16,}$"))
+    expect(page).to_have_url(re.compile(r"/q/[A-Za-z0-9_-]{16,}/basics$"))
     expect(page.locator("h1")).to_have_text("基本情報")
 
     # On the first step the radio group is reached with Tab and chosen with the arrow keys.
@@ -328,7 +334,7 @@ def test_keyboard_only_consent_and_start(page: Any) -> None:
     page.keyboard.press("Space")
     page.keyboard.press("ArrowDown")
     expect(page.locator("#q-applicant_type-1")).to_be_checked()  # 個人事業主
-    field = tab_to(page, lambda f: f["id"] == "q-established_on")
+    field = tab_to(page, lambda f: f["id"] == "q-prefecture")
     assert_focus_visible(field)
 
 

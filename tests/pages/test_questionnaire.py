@@ -18,10 +18,9 @@ from app.intake.adaptive import open_facts
 from app.store.drafts import QuestionnaireDraft, count_drafts
 from tests.support.pg import postgres_url
 
-BASICS = {
-    "applicant_type": "corporation",
+BASICS = {"applicant_type": "corporation", "prefecture": "東京都"}
+BUSINESS = {
     "established_on": "令和3年4月1日",
-    "prefecture": "東京都",
     "employees": "２０",
     "capital_yen": "1,000万円",
     "industry": "manufacturing",
@@ -31,8 +30,8 @@ OWNERSHIP = {
     "large_company_shareholding.combined": "0",
     "large_company_officer_ratio": "0",
     "wholly_owned_by_large_parent": "no",
-    "avg_taxable_income_yen": "1,800万円",
 }
+INCOME = {"avg_taxable_income_yen": "1,800万円"}
 
 
 @pytest.fixture
@@ -64,16 +63,20 @@ def start(client: TestClient, lang: str = "ja") -> str:
     return m[1]
 
 
-def post(client: TestClient, token: str, data: dict[str, Any], action: str = "next") -> Any:
-    return client.post(f"/q/{token}", data={"action": action, **data}, follow_redirects=False)
+def post(client: TestClient, token: str, data: dict[str, Any], action: str = "next", at: str | None = None) -> Any:
+    """Post the form of step `at` (default: the step the draft is on), as the page's form does."""
+    at = at or draft(client, token).step
+    return client.post(f"/q/{token}/{at}", data={"action": action, **data}, follow_redirects=False)
 
 
 def step(client: TestClient, token: str, data: dict[str, Any]) -> str:
-    """Answer the current page (must succeed) and return the HTML of the next one."""
+    """Answer the current step (must succeed): 303 to the next step's own address; its HTML."""
     r = post(client, token, data)
     assert r.status_code == 303, r.text
-    assert r.headers["location"] == f"/q/{token}"
-    page = client.get(f"/q/{token}")
+    m = re.fullmatch(rf"/q/{token}/([a-z]+)", r.headers["location"])
+    assert m, r.headers["location"]
+    assert draft(client, token).step == m[1]
+    page = client.get(r.headers["location"])
     assert page.status_code == 200
     return page.text
 
@@ -203,41 +206,54 @@ def test_get_q_goes_back_to_the_landing_page(client: TestClient) -> None:
 def test_full_flow_with_wareki_full_width_and_man_yen(any_client: TestClient) -> None:
     client = any_client
     token = start(client)
-    first = client.get(f"/q/{token}")
+    first = client.get(f"/q/{token}", follow_redirects=False)  # the private link: to the step left off
+    assert first.status_code == 303 and first.headers["location"] == f"/q/{token}/basics"
+    first = client.get(f"/q/{token}/basics")
     assert first.status_code == 200
     assert heading(first.text) == "基本情報"
     assert facts_asked(first.text) == set(BASICS)
     assert "あと約" in first.text and "<progress" in first.text
     assert "このリンクを保存すると後で続きから再開できます" in first.text and f"/q/{token}" in first.text
     assert "戻る" not in first.text  # nothing to go back to on the first page
+    assert f'action="/q/{token}/basics"' in first.text
     assert_accessible(first.text)
 
+    html = step(client, token, BASICS)
+    assert heading(html) == "事業の概要"
+    assert facts_asked(html) == set(BUSINESS)
+
     # One mistake: there is no 13th month. The page says so next to the field and keeps what was typed.
-    r = post(client, token, {**BASICS, "established_on": "令和3年13月1日"})
+    r = post(client, token, {**BUSINESS, "established_on": "令和3年13月1日"})
     assert r.status_code == 422
     html = r.text
     assert '<p class="error" id="q-established_on-error">' in html
-    block = html[html.index('<label for="q-established_on">'):html.index('<label for="q-prefecture">')]
+    block = html[html.index('<label for="q-established_on">'):html.index('<label for="q-employees">')]
     assert "13月という月はありません" in block
     assert re.search(r'<input[^>]*id="q-established_on"[^>]*value="令和3年13月1日"[^>]*'
                      r'aria-describedby="q-established_on-hint q-established_on-error" aria-invalid="true"', block)
     assert 'value="２０"' in html and 'value="1,000万円"' in html  # the other answers are kept as typed
     assert 'class="errors-summary"' in html and 'href="#q-established_on"' in html
     assert_accessible(html)
-    assert draft(client, token).profile == {}  # nothing saved from a page with errors
+    assert draft(client, token).profile == {"applicant_type": "corporation", "prefecture": "東京都"}
 
-    html = step(client, token, BASICS)
+    html = step(client, token, BUSINESS)
     d = draft(client, token)
     assert d.profile == {"applicant_type": "corporation", "established_on": "2021-04-01", "prefecture": "東京都",
                          "employees": 20, "capital_yen": 10_000_000, "industry": "manufacturing"}
     assert d.answers["established_on"] == "令和3年4月1日" and d.answers["employees"] == "２０"
     assert heading(html) == "出資・役員"
     assert facts_asked(html) == {"large_company_shareholding", "large_company_officer_ratio",
-                                 "wholly_owned_by_large_parent", "avg_taxable_income_yen"}
+                                 "wholly_owned_by_large_parent"}
     assert "戻る" in html and "ここまでで結果を見る" in html
     assert_accessible(html)
 
     html = step(client, token, OWNERSHIP)
+    assert heading(html) == "課税所得"
+    assert facts_asked(html) == {"avg_taxable_income_yen"}
+    assert "なぜ聞くのか" in html and 'aria-describedby="q-avg_taxable_income_yen-hint q-avg_taxable_income_yen-reason"' in html
+    assert_accessible(html)
+
+    html = step(client, token, INCOME)
     assert heading(html) == "知財の状況"
     assert draft(client, token).profile["large_company_shareholding"] == {"largest": 0.0, "combined": 0.0}
     assert draft(client, token).profile["avg_taxable_income_yen"] == 18_000_000
@@ -246,17 +262,19 @@ def test_full_flow_with_wareki_full_width_and_man_yen(any_client: TestClient) ->
     html = step(client, token, {"domestic_applications": ["patent"], "patent_exam_status": "filed",
                                 "design_application": "none", "working_related": "yes"})
     assert heading(html) == "海外の予定"
+    assert "国の数によらず" in html and "1案件 特許150万円" in html  # the per-case rule beside the estimate
     assert_accessible(html)
 
-    # 「はい」 without a case is an error; then one planned patent filing abroad.
+    # 「はい」 without a case is an error; then one planned patent filing abroad, in two countries.
     r = post(client, token, {"foreign_filings.has": "yes", "overseas_disputes.has": "no", "litigation_insurance.has": "no"})
     assert r.status_code == 422 and "1件以上入力してください" in r.text
     html = step(client, token, {"foreign_filings.has": "yes", "foreign_filings.0.right": "patent",
-                                "foreign_filings.0.cost_yen": "３００万円", "overseas_disputes.has": "no",
-                                "litigation_insurance.has": "no"})
+                                "foreign_filings.0.countries": "２", "foreign_filings.0.cost_yen": "６００万円",
+                                "overseas_disputes.has": "no", "litigation_insurance.has": "no"})
     d = draft(client, token)
-    assert d.profile["foreign_filings"] == [{"right": "patent", "cost_yen": 3_000_000, "already_filed": False}]
-    assert d.profile["overseas_disputes"] == [] and "litigation_insurance" not in d.profile
+    assert d.profile["foreign_filings"] == [{"right": "patent", "cost_yen": 6_000_000, "already_filed": False}]
+    assert d.profile["overseas_disputes"] == [] and d.profile["litigation_insurance"] is False
+    assert d.answers["foreign_filings.0.countries"] == "２"
     assert heading(html) == "VCからの出資"
     assert facts_asked(html) == {"vc_backed"}
 
@@ -297,9 +315,9 @@ def test_see_results_now_from_the_first_page(client: TestClient) -> None:
 
 def test_unknown_keeps_the_fact_unknown_and_it_is_not_asked_again(client: TestClient) -> None:
     token = start(client)
-    step(client, token, BASICS)
-    answers = {**OWNERSHIP, "avg_taxable_income_yen": "", "avg_taxable_income_yen__unknown": "1"}
-    html = step(client, token, answers)
+    for answers in (BASICS, BUSINESS, OWNERSHIP):
+        step(client, token, answers)
+    html = step(client, token, {"avg_taxable_income_yen": "", "avg_taxable_income_yen__unknown": "1"})
     d = draft(client, token)
     assert "avg_taxable_income_yen" not in d.profile
     assert "avg_taxable_income_yen" in d.progress["unknown"]
@@ -314,7 +332,8 @@ def test_unknown_keeps_the_fact_unknown_and_it_is_not_asked_again(client: TestCl
 
     # Text typed next to a ticked 「わからない」 is a contradiction the page points out.
     token = start(client)
-    r = post(client, token, {**BASICS, "employees__unknown": "1"})
+    step(client, token, BASICS)
+    r = post(client, token, {**BUSINESS, "employees__unknown": "1"})
     assert r.status_code == 422 and "「わからない」のチェックを外してください" in r.text
 
 
@@ -330,13 +349,17 @@ def test_a_vc_is_not_asked_about_company_thresholds_after_step_one(client: TestC
 
 
 def test_only_questions_for_missing_facts(client: TestClient) -> None:
-    # A sole proprietor: shareholding and officers are corporate tests, so only the income is asked.
+    # A sole proprietor has no 資本金, and shareholding and officers are corporate tests: they are never
+    # asked; the income (みなし大企業 (オ)) is, on a page of its own that says why.
     token = start(client)
-    html = step(client, token, {**BASICS, "applicant_type": "sole_proprietor", "capital_yen": ""})
-    assert heading(html) == "出資・役員"
-    assert facts_asked(html) == {"avg_taxable_income_yen"}
+    html = step(client, token, {**BASICS, "applicant_type": "sole_proprietor"})
+    assert heading(html) == "事業の概要"
+    assert facts_asked(html) == {"established_on", "employees", "industry"}
+    html = step(client, token, {k: v for k, v in BUSINESS.items() if k != "capital_yen"})
+    assert heading(html) == "課税所得"
+    assert facts_asked(html) == {"avg_taxable_income_yen"} and "なぜ聞くのか" in html
 
-    # A university: the patent status and foreign filings matter; designs and disputes do not.
+    # A university: the patent status and foreign filings matter; its size, designs and disputes do not.
     token = start(client)
     html = step(client, token, {"applicant_type": "university", "prefecture": "京都府"})
     assert heading(html) == "知財の状況"
@@ -357,8 +380,9 @@ def test_progress_counts_down(client: TestClient) -> None:
 
     first = left(client.get(f"/q/{token}").text)
     second = left(step(client, token, BASICS))
-    third = left(step(client, token, OWNERSHIP))
-    assert first > second > third >= 2
+    third = left(step(client, token, BUSINESS))
+    fourth = left(step(client, token, OWNERSHIP))
+    assert first > second > third > fourth >= 2
 
 
 # ------------------------------------------------------------------ back, resume, not found
@@ -367,49 +391,62 @@ def test_progress_counts_down(client: TestClient) -> None:
 def test_back_keeps_answers_and_resume_by_link(client: TestClient, tmp_path: Path) -> None:
     token = start(client)
     step(client, token, BASICS)
-    # Another browser (no cookies) with the private link resumes at the saved page.
+    step(client, token, BUSINESS)
+    # Another browser (no cookies) with the private link resumes at the saved step.
     with TestClient(client.app) as other:
-        html = other.get(f"/q/{token}").text
+        r = other.get(f"/q/{token}", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == f"/q/{token}/ownership"
+        html = other.get(r.headers["location"]).text
         assert heading(html) == "出資・役員"
-        # 「戻る」 shows the first page again with what was typed.
-        r = other.post(f"/q/{token}", data={"action": "back", "large_company_officer_ratio": "１０％"},
+        # 「戻る」 keeps what was typed and goes to the previous step's own address.
+        r = other.post(f"/q/{token}/ownership", data={"action": "back", "large_company_officer_ratio": "１０％"},
                        follow_redirects=False)
-        assert r.status_code == 303
-        html = other.get(f"/q/{token}").text
-    assert heading(html) == "基本情報"
+        assert r.status_code == 303 and r.headers["location"] == f"/q/{token}/business"
+        html = other.get(r.headers["location"]).text
+    assert heading(html) == "事業の概要"
     for typed in ("令和3年4月1日", "２０", "1,000万円"):
         assert f'value="{typed}"' in html
+    assert draft(client, token).step == "business"
+    # The browser's back button: a GET of the first step's address shows it with its answers.
+    html = client.get(f"/q/{token}/basics").text
+    assert heading(html) == "基本情報"
     assert re.search(r'value="corporation" checked', html) and re.search(r'value="東京都" selected', html)
-    assert draft(client, token).step == "basics"
-    # 「次へ」 again: the page left with 「戻る」 comes back with what was typed on it.
-    html = step(client, token, BASICS)
+    # 「次へ」 again: the steps come back in order, with what was typed on them.
+    html = step(client, token, BUSINESS)
     assert heading(html) == "出資・役員" and 'value="１０％"' in html
 
 
 def test_a_page_left_with_back_returns_only_if_it_still_matters(client: TestClient) -> None:
     token = start(client)
     step(client, token, BASICS)
+    step(client, token, BUSINESS)
     r = post(client, token, {}, action="back")
-    assert r.status_code == 303 and draft(client, token).progress["forward"]
-    # Now a VC: the shareholding page no longer matters, so 「次へ」 skips it.
-    html = step(client, token, {"applicant_type": "vc"})
+    assert r.status_code == 303 and r.headers["location"] == f"/q/{token}/business"
+    r = post(client, token, {}, action="back")
+    assert r.headers["location"] == f"/q/{token}/basics"
+    # Now a VC: the size and shareholding steps no longer matter, so 「次へ」 skips them, and their
+    # addresses lead on to the next step that has a question.
+    html = step(client, token, {"applicant_type": "vc", "prefecture": "東京都"})
     assert heading(html) == "関心と事業内容"
-    assert draft(client, token).progress["forward"] == []
+    r = client.get(f"/q/{token}/ownership", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/q/{token}/final"
 
 
 def test_ownership_and_overseas_answers_are_read_and_checked(client: TestClient) -> None:
     token = start(client)
     step(client, token, BASICS)
+    step(client, token, BUSINESS)
     r = post(client, token, {"large_company_shareholding.largest": "60", "large_company_shareholding.combined": "40",
-                             "large_company_officer_ratio": "150", "avg_taxable_income_yen": "たくさん"})
+                             "large_company_officer_ratio": "150"})
     assert r.status_code == 422
     assert "大企業すべての合計より大きく" in r.text
     assert "100以下の数で入力してください" in r.text
-    assert "金額を読み取れませんでした" in r.text
-    assert r.text.count('aria-invalid="true"') >= 3
-    html = step(client, token, {"large_company_shareholding.largest": "３０％", "large_company_shareholding.combined": "45",
-                                "large_company_officer_ratio": "0", "wholly_owned_by_large_parent": "unknown",
-                                "avg_taxable_income_yen": "▲500万円"})
+    assert r.text.count('aria-invalid="true"') >= 2
+    step(client, token, {"large_company_shareholding.largest": "３０％", "large_company_shareholding.combined": "45",
+                         "large_company_officer_ratio": "0", "wholly_owned_by_large_parent": "unknown"})
+    r = post(client, token, {"avg_taxable_income_yen": "たくさん"})
+    assert r.status_code == 422 and "金額を読み取れませんでした" in r.text
+    html = step(client, token, {"avg_taxable_income_yen": "▲500万円"})
     d = draft(client, token)
     assert d.profile["large_company_shareholding"] == {"largest": 0.3, "combined": 0.45}
     assert d.profile["avg_taxable_income_yen"] == -5_000_000
@@ -475,9 +512,13 @@ def test_english_locale(client: TestClient) -> None:
     html = client.get(f"/q/{token}").text
     assert '<html lang="en">' in html and "Basics" in html and "I don&#39;t know" in html
     assert re.search(r"About \d+ questions left", html)
-    r = post(client, token, {**BASICS, "established_on": "R3.13.1"})
-    assert r.status_code == 422 and "There is no month 13" in r.text
+    r = post(client, token, {**BASICS, "prefecture": "Osaka"})
+    assert r.status_code == 422 and "Choose one of the options" in r.text
     html = step(client, token, BASICS)
+    assert heading(html) == "About the business"
+    r = post(client, token, {**BUSINESS, "established_on": "R3.13.1"})
+    assert r.status_code == 422 and "There is no month 13" in r.text
+    html = step(client, token, BUSINESS)
     assert heading(html) == "Shareholders and officers"
 
     # ?lang=ja switches the draft (and the cookie) back to Japanese.

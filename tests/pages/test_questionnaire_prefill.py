@@ -63,9 +63,14 @@ def test_prefill_fills_the_answers_with_their_source_and_they_stay_editable(clie
     r = client.post(f"/q/{token}", data={"action": "prefill", "corporate_number": "９０１０－４０１１－２３４５６"})
     assert r.status_code == 200
     html = r.text
+    assert re.search(r'<option value="東京都" selected>', html) and SOURCE in html
+    # The answers of the next step (founding, size, capital) are filled too, each with its source.
+    r = client.post(f"/q/{token}/basics", data={"applicant_type": "corporation", "prefecture": "東京都", "action": "next"},
+                    follow_redirects=False)
+    assert r.headers["location"] == f"/q/{token}/business"
+    html = client.get(r.headers["location"]).text
     assert value_of(html, "capital_yen") == "30000000" and value_of(html, "established_on") == "2019-04-01"
-    assert re.search(r'<option value="東京都" selected>', html)
-    assert html.count(SOURCE) >= 4  # one next to each filled answer
+    assert html.count(SOURCE) >= 3  # one next to each filled answer
     assert "常時使用する従業員" in html and value_of(html, "employees") == "18"  # a suggestion, said so
     draft = load_draft(client.app.state.store.engine, token)
     assert draft is not None
@@ -77,10 +82,10 @@ def test_prefill_fills_the_answers_with_their_source_and_they_stay_editable(clie
     assert {a["program_id"] for a in draft.profile["prior_awards"]} >= {"inpit_foreign_filing_subsidy"}
     # Editable: the person changes the capital, the source goes from that field, and the page goes on.
     page = client.get(f"/q/{token}").text
-    assert page.count(SOURCE) >= 4
-    data = {"applicant_type": "corporation", "established_on": "2019-04-01", "prefecture": "東京都",
-            "employees": "15", "capital_yen": "2000万円", "industry": "software", "action": "next"}
-    r = client.post(f"/q/{token}", data=data, follow_redirects=False)
+    assert page.count(SOURCE) >= 3
+    data = {"established_on": "2019-04-01", "employees": "15", "capital_yen": "2000万円", "industry": "software",
+            "action": "next"}
+    r = client.post(f"/q/{token}/business", data=data, follow_redirects=False)
     assert r.status_code == 303
     draft = load_draft(client.app.state.store.engine, token)
     assert draft is not None and draft.profile["capital_yen"] == 20_000_000 and draft.profile["employees"] == 15
@@ -89,8 +94,10 @@ def test_prefill_fills_the_answers_with_their_source_and_they_stay_editable(clie
 
 def test_prefill_never_overwrites_what_was_typed(client):
     token = start(client)
-    client.post(f"/q/{token}", data={**{"capital_yen": "500万円"}, "action": "back"})
-    html = client.post(f"/q/{token}", data={"action": "prefill", "corporate_number": f.SAMPLE}).text
+    client.post(f"/q/{token}/basics", data={"applicant_type": "corporation", "prefecture": "東京都", "action": "next"})
+    client.post(f"/q/{token}/business", data={"capital_yen": "500万円", "action": "back"})
+    client.post(f"/q/{token}/basics", data={"action": "prefill", "corporate_number": f.SAMPLE})
+    html = client.get(f"/q/{token}/business").text
     assert value_of(html, "capital_yen") == "500万円"
     assert value_of(html, "established_on") == "2019-04-01"
 
@@ -136,4 +143,7 @@ def test_sole_proprietor_goes_on_without_a_number(client):
 def test_english_source(client):
     token = start(client, "en")
     html = client.post(f"/q/{token}", data={"action": "prefill", "corporate_number": f.SAMPLE}).text
+    assert "From gBizINFO (updated 1 July 2026)" in html
+    client.post(f"/q/{token}/basics", data={"applicant_type": "corporation", "prefecture": "東京都", "action": "next"})
+    html = client.get(f"/q/{token}/business").text
     assert "From gBizINFO (updated 1 July 2026)" in html and "regular employees" in html

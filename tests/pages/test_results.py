@@ -132,12 +132,13 @@ def test_needs_info_lists_missing_facts_with_a_link_back(client: TestClient, sid
     assert "? </span>要確認" in block
     assert "判定には次の回答が必要です" in block
     assert "海外での知財トラブルを教えてください" in block
-    assert 'href="/q/tok_12345678?lang=ja"' in block
+    # 「回答する」 opens the step of the missing answer, at its question (not the last step seen)
+    assert 'href="/q/tok_12345678/overseas?lang=ja#f-overseas_disputes"' in block
     # the language switch keeps the token, so the English page links back to the same answers
     assert '<a href="?q=tok_12345678&amp;lang=en" hreflang="en" lang="en">English</a>' in page
     en = client.get(f"/results/{sid}?q=tok_12345678&lang=en").text
     assert '<a href="?q=tok_12345678&amp;lang=ja" hreflang="ja" lang="ja">日本語</a>' in en
-    assert 'href="/q/tok_12345678?lang=en"' in en
+    assert 'href="/q/tok_12345678/overseas?lang=en#f-overseas_disputes"' in en
     # without a (valid) token the link goes to the questionnaire's start
     page = client.get(f"/results/{sid}?q=<bad>").text
     assert "/q/" not in page and 'href="/?lang=ja">質問票に戻って回答する' in page
