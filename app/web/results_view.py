@@ -15,6 +15,7 @@ from app.services import Services
 from app.store.db import Store
 from app.store.screenings import ScreeningPublic
 from app.web.formats import JST, fmt_date, fmt_datetime
+from app.web.results_summary import glossary, grouped, provisional_labels, todo, todo_view
 from app.web.stored import render_stored
 from app.web.windows_view import STALE_TEXT, freshness, window_text
 from eligibility.facts import enum_label, field_label
@@ -164,6 +165,7 @@ def program_view(r: dict[str, Any], lang: str, fresh: Freshness | None = None) -
         "window_texts": _windows(app, lang),
         "questions": [field_label(m, lang) for m in r.get("missing_facts") or ()],
         "deciding": _deciding(r),
+        "provisional_labels": provisional_labels(r),
     }
 
 
@@ -203,6 +205,9 @@ def build_view(loaded: Loaded, request: Request, q: str | None, services: Servic
         "prefecture": prefecture,
         "ranked": ranked,
         "ineligible": [p for p in programs if p["status"] == "ineligible"],
+        "groups": grouped(ranked, svc.catalog),
+        "todo": [todo_view(p, local, lang) for p in todo(ranked, svc.catalog)],
+        "glossary": glossary(lang),
         "counts": counts,
         "total": total_view(result, by_id, lang),
         "local_desks": local,
