@@ -200,6 +200,7 @@ def build_view(loaded: Loaded, request: Request, q: str | None, services: Servic
         "rescreened": loaded.rescreened,
         "rescreen_failed": loaded.rescreen_failed,
         "notice": loaded.message,
+        "notice_kind": loaded.notice,  # the applicant's page words it without the catalog hash or program ids
         "facts": key_facts(rec.profile, result, lang),
         "company": rec.profile.get("company_name"),
         "prefecture": prefecture,

@@ -241,3 +241,16 @@ def test_every_persona_page_renders_in_both_languages(client: TestClient, name: 
     for lang in ("ja", "en"):
         page = page_of(client, PERSONAS[name], lang)
         assert 'id="h-todo"' in page and 'id="h-facts"' in page
+
+
+def test_a_stored_result_notice_names_no_catalog_hash_or_program_id(client: TestClient) -> None:
+    from sqlalchemy import text as sql
+
+    sid = client.post("/api/v1/screen", json=MANUFACTURER).json()["screening_id"]
+    with client.app.state.store.engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(sql("UPDATE screening SET catalog_version = 'gone+000000' WHERE id = :i"), {"i": sid})
+    api = client.get(f"/api/v1/screenings/{sid}").json()
+    assert "gone+000000" in api["message"]  # the API and the console keep the full notice
+    for lang, words in (("ja", "同じ回答でもう一度診断してください"), ("en", "is no longer stored")):
+        page = client.get(f"/results/{sid}?lang={lang}")
+        assert page.status_code == 200 and words in page.text and "gone+000000" not in page.text
