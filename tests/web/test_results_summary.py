@@ -180,6 +180,10 @@ def test_the_summary_comes_first_and_the_answers_last(client: TestClient) -> Non
     assert "電話で相談（無料）: 愛知県 知財総合支援窓口 0570-082100" in summary
     assert "次の一歩: 模倣品の証拠を保全する" in summary
     assert "申請の時期: 随時（公募の期間はありません）" in summary  # the fee reduction has no call
+    # each card's call, budget and desk details are folded (the window's headline stays on the card)
+    card = page[page.index('id="p-foreign_filing_subsidy"'):]
+    card = card[: card.index("</article>")]
+    assert card.index('<p class="w-line"><strong>次回の受付') < card.index('<details class="apply-box">')
     # the ineligible programs and the answers are folded
     tail = page[order[4]:]
     assert tail.index('<details class="ineligible-all">') < tail.index('id="p-tokyo_patent_search"')
