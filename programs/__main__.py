@@ -4,9 +4,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
 
 from eligibility.engine import Engine
-from programs.loader import CatalogError, load_catalog
+from programs.glossary import GLOSSARY_FILE, read_glossary
+from programs.loader import CatalogError, load_catalog, validation_problems
+
+
+def check_glossary(path: Path) -> None:
+    """The glossary shown on the results page; raises CatalogError naming the file and the field."""
+    try:
+        read_glossary(path)
+    except ValidationError as e:
+        raise CatalogError(validation_problems(path, e)) from None
+    except (OSError, yaml.YAMLError) as e:
+        raise CatalogError([f"{path}: (file): {e}"]) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,10 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     chk.add_argument("--definitions", help="definitions file (default: programs/definitions.yaml)")
     chk.add_argument("--sources", help="sources file (default: programs/sources.yaml)")
     chk.add_argument("--rounds", help="folder of rounds files (default: the catalog folder's sibling rounds/)")
+    chk.add_argument("--glossary", help="glossary file (default: programs/glossary.yaml)")
     args = ap.parse_args(argv)
     try:
         catalog = load_catalog(args.catalog_dir, args.definitions, sources=args.sources, rounds_dir=args.rounds)
         Engine(catalog)
+        check_glossary(Path(args.glossary) if args.glossary else GLOSSARY_FILE)
     except CatalogError as e:
         print(f"catalog check failed: {len(e.problems)} problem(s)", file=sys.stderr)
         for line in e.problems:

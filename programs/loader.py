@@ -190,8 +190,13 @@ def _load_rounds(rdir: Path, programs: dict[str, Program], digest: Any, texts: l
 
 
 def load_catalog(catalog_dir: Path | str | None = None, definitions: Path | str | None = None,
-                 sources: Path | str | None = None, rounds_dir: Path | str | None = None) -> Catalog:
-    """Read and validate every program and rounds file; raise CatalogError listing every fault."""
+                 sources: Path | str | None = None, rounds_dir: Path | str | None = None,
+                 stored: bool = False) -> Catalog:
+    """Read and validate every program and rounds file; raise CatalogError listing every fault.
+
+    `stored`: a catalog version unpacked from the database (programs/snapshot.py), which may predate a field
+    that is now required (`group`); it loads as it was stored.
+    """
     cdir = Path(catalog_dir) if catalog_dir else DEFAULT_CATALOG_DIR
     rdir = Path(rounds_dir) if rounds_dir else cdir.parent / ROUNDS_DIRNAME
     dpath = Path(definitions) if definitions else DEFAULT_DEFINITIONS
@@ -227,6 +232,9 @@ def load_catalog(catalog_dir: Path | str | None = None, definitions: Path | str 
         problems += probs
         if prog is None:
             continue
+        if prog.group is None and not stored:
+            problems.append(f"{path}: group: missing: where the results page lists the program, one of "
+                            "apply (申請して受ける支援), consult (相談・専門家の支援), info (情報・ひな形)")
         if prog.id in programs:
             problems.append(f"{path}: id: duplicate program id {prog.id!r} (also in {files[prog.id]})")
             continue

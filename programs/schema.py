@@ -43,6 +43,10 @@ Kind = Literal[
     "financing",
     "contract_templates",
 ]
+# Where the results page lists a program (issue 14): apply = 申請して受ける支援 (subsidies, examination, fee
+# reduction), consult = 相談・専門家の支援, info = 情報・ひな形 (portals, model contracts, help that needs no application).
+Group = Literal["apply", "consult", "info"]
+GROUPS: tuple[str, ...] = ("apply", "consult", "info")
 BudgetStatus = Literal["open", "closes_when_budget_exhausted", "closed", "not_applicable", "unknown"]
 EstimateMethod = Literal["none", "per_case_subsidy", "dispute_subsidy", "premium_subsidy"]
 
@@ -380,6 +384,8 @@ class Program(Strict):
     names: Text
     operator: Text
     kind: Kind
+    # Required in the catalog folder (load_catalog); None only in catalog versions stored before it existed.
+    group: Group | None = Field(default=None, description="the results page's section: apply, consult or info")
     phases: list[Phase] = Field(min_length=1)
     in_force: InForce
     provisional: bool = False

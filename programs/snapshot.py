@@ -44,7 +44,7 @@ def unpack(blob: bytes) -> Catalog:
                 raise CatalogError([f"catalog {doc.get('version')}: bad file name {name!r}"])
             path.write_bytes(text.encode("utf-8"))
         catalog = load_catalog(root / "catalog", root / "definitions.yaml", root / "sources.yaml",
-                               root / ROUNDS_DIRNAME)
+                               root / ROUNDS_DIRNAME, stored=True)
     for batch in doc.get("extra_rounds") or ():
         catalog = catalog.with_rounds((pid, Round.model_validate_json(raw)) for pid, raw in batch)
     if catalog.version != doc["version"]:

@@ -32,7 +32,7 @@ REQUIRED_CASES = {
     "missing_names_en", "unknown_kind", "rate_half", "negative_company_cap", "unknown_predicate",
     "missing_param_ref", "unknown_fact", "test_and_any", "id_mismatch", "invalid_yaml", "no_source",
     "per_case_no_case_caps", "param_not_in_force", "duplicate_criterion_id", "seed_reference", "domain_reference",
-    "unknown_source_id",
+    "unknown_source_id", "missing_group", "unknown_group",
 }
 
 

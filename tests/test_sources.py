@@ -33,7 +33,8 @@ from tests.support.paths import SHARED, case_checker
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = sorted((SHARED / "cases").glob("*.yaml"))
-CATALOG_FILES = [*sorted(DEFAULT_CATALOG_DIR.glob("*.yaml")), DEFAULT_DEFINITIONS, ROOT / "programs" / "desks.yaml"]
+CATALOG_FILES = [*sorted(DEFAULT_CATALOG_DIR.glob("*.yaml")), DEFAULT_DEFINITIONS, ROOT / "programs" / "desks.yaml",
+                 ROOT / "programs" / "glossary.yaml"]
 # What no person should see: a seed file, a seed line marker (001:L3086, L3070-3130) or the spec's file name.
 LEAKS = re.compile(r"seeds/|\b\d{3}:L\d|\bL\d{2,5}-\d{2,5}\b|DOMAIN\.md", re.IGNORECASE)
 

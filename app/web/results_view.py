@@ -16,6 +16,7 @@ from app.store.db import Store
 from app.store.screenings import ScreeningPublic
 from app.web.formats import JST, fmt_date, fmt_datetime
 from app.web.questionnaire_view import question_href
+from app.web.results_summary import glossary, grouped, provisional_labels, todo, todo_view
 from app.web.stored import render_stored
 from app.web.windows_view import STALE_TEXT, freshness, window_text
 from eligibility.facts import enum_label, field_label
@@ -169,6 +170,7 @@ def program_view(r: dict[str, Any], lang: str, fresh: Freshness | None = None) -
         "window_texts": _windows(app, lang),
         "questions": [field_label(m, lang) for m in r.get("missing_facts") or ()],
         "deciding": _deciding(r),
+        "provisional_labels": provisional_labels(r),
     }
 
 
@@ -203,11 +205,15 @@ def build_view(loaded: Loaded, request: Request, q: str | None, services: Servic
         "rescreened": loaded.rescreened,
         "rescreen_failed": loaded.rescreen_failed,
         "notice": loaded.message,
+        "notice_kind": loaded.notice,  # the applicant's page words it without the catalog hash or program ids
         "facts": key_facts(rec.profile, result, lang),
         "company": rec.profile.get("company_name"),
         "prefecture": prefecture,
         "ranked": ranked,
         "ineligible": [p for p in programs if p["status"] == "ineligible"],
+        "groups": grouped(ranked, svc.catalog),
+        "todo": [todo_view(p, local, lang) for p in todo(ranked, svc.catalog)],
+        "glossary": glossary(lang),
         "counts": counts,
         "total": total_view(result, by_id, lang),
         "local_desks": local,

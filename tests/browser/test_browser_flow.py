@@ -152,14 +152,18 @@ def questionnaire(page: Any) -> list[str]:
 def check_results(page: Any) -> None:
     expect(page).to_have_url(re.compile(r"/results/[0-9a-f-]{36}\?q="))
     expect(page.locator("h1")).to_have_text("診断結果：使える知財支援制度")
-    facts = page.locator("dl.facts")
+    # Summary first (issue 14): the things to do now; the answers last, folded until opened.
+    expect(page.locator("ol.todo > li").first).to_be_in_viewport()
+    facts = page.locator("#answers dl.facts")
+    expect(facts).to_be_hidden()
+    page.locator("#answers details.facts-box > summary").click()
     for text in ("会社・法人", "大阪府", "製造業", "2021年4月1日", "20人", "1,000万円", "特許 300万円"):
         expect(facts).to_contain_text(text)
 
-    ranked = page.locator("section[aria-labelledby=h-ranked] article.program")
+    ranked = page.locator("section.group article.program")
     assert ranked.count() >= 3
-    ranks = ranked.locator("h3 .rank").all_inner_texts()
-    assert ranks == [f"{n}." for n in range(1, len(ranks) + 1)], ranks
+    ranks = page.locator("section.group").first.locator("article.program h3 .rank").all_inner_texts()
+    assert ranks == [f"{n}." for n in range(1, len(ranks) + 1)], ranks  # each section numbered from 1
     expect(page.locator(".badge.eligible").first).to_have_text("✓ 対象")
     program = ranked.filter(has=page.locator("p.amount")).first
     expect(program.locator("p.amount")).to_have_text(re.compile(r"^補助見込み [\d,]+万?円$"))

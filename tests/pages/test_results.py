@@ -76,17 +76,26 @@ def test_results_page_ranks_programs_with_badges_amounts_and_next_steps(client: 
     results = stored["result"]["results"]
     assert "株式会社テスト精工 の診断結果" in text
     assert "基準日 2025年9月1日" in text
-    assert stored["catalog_version"] in text
-    # key facts
+    # no catalog hash or id on the applicant's page (issue 14; advisors see it in the console)
+    assert stored["catalog_version"] not in text and stored["catalog_version"].split("+")[1] not in page
+    assert "制度カタログ" not in text
+    # key facts: last, folded
+    answers = page[page.index('<section aria-labelledby="h-facts"'):]
+    assert '<details class="facts-box">' in answers
     for fact in ("会社・法人", "大阪府", "製造業", "25人", "1,000万円", "事業拡大フェーズ", "特許 340万円、意匠 80万円"):
-        assert fact in text, fact
-    # ranked programs in rank order, ineligible ones after all of them
+        assert fact in text_of(answers), fact
+    # ranked programs grouped (the catalog's `group`: apply → consult → info), each group in rank order; the
+    # ineligible ones after all of them, the answers after those
+    groups = {pid: prog.group for pid, prog in client.app.state.services.catalog.programs.items()}  # type: ignore[attr-defined]
     ranked = [x for x in results if x["rank"] is not None]
     ineligible = [x for x in results if x["rank"] is None]
     assert ranked and ineligible
-    positions = [page.index(f'id="p-{x["program_id"]}"') for x in sorted(ranked, key=lambda x: x["rank"])]
+    start = page.index('<section aria-labelledby="h-g-apply"')
+    order = sorted(ranked, key=lambda x: (("apply", "consult", "info").index(groups[x["program_id"]]), x["rank"]))
+    positions = [page.index(f'id="p-{x["program_id"]}"', start) for x in order]
     assert positions == sorted(positions)
-    assert all(page.index(f'id="p-{x["program_id"]}"') > positions[-1] for x in ineligible)
+    assert all(page.index(f'id="p-{x["program_id"]}"', start) > positions[-1] for x in ineligible)
+    assert page.index('id="h-facts"') > max(page.index(f'id="p-{x["program_id"]}"', start) for x in ineligible)
     # status in words (not colour alone)
     assert "✓ </span>対象" in page and "? </span>要確認" in page and "✗ </span>対象外" in page
     assert "対象 8件・要確認 4件・対象外 12件" in text  # FY2026 catalog: 小牧市 (in force since 2022) is 対象外 here
@@ -310,7 +319,8 @@ def test_print_page_has_the_key_content(client: TestClient, sid: str) -> None:
     css = client.get("/static/print.css").text
     assert "@page { size: A4" in css and 'font-family: "Noto Sans CJK JP"' in css
     assert "知財支援ナビ" in text and "株式会社テスト精工 の診断結果" in text
-    assert "基準日 2025年9月1日" in text and stored["catalog_version"] in text
+    assert "基準日 2025年9月1日" in text and stored["catalog_version"] not in text  # no hash on paper either
+    assert "受け取れる補助の合計（目安）190万円" in text  # the total, alternatives counted once
     assert "大阪府" in text and "製造業" in text
     items = re.findall(r'<li class="(eligible|needs_info)">', page)
     assert 3 <= len(items) <= 5
