@@ -162,3 +162,13 @@ def test_a_learned_ranking_is_logged_and_named_as_such(app: FastAPI) -> None:
         log = s.get(RankingLog, sid)
         assert log is not None and log.ranker == "learned" and log.model_version.endswith("+m20261201")
     assert "並び順: 相談実績から学んだモデル" in text_of(TestClient(app).get(f"/results/{sid}").text)
+
+
+def test_the_log_goes_with_its_screening(app: FastAPI) -> None:
+    import datetime as dt  # noqa: PLC0415
+
+    store = app.state.store  # type: ignore[attr-defined]
+    sid = TestClient(app).post("/api/v1/screen", json={"applicant_type": "corporation"}).json()["screening_id"]
+    assert store.purge_expired(1, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=3)) >= 1
+    with db(app) as s:
+        assert s.get(ScreeningRecord, sid) is None and s.get(RankingLog, sid) is None
