@@ -1,4 +1,5 @@
-"""The published catalog = the YAML files + the rounds synced from jGrants, rebuilt when a sync changes them.
+"""The published catalog = the YAML files + the rounds synced from jGrants + the changes catalog editors approved
+(app/store/catalog_review.py, applied by programs/changes.py), rebuilt when a sync or an approval changes them.
 
 A server checks `rounds_digest` at most every `interval` seconds (one small query on jgrants_round; measured
 at well under a millisecond on a few hundred rows, but a screening should not pay it each time), so a sync
@@ -17,8 +18,10 @@ from sqlalchemy import Engine as DbEngine
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.jgrants.rounds import published_rounds, rounds_digest
+from app.store.catalog_review import approved_changes, changes_digest
 from app.store.catalogs import store_catalog_version
 from eligibility.engine import Engine
+from programs.changes import ParameterChange, RoundChange, apply_changes, parse_change
 from programs.loader import Catalog, CatalogError
 from programs.rounds import Round
 
@@ -35,6 +38,20 @@ def synced_rounds(db: DbEngine, catalog: Catalog) -> list[tuple[str, Round]]:
             log.warning("synced round %s: no program %r in the catalog", d.get("jgrants_id"), pid)
             continue
         out.append((pid, Round.model_validate(d)))
+    return out
+
+
+def approved(db: DbEngine, catalog: Catalog) -> list[ParameterChange | RoundChange]:
+    """The approved changes that still apply to `catalog` (one that no longer does is logged and left out)."""
+    out: list[ParameterChange | RoundChange] = []
+    for raw in approved_changes(db):
+        try:
+            change = parse_change(raw)
+            apply_changes(catalog, [change])
+        except (CatalogError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+            log.warning("approved change not applied (%s): %s", raw.get("program_id"), exc)
+            continue
+        out.append(change)
     return out
 
 
@@ -57,11 +74,12 @@ class LiveRounds:
                 return False
             self._checked = now
             try:
-                digest = rounds_digest(self.db)
+                digest = rounds_digest(self.db) + changes_digest(self.db)
                 if digest == self.digest:
                     return False
                 synced = synced_rounds(self.db, self.base)
                 catalog = self.base.with_rounds(synced)
+                catalog = apply_changes(catalog, approved(self.db, catalog))
                 # Kept in the database so screenings made with it render as they were (app/web/stored.py).
                 store_catalog_version(self.db, catalog)
             except (SQLAlchemyError, CatalogError, ValueError) as exc:

@@ -189,3 +189,19 @@ class Export:
 
     def lines(self) -> Iterator[str]:
         return (to_json(r) for r in self.records)
+
+
+def ranker_of(model_version: str | None) -> str:
+    """Which ranker a model version names: "learned" (the prior with a gated correction) or "prior".
+
+    >>> ranker_of("prior-2"), ranker_of("prior-2+m20261201"), ranker_of(None)
+    ('prior', 'learned', 'prior')
+    """
+    return "learned" if model_version and "+" in model_version else "prior"
+
+
+def shown_items(results: Iterable[Any]) -> list[list[Any]]:
+    """The ranked programs of a screening as shown, compactly: [[program_id, score, status], …] in order
+    (position = index + 1); ineligible programs are not in the list."""
+    ranked = sorted((r for r in results if r.rank is not None and r.status != "ineligible"), key=lambda r: r.rank)
+    return [[r.program_id, round(float(r.score), 4), r.status] for r in ranked]

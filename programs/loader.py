@@ -45,6 +45,8 @@ class Catalog:
     # enough to build this catalog again, same version, from the database (programs/snapshot.py).
     texts: tuple[tuple[str, bytes], ...] = ()
     extra_rounds: tuple[tuple[tuple[str, str], ...], ...] = ()  # one tuple per with_rounds call
+    # Reviewed changes (programs/changes.py apply_changes), JSON, one tuple per call; applied after the rounds.
+    changes: tuple[tuple[str, ...], ...] = ()
 
     def in_force(self, when: dt.date) -> list[Program]:
         return [p for p in self.programs.values() if p.in_force.covers(when)]

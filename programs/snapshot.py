@@ -12,6 +12,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
+from programs.changes import rebuild
 from programs.loader import ROUNDS_DIRNAME, Catalog, CatalogError, load_catalog
 from programs.rounds import Round
 
@@ -27,6 +28,7 @@ def pack(catalog: Catalog) -> bytes:
         "version": catalog.version,
         "texts": {name: data.decode("utf-8") for name, data in catalog.texts},
         "extra_rounds": [[list(pair) for pair in batch] for batch in catalog.extra_rounds],
+        "changes": [list(batch) for batch in catalog.changes],
     }
     return zlib.compress(json.dumps(doc, ensure_ascii=False, sort_keys=True).encode("utf-8"), 9)
 
@@ -47,6 +49,8 @@ def unpack(blob: bytes) -> Catalog:
                                root / ROUNDS_DIRNAME, stored=True)
     for batch in doc.get("extra_rounds") or ():
         catalog = catalog.with_rounds((pid, Round.model_validate_json(raw)) for pid, raw in batch)
+    if doc.get("changes"):
+        catalog = rebuild(catalog, doc["changes"])
     if catalog.version != doc["version"]:
         raise CatalogError([f"catalog {doc['version']}: rebuilt as {catalog.version}"])
     return catalog

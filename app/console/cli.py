@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -139,22 +138,23 @@ def run_seed_demo(args: argparse.Namespace) -> int:
 
 def add_export_labels(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("export-labels", help="案件の結果を学習用ラベル（JSON Lines）に書き出す",
-                       description="相談員が記録した制度ごとの結果を、python -m matching train --labels が読む形式で"
-                                   "書き出します（会社名は含めません）。")
+                       description="表示した順位の一覧と、相談員が記録した選択・見送り・段階を、python -m matching train "
+                                   "--labels が読む形式で書き出します（会社名・連絡先・自由記述は含めません）。")
     p.add_argument("--output", "-o", required=True, type=Path, help="出力ファイル（.jsonl）")
     p.set_defaults(run=run_export_labels)
 
 
 def run_export_labels(args: argparse.Namespace) -> int:
-    from app.console.cases import label_rows
+    # The records of matching/records.py (shown lists, decisions, stages), without names or personal data.
+    from app.console.ranking_feedback import label_records
 
     n = 0
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with _store() as store, Session(store.engine) as db, args.output.open("w", encoding="utf-8") as out:
-        for row in label_rows(db):
-            out.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+        for line in label_records(db):
+            out.write(line + "\n")
             n += 1
-    print(f"{n} 件のラベルを書き出しました / wrote {n} labels to {args.output}")
+    print(f"{n} 件の記録を書き出しました / wrote {n} records to {args.output}")
     return 0
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.console.deps import Staff, services_of
+from app.console.deps import Staff, engine_of, services_of
 from app.console.workflow import (
     ACTION_LABELS,
     ACTION_NAMES,
@@ -22,6 +22,7 @@ from app.console.workflow import (
 )
 from app.services import Services
 from app.store.batch_jobs import BATCH_ROLES
+from app.store.catalog_review import is_catalog_editor
 from app.store.console import (
     DeskRecord,
     User,
@@ -157,6 +158,7 @@ def console_page(request: Request, template: str, ctx: Staff | None = None, stat
         lang, template, status=status,
         me=ctx.user if ctx else None, my_desk=ctx.desk if ctx else None, csrf=ctx.login.csrf_token if ctx else "",
         is_admin=bool(ctx and ctx.is_admin), can_batch=bool(ctx and ctx.user.role in BATCH_ROLES),
+        is_catalog_editor=ctx is not None and is_catalog_editor(engine_of(request), ctx.user.id),
         L=Labels(lang, services_of(request), desks), flash=flash,
         path=request.url.path, **kw)
     if chosen_lang(request):

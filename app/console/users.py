@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 
 from app.console import cases as C
 from app.console import security as S
+from app.console.catalog_review import editor_ids
 from app.console.deps import Checked, Form, LoggedIn, PageError, Staff, db_session, form_text
 from app.console.layout import console_lang, console_page, redirect
 from app.console.seed import SetupError, create_user
@@ -62,9 +63,10 @@ def _page(request: Request, ctx: Staff, status: int = 200, errors: dict[str, str
           form: dict[str, Any] | None = None, issued: dict[str, str] | None = None) -> HTMLResponse:
     with db_session(request) as db:
         staff = _staff(db, ctx)
+        editors = editor_ids(db, [u.id for u in staff])
     values = {"email": "", "display_name": "", "role": "advisor", **(form or {})}
     return console_page(request, "console/users.html", ctx, status=status, staff=staff, errors=errors or {},
-                  form=values, roles=WEB_ROLES, issued=issued, section="users")
+                  form=values, roles=WEB_ROLES, issued=issued, section="users", editors=editors)
 
 
 def _own(db: Session, ctx: Staff, user_id: str) -> User:

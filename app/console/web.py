@@ -17,6 +17,10 @@
     POST /console/cases/{id}/notes          add a note
     POST /console/cases/{id}/outcomes       record a program's outcome (training labels of the scorer)
     GET  /console/audit                     the audit log of the desk (desk admins only)
+    GET  /console/cases/{id}/ranking POST …   the list as shown and the advisor's picks, skips and stages
+                                            (issue 17): see `app.console.ranking_feedback`
+    …    /console/catalog…                  review of the jGrants sync's drafts (catalog editors): see
+                                            `app.console.catalog_review`
     …    /console/batch…                    batch screening of a member list (chamber staff, desk admins):
                                             see `app.console.batch`
 
@@ -36,7 +40,17 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
-from app.console import audit, batch, case_list, case_pages, case_prefill, login, users
+from app.console import (
+    audit,
+    batch,
+    case_list,
+    case_pages,
+    case_prefill,
+    catalog_review,
+    login,
+    ranking_feedback,
+    users,
+)
 from app.console import security as S
 from app.console.deps import (
     LoginRequired,
@@ -90,6 +104,8 @@ def install(app: FastAPI, settings: Settings) -> None:
     """Add the console to the app: routes, error pages, security headers."""
     for screen in (login, case_list, case_pages, case_prefill, audit, batch, users):  # one router per screen
         app.include_router(screen.router)
+    for extra in (catalog_review, ranking_feedback):  # issue 12: catalog review; issue 17: ranking feedback
+        app.include_router(extra.router)
 
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)

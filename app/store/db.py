@@ -34,13 +34,16 @@ from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
 from app.store.base import new_id, utcnow
+from app.store.ranking import RankingLog
 from app.store.referrals import Referral
 from app.store.screenings import ScreeningCreate, ScreeningPublic, ScreeningRecord, encode_facts
 from app.store.writer import GroupWriter
 from eligibility.engine import Screening
 from eligibility.outcome import outcome_of
+from matching.records import ranker_of, shown_items
 
 ROOT = Path(__file__).resolve().parents[2]
+RANKING_KEY = "ranking_log"  # a screening row's ranking_log row (not a column of screening)
 ALEMBIC_DIR = ROOT / "alembic"
 
 try:  # POSIX only; elsewhere SQLite migrations are not serialised between processes
@@ -273,13 +276,22 @@ class Store:
             case_id=case_id,
         )
         facts = encode_facts(self._json(outcome_of(screening)))
-        return {**data.model_dump(exclude={"result"}), "facts": facts, "id": new_id(), "created_at": utcnow()}
+        row = {**data.model_dump(exclude={"result"}), "facts": facts, "id": new_id(), "created_at": utcnow()}
+        # The list as shown, for a learner (issue 17): written with the screening, deleted with it.
+        row[RANKING_KEY] = {"screening_id": row["id"], "ranker": ranker_of(screening.model_version),
+                            "model_version": screening.model_version, "catalog_version": screening.catalog_version,
+                            "items": shown_items(screening.results), "created_at": row["created_at"]}
+        return row
 
     def _insert_rows(self, rows: Sequence[dict[str, Any]]) -> None:
         # A Core insert: the ORM's unit of work costs more than the insert itself for one row. `result`
         # is left NULL (rendered on read).
+        screenings = [{k: v for k, v in r.items() if k != RANKING_KEY} for r in rows]
+        logs = [r[RANKING_KEY] for r in rows if r.get(RANKING_KEY)]
         with self.engine.begin() as conn:
-            conn.execute(insert(ScreeningRecord), list(rows))
+            conn.execute(insert(ScreeningRecord), screenings)
+            if logs:
+                conn.execute(insert(RankingLog), logs)
 
     @property
     def writer(self) -> GroupWriter:

@@ -690,8 +690,11 @@ def test_exported_outcomes_train_the_scorer(tmp_path: Path, monkeypatch: pytest.
     code, err = export_and_train("few")
     assert code == 1 and "ラベルが少なすぎるため学習しません" in err
     lines = [json.loads(x) for x in (tmp_path / "few.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert all(set(x) == {"profile", "program_id", "outcome"} for x in lines)
-    assert all("company_name" not in x["profile"] and x["profile"]["as_of"] == "2025-10-01" for x in lines)
+    # the records of matching/records.py (issue 17): shown lists, decisions and stages; no names
+    shown = [x for x in lines if x["type"] == "shown"]
+    assert {x["type"] for x in lines} == {"shown", "decision", "stage"} and shown
+    assert all("company_name" not in x["profile"] and x["profile"]["as_of"] == "2025-10-01" for x in shown)
+    assert "学習用" not in (tmp_path / "few.jsonl").read_text(encoding="utf-8")
     record(20, 12)
     code, err = export_and_train("enough")
     assert code == 0, err

@@ -57,7 +57,8 @@ def test_migrations_apply_from_empty(db_url: str) -> None:
         migrate(db_url)  # idempotent: a second start changes nothing
         insp = inspect(engine)
         assert set(insp.get_table_names()) == {"alembic_version", "screening", "catalog_version", "questionnaire_draft", "referral",
-                                               "company_cache", *CONSOLE_TABLES, *JGRANTS_TABLES}
+                                               "company_cache", *CONSOLE_TABLES, *JGRANTS_TABLES,
+                                               "catalog_editor", "catalog_change", "ranking_log", "ranking_feedback"}
         cols = {c["name"]: c for c in insp.get_columns("screening")}
         assert set(cols) == {"id", "created_at", "as_of", "catalog_version", "model_version", "lang",
                              "profile", "result", "facts", "source", "case_id"}
