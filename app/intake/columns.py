@@ -414,12 +414,12 @@ def to_profile(row: Row) -> tuple[dict[str, Any], dict[str, str], list[RowError]
             address = value
         elif value is not UNKNOWN:
             _put(profile, col.field, value)
-    for name, value in address.items():
-        if name not in profile:
-            profile[name] = value
-            heading_of.setdefault(name, heading_of["address"])
-    name = profile.get("company_name")
-    if "applicant_type" not in profile and isinstance(name, str) and (found := applicant_from_name(name)):
+    for part, value in address.items():
+        if part not in profile:
+            profile[part] = value
+            heading_of.setdefault(part, heading_of["address"])
+    company = profile.get("company_name")
+    if "applicant_type" not in profile and isinstance(company, str) and (found := applicant_from_name(company)):
         profile["applicant_type"] = found[0]
         row.notes.append(RowError(field_label("applicant_type"), f"会社名の「{found[1]}」から{ENUM_LABELS['applicant_type'][found[0]][0]}と判断しました",
                                   f"taken as {ENUM_LABELS['applicant_type'][found[0]][1]} from {found[1]!r} in the name"))
