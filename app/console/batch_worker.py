@@ -177,7 +177,17 @@ def _process(store: Store, svc: Services, job_id: str, rows: list[Row], default_
         known = R.earlier_cases(db, job.desk_id, job.id) if job.skip_duplicates and again else {}
     actor = C.Actor(job.user_id, job.desk_id, job.ip)
     fmt = R.ChamberCsv(job.lang, TOP)
-    prefilled = R.prefill_rows(rows, prefill, job.lang, prefill_workers) if prefill is not None else {}
+    prefilled: dict[int, R.Prefilled] = {}
+    if prefill is not None:
+        notices = dict(job.notices or {})
+
+        def progress(done: int, total: int) -> None:  # shown on the job's page while gBizINFO is asked
+            if done == total or done % 5 == 0:
+                with Session(store.engine) as db:
+                    _touch(db, job_id, notices={**notices, "prefill": {"done": done, "total": total}})
+                    db.commit()
+
+        prefilled = R.prefill_rows(rows, prefill, job.lang, prefill_workers, progress)
     ok = 0
     for start in range(0, len(rows), CHUNK):
         # Screen and store the screenings first (each in its own transaction), then write this chunk's rows

@@ -167,6 +167,7 @@ def test_a_30_row_cp932_roster_is_screened_with_no_row_rejected(app: FastAPI, ch
     assert (job.status, job.total_rows, job.ok_rows, job.error_rows, job.skipped_rows) == ("done", 30, 30, 0, 0), text[:3000]
     assert sorted(job.ignored_columns) == ["会員番号", "電話番号"] and "no_name_column" not in job.notices
     assert job.file_sha256 and len(job.file_sha256) == 64 and job.pdf_status == "done"
+    assert 'id="prefill-done"' in page and job.notices["prefill"]["total"] == 4  # rows 2–5 have a 法人番号
     rows = {r.number: r for r in rows_of(app, job_id)}
     assert rows[16].company_name == "16行目の会社"  # the row without a name is screened, named by its number
     assert rows[2].company_name == "株式会社丸の内印刷"
@@ -262,6 +263,21 @@ def test_a_roster_without_a_name_column_warns_loudly_and_names_rows_by_number(ap
     assert 'role="alert" id="no-name-column"' in page and "会社名の列が見つかりません" in text_of(page)
     [row] = rows_of(app, job_id)
     assert row.status == "ok" and row.company_name == "2行目の会社"
+
+
+def test_in_english_the_page_the_csv_and_the_names_are_english(app: FastAPI, chamber: TestClient) -> None:
+    page = text_of(chamber.get("/console/batch?lang=en").text)
+    try:
+        assert "Columns and headings read" in page and "Address (read as prefecture and municipality)" in page
+        assert "事業所名" in page  # the headings stay as rosters write them
+        job_id = upload(chamber, small_roster("株式会社英語テスト"), make_pdfs="")
+        text = text_of(wait(chamber, job_id))
+        assert "Company in row" not in text and "Notes" in text
+        table = read_csv(chamber.get(f"/console/batch/{job_id}/results.csv"))
+        assert table[0] == ChamberCsv("en", 3).header() and table[1][2] in ("eligible", "needs info")
+        assert table[1][5] and table[1][5].isascii() and "taken as Corporation" in table[1][-2]
+    finally:
+        chamber.get("/console/batch?lang=ja")
 
 
 # ------------------------------------------------------------------ gBizINFO down
