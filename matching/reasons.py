@@ -42,7 +42,9 @@ def signal_reason(sig: dict[str, Any], r: ProgramResult, ctx: dict[str, Any]) ->
         return {"eligible": ("要件をすべて満たしています。", "All criteria are met."),
                 "needs_info": ("いくつかの質問に答えると対象かどうかが確定します。",
                                "Answer a few questions to confirm eligibility."),
-                "needs_info_need": ("必要としているかどうかがまだ分かりません。", "Whether you need it is not known yet.")
+                "needs_info_need": ("必要としているかどうかがまだ分かりません。", "Whether you need it is not known yet."),
+                "open_to_anyone": ("誰でも使えますが、必要としているかどうかはまだ分かりません。",
+                                   "Anyone can use it; whether you need it is not known yet."),
                 }.get(v, (str(v), str(v)))
     if k == "action":
         return ACTION_JA.get(v, ""), ACTION_EN.get(v, "")

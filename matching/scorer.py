@@ -93,6 +93,12 @@ def concrete_needs(result: ProgramResult) -> list[Trace]:
     return [top for top in result.reasons if top.outcome is Outcome.MET and _needs_something(top)]
 
 
+def open_to_anyone(program: Any) -> bool:
+    """Every rule of the program is `always` (anyone may use it: a published template or portal)."""
+    tests = [c.test for c in program.eligibility]
+    return bool(tests) and all(t is not None and t.predicate == "always" for t in tests)
+
+
 class Scorer:
     """Prior scorer: status × who acts × window × (need, audience, no IP, interests, money, phase, text)."""
 
@@ -210,6 +216,12 @@ class Scorer:
         described = ctx["described"].get(r.program_id)
         status = self.status_key(r, r.program_id in ctx["stated"] or (
             bool(described) and feats.get("description_need", 0.0) > 0))
+        stated_need = r.program_id in ctx["stated"] or any(feats.get(k) for k in ("need", "description_need"))
+        if status == "eligible" and open_to_anyone(r.program) and not stated_need:
+            # A rule anyone meets (OIモデル契約書: `always`) says nothing about this applicant: its "eligible"
+            # must not outrank programs still open for a sparse roster row (issue 14: one template first for
+            # every member of a chamber's list).
+            status = "open_to_anyone"
         base = w.status[status]
         act = w.action.class_of(r.program, screening.profile)
         act_f = w.action.factor(act)

@@ -197,3 +197,22 @@ def test_no_generic_program_first_for_a_chamber_member_list(engine, scorer):
         firsts.add(order[0])
         assert "oi_model_contracts" not in order[:3] and "ip_finance" not in order[:3], order
     assert len(firsts) >= 2  # the first program follows the member, not one program for all
+
+
+def test_a_rule_anyone_meets_is_no_reason_to_rank_a_template_first(engine, scorer):
+    """Issue 14: a chamber's roster row says little (name, address, industry) and its 関心 「連携」 lifts the
+    OIモデル契約書 template; its only rule is `always`, so it was the one 「対象」 program while every program
+    the member could act on was still 要確認 — first for every member. Anyone meeting a rule is not a fit."""
+    for row in ({"interests": ["partnership"]},
+                {"interests": ["partnership"], "applicant_type": "corporation", "employees": 20},
+                {"interests": ["partnership"], "industry": "manufacturing", "phase": "launch"}):
+        profile = parse_profile({"as_of": "2026-12-01", "company_name": "株式会社丸の内印刷", "prefecture": "東京都",
+                                 **row})
+        s, order = ranked(scorer, engine, profile)
+        assert order[0] != "oi_model_contracts", (row, order[:3])
+        status = sig(s.result("oi_model_contracts"), "status")
+        assert status["value"] == "open_to_anyone" and "誰でも使えます" in status["reason_ja"]
+    # A stated need (a contract to draft, in the description) still puts the template first.
+    s, order = ranked(scorer, engine, corp(interests=["partnership"], description="大学と共同研究契約を結ぶ予定"))
+    assert sig(s.result("oi_model_contracts"), "status")["value"] == "eligible"
+    assert order.index("oi_model_contracts") < 3, order

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from app.companies.client import GbizError
+from app.intake.columns import Row, to_profile
 from app.intake.normalize import NormalizeError, parse_corporate_number
 
 # The fields a roster can hold that gBizINFO knows, and the heading of a column the roster does not have.
@@ -164,7 +165,10 @@ def prefill_rows(rows: list[Any], fetch: Callable[[str], dict[str, Any] | None],
         if result.prefill is None:
             progress.message(f"{row.number}行目: {result.message_ja}" if ja else f"row {row.number}: {result.message_en}")
             continue
-        row.cells, filled = fill_row(row.cells, result.prefill, field_of, fields)
+        # A value the row gives indirectly (都道府県 read from its 所在地) is the roster's too: never replaced.
+        stated = set(to_profile(Row(row.number, dict(row.cells)))[0])
+        row.cells, filled = fill_row(row.cells, result.prefill, field_of,
+                                     None if fields is None else set(fields) - stated)
         if filled:
             out[row.number] = filled
             source = result.prefill.get("source", {}).get("provenance", "gBizINFO")

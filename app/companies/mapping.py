@@ -11,10 +11,10 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from app.companies.address import split_address
 from app.companies.awards import call_year, program_for
 from app.companies.classify import applicant_type, industry
 from app.companies.cleaning import as_date, as_int, clean
+from app.intake.address import split_address
 
 SOURCE = "gBizINFO"
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

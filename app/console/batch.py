@@ -46,12 +46,16 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from markupsafe import Markup
 from sqlalchemy import delete, select
 from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from app.batch import CsvFormat, csv_cell
+from app.batch import csv_cell
+from app.companies.mapping import to_prefill
+from app.companies.wiring import lookup_for
+from app.console import batch_rows as R
 from app.console import cases as C
 from app.console import security as S
 from app.console.batch_worker import JST, PRINT_MAX, PRINT_PART, RUNNER, STALE, TOP, Msg, pick, process
@@ -60,10 +64,12 @@ from app.console.layout import console_lang, console_page, redirect
 from app.console.workflow import label
 from app.intake.columns import JSONL_SUFFIXES, InputError, Row, read_input
 from app.intake.normalize import NormalizeError, parse_date
+from app.intake.roster import accepted_columns, jsic_sources, template_csv
 from app.store.base import utcnow
 from app.store.batch_jobs import BATCH_ROLES, BatchJob, BatchJobFile, BatchJobRow
 from app.store.console import User
 from app.store.db import Store
+from app.web.formats import fmt_datetime
 from eligibility.profile import today_tokyo
 
 log = logging.getLogger("navi.console.batch")
@@ -188,17 +194,25 @@ def _jobs_page(request: Request, ctx: Staff, status: int = 200, errors: dict[str
         for job in jobs:
             _expire_stale(job)
     lang = console_lang(request)
-    values = {"as_of": "", "create_cases": True, "make_pdfs": True, **(form or {})}
+    values = {"as_of": "", "create_cases": True, "make_pdfs": True, "duplicates": "skip", **(form or {})}
     return console_page(request, "console/batch.html", ctx, status=status, jobs=jobs, users=users, errors=errors or {},
                   form=values, job_status=lambda s: label(JOB_STATUS_LABELS, s, lang),
                   max_mb=MAX_BYTES // (1024 * 1024), max_rows=MAX_ROWS, print_max=PRINT_MAX, section="batch",
-                  retention_days=retention)
+                  retention_days=retention, columns=accepted_columns(lang), jsic_sources=jsic_sources())
 
 
 @router.get("/batch")
 def batch_form(request: Request, ctx: LoggedIn) -> HTMLResponse:
     _require_role(ctx)
     return _jobs_page(request, ctx)
+
+
+@router.get("/batch/template.csv")
+def template(request: Request, ctx: LoggedIn) -> Response:
+    """The member list's template: the headings this page reads and one example row (UTF-8 BOM for Excel)."""
+    _require_role(ctx)
+    return Response(template_csv(), media_type="text/csv; charset=utf-8",
+                    headers=_disposition("member-list-template.csv", "名簿テンプレート.csv"))
 
 
 @router.post("/batch")
@@ -234,12 +248,30 @@ def _clean_filename(name: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f]", "", base).strip()[:255]
 
 
+def batch_prefill(request: Request, rows: list[Row]) -> tuple[R.Fetch | None, int]:
+    """A 法人番号 → its gBizINFO prefill, for the rows that have one (None: no such row, or no token)."""
+    if not R.has_column(rows, "corporate_number"):
+        return None, 1
+    lookup = lookup_for(request.app)
+    if not lookup.client.configured:
+        return None, 1
+    svc = services_of(request)
+    known = set(svc.catalog.programs)
+    lang = console_lang(request)
+
+    def fetch(number: str) -> dict[str, Any] | None:
+        record, _ = lookup.record(number)
+        return None if record is None else to_prefill(number, record, known, lang)
+
+    return fetch, svc.settings.gbizinfo_max_concurrency
+
+
 def _accept(request: Request, ctx: Staff, form: FormData, data: bytes, filename: str) -> Response:
     lang = console_lang(request)
     as_of_text = form.get("as_of")
     as_of_text = as_of_text.strip()[:100] if isinstance(as_of_text, str) else ""
     values = {"as_of": as_of_text, "create_cases": form.get("create_cases") == "yes",
-              "make_pdfs": form.get("make_pdfs") == "yes"}
+              "make_pdfs": form.get("make_pdfs") == "yes", "duplicates": "again" if form.get("duplicates") == "again" else "skip"}
     errors: dict[str, str] = {}
     status = 422
     as_of: dt.date | None = None
@@ -271,16 +303,29 @@ def _accept(request: Request, ctx: Staff, form: FormData, data: bytes, filename:
                 errors["file"], status = pick(TOO_MANY_ROWS, lang) % {"n": f"{len(rows):,}"}, 413
     if errors:
         return _jobs_page(request, ctx, status if "file" in errors else 422, errors, values)
-    job = BatchJob(desk_id=ctx.desk.id, user_id=ctx.user.id, filename=filename, file_bytes=len(data), lang=lang,
-                   as_of=as_of, create_cases=bool(values["create_cases"]), make_pdfs=bool(values["make_pdfs"]),
-                   total_rows=len(rows), ignored_columns=ignored, ip=ctx.ip, base_url=str(request.base_url)[:300])
+    digest = R.sha256(data)
+    notices: dict[str, Any] = {}
+    if not R.has_column(rows, "company_name"):
+        notices["no_name_column"] = True
+    prefill, workers = batch_prefill(request, rows)
+    if R.has_column(rows, "corporate_number") and prefill is None:
+        notices["prefill_off"] = True
     with db_session(request) as db:
+        before = R.earlier_upload(db, ctx.desk.id, digest)
+        if before is not None:
+            notices["same_file_as"] = {"job_id": before.id, "at": S.aware(before.created_at).isoformat()}
+        job = BatchJob(desk_id=ctx.desk.id, user_id=ctx.user.id, filename=filename, file_bytes=len(data), lang=lang,
+                       as_of=as_of, create_cases=bool(values["create_cases"]), make_pdfs=bool(values["make_pdfs"]),
+                       total_rows=len(rows), ignored_columns=ignored, ip=ctx.ip, base_url=str(request.base_url)[:300],
+                       file_sha256=digest, skip_duplicates=values["duplicates"] == "skip", notices=notices)
         db.add(job)
         C.audit(db, ctx.actor, "create", None, batch_job_id=job.id, filename=filename, bytes=len(data),
-                rows=len(rows), create_cases=job.create_cases, make_pdfs=job.make_pdfs)
+                rows=len(rows), create_cases=job.create_cases, make_pdfs=job.make_pdfs, sha256=digest,
+                skip_duplicates=job.skip_duplicates, same_file_as=(before.id if before else None))
         db.commit()
     default_as_of = (as_of or today_tokyo()).isoformat()  # one date for the whole list
-    RUNNER.submit(process, store_of(request), services_of(request), job.id, rows, default_as_of, as_of is not None)
+    RUNNER.submit(process, store_of(request), services_of(request), job.id, rows, default_as_of, as_of is not None,
+                  prefill, workers)
     return redirect(f"/console/batch/{job.id}")
 
 
@@ -293,6 +338,7 @@ def job_page(request: Request, job_id: str, ctx: LoggedIn) -> HTMLResponse:
         finished = job.status in ("done", "failed")
         bad: list[BatchJobRow] = []
         good: list[BatchJobRow] = []
+        skipped: list[BatchJobRow] = []
         parts: list[tuple[int, int, int]] = []
         if finished:
             bad = list(db.scalars(select(BatchJobRow).where(
@@ -300,6 +346,9 @@ def job_page(request: Request, job_id: str, ctx: LoggedIn) -> HTMLResponse:
                 .order_by(col(BatchJobRow.number)).limit(SHOWN_ERRORS)).all())
             good = list(db.scalars(select(BatchJobRow).where(
                 col(BatchJobRow.job_id) == job.id, col(BatchJobRow.status) == "ok")
+                .order_by(col(BatchJobRow.number)).limit(SHOWN_ROWS)).all())
+            skipped = list(db.scalars(select(BatchJobRow).where(
+                col(BatchJobRow.job_id) == job.id, col(BatchJobRow.status) == "skipped")
                 .order_by(col(BatchJobRow.number)).limit(SHOWN_ROWS)).all())
             C.audit(db, ctx.actor, "view", None, page="batch", batch_job_id=job.id)
             db.commit()
@@ -317,9 +366,15 @@ def job_page(request: Request, job_id: str, ctx: LoggedIn) -> HTMLResponse:
     percent = 100 if job.status == "done" else (job.done_rows * 100 // job.total_rows if job.total_rows else 0)
     pdf_percent = job.pdf_done * 100 // job.pdf_total if job.pdf_total else 0
     failure = (job.failure or {}).get(lang) if job.failure else None
+    same = (job.notices or {}).get("same_file_as")
+    same_file_as = None
+    if same:
+        link = Markup('<a href="/console/batch/{0}">{1}</a>').format(
+            same["job_id"], "前回の一括判定" if lang == "ja" else "the earlier batch")
+        same_file_as = {"when": fmt_datetime(dt.datetime.fromisoformat(same["at"]), lang), "link": link}
     return console_page(request, "console/batch_job.html", ctx, job=job, running=running, printing=printing,
                   refreshing=running or printing, percent=percent, pdf_percent=pdf_percent, bad=bad, good=good,
-                  parts=parts, uploader=uploader, failure=failure, shown_rows=SHOWN_ROWS, shown_errors=SHOWN_ERRORS,
+                  parts=parts, uploader=uploader, failure=failure, skipped=skipped, same_file_as=same_file_as, shown_rows=SHOWN_ROWS, shown_errors=SHOWN_ERRORS,
                   job_status=label(JOB_STATUS_LABELS, job.status, lang),
                   pdf_status=label(PDF_STATUS_LABELS, job.pdf_status, lang),
                   error_text=lambda r: " / ".join(
@@ -366,7 +421,7 @@ def results_csv(request: Request, job_id: str, ctx: LoggedIn) -> Response:
         _audit_export(db, ctx, job, "csv", [case_id for _, case_id in rows if case_id], rows_in_file=len(rows))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(CsvFormat(job.lang, TOP).header())
+    w.writerow(R.ChamberCsv(job.lang, TOP).header())
     for cells, _ in rows:
         w.writerow([csv_cell(x) for x in cells])  # stored cells were made safe; a second pass costs nothing
     short = job.id[:8]
@@ -403,16 +458,6 @@ def summaries_pdf(request: Request, job_id: str, ctx: LoggedIn) -> Response:
     suffix = f"-{part}" if job.pdf_parts > 1 else ""
     return Response(data, media_type="application/pdf", headers=_disposition(
         f"batch-summaries-{_stamp(job)}-{short}{suffix}.pdf", f"一括判定_要約_{_stamp(job)}_{short}{suffix}.pdf"))
-
-
-def _zip_name(number: int, company: str) -> str:
-    """A file name in the ZIP: the row number and the company.
-
-    >>> _zip_name(2, "株式会社A/B"), _zip_name(12, "")
-    ('0002_株式会社A_B.pdf', '0012.pdf')
-    """
-    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]', "_", company).strip(" .")[:60]
-    return f"{number:04d}_{safe}.pdf" if safe else f"{number:04d}.pdf"
 
 
 class _Sink(io.RawIOBase):
@@ -466,7 +511,7 @@ def summaries_zip(request: Request, job_id: str, ctx: LoggedIn) -> Response:
             col(BatchJobFile.job_id) == job.id, col(BatchJobFile.kind) == "row"))}
         rows = [r for r in _ok_rows(db, job) if r[0] in files]
         _audit_export(db, ctx, job, "zip", [c for _, _, c in rows if c], rows_in_file=len(rows))
-    entries = [(files[n], _zip_name(n, name)) for n, name, _ in rows]
+    entries = list(zip([files[n] for n, _, _ in rows], R.zip_names(name for _, name, _ in rows), strict=True))
     short = job.id[:8]
     return StreamingResponse(_zip_stream(store_of(request), entries, utcnow()), media_type="application/zip",
                              headers=_disposition(f"batch-summaries-{_stamp(job)}-{short}.zip",

@@ -17,13 +17,15 @@ from fastapi import Request
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
-from app.batch import CsvFormat, screen_row
+from app.batch import screen_row
+from app.console import batch_rows as R
 from app.console import cases as C
+from app.desks import get_desk
 from app.intake.columns import Row
 from app.services import Services
 from app.store.base import utcnow
 from app.store.batch_jobs import BatchJob, BatchJobFile, BatchJobRow
-from app.store.console import Case, CaseEvent
+from app.store.console import Case, CaseEvent, DeskRecord
 from app.store.db import Store
 from app.web.i18n import environment
 from app.web.pdf import PRINT_LEVELS, STATIC_DIR, print_css, url_fetcher
@@ -102,6 +104,10 @@ class Screened:
     profile: dict[str, Any] | None = None
     body: dict[str, Any] | None = None
     as_of: dt.date | None = None
+    status: str = "ok"  # ok / error / skipped
+    contact: str | None = None
+    notes: list[str] | None = None
+    prefilled: R.Prefilled | None = None
 
 
 def _touch(db: Session, job_id: str, **values: Any) -> None:
@@ -119,59 +125,90 @@ def _fail(store: Store, job_id: str, msg: Msg, pdf: bool = False) -> None:
 
 
 def process(store: Store, svc: Services, job_id: str, rows: list[Row], default_as_of: str,
-            explicit_as_of: bool) -> None:
-    """Screen every row of a job (RUNNER's task); the job ends `done` (or `failed`), then its PDFs are queued."""
+            explicit_as_of: bool, prefill: R.Fetch | None = None, prefill_workers: int = 2) -> None:
+    """Screen every row of a job (RUNNER's task); the job ends `done` (or `failed`), then its PDFs are queued.
+    `prefill`: a 法人番号 → its gBizINFO prefill (None: not configured or no row has a number)."""
     try:
-        _process(store, svc, job_id, rows, default_as_of, explicit_as_of)
+        _process(store, svc, job_id, rows, default_as_of, explicit_as_of, prefill, prefill_workers)
     except Exception:
         log.exception("batch job %s failed", job_id)
         _fail(store, job_id, UNEXPECTED)
 
 
+def _screen(store: Store, svc: Services, job: BatchJob, row: Row, fmt: R.ChamberCsv, default_as_of: str,
+            explicit_as_of: bool, known: dict[str, str], prefilled: R.Prefilled | None) -> Screened:
+    """One row: skipped (a case of the desk already), or screened and stored (its case is made later)."""
+    notes = [n for n in [R.name_unnamed(row, job.lang)] if n]
+    name = R.cell(row, "company_name") or ""
+    existing = known.get(R.name_key(name)) if job.skip_duplicates else None
+    if existing:
+        return Screened(row.number, name, [], fmt.finish(fmt.skipped(row.number, name), [R.pick(R.SKIPPED_NOTE, job.lang)], []),
+                        case_id=existing, status="skipped", notes=[R.pick(R.SKIPPED_NOTE, job.lang)])
+    outcome, profile, screening = screen_row(svc, row, default_as_of, fmt)
+    notes += R.notes_text(row.notes, job.lang) + (prefilled.notes if prefilled else [])
+    filled = prefilled.filled if prefilled else []
+    item = Screened(row.number, outcome.name,
+                    [{"label": e.label, "message_ja": e.message_ja, "message_en": e.message_en} for e in outcome.errors],
+                    fmt.finish(list(outcome.record), notes, filled), status="ok" if screening else "error",
+                    contact=R.cell(row, "contact_name"), notes=notes, prefilled=prefilled)
+    if screening is not None:
+        item.case_id = str(uuid.uuid4()) if job.create_cases else None
+        item.body = screening.as_dict(job.lang)
+        item.profile = profile
+        item.screening_id = store.save_screening(profile, screening, item.body, source="batch",
+                                                 lang=job.lang, case_id=item.case_id)
+        # The case keeps the date only when one was given (in the row or on the form); otherwise
+        # 「再判定」 uses the day it is pressed, as for a case made with the form without a date.
+        given = explicit_as_of or profile.get("as_of") != default_as_of
+        item.as_of = screening.as_of if given else None
+    return item
+
+
 def _process(store: Store, svc: Services, job_id: str, rows: list[Row], default_as_of: str,
-             explicit_as_of: bool) -> None:
+             explicit_as_of: bool, prefill: R.Fetch | None = None, prefill_workers: int = 2) -> None:
     with Session(store.engine, expire_on_commit=False) as db:
         job = db.get(BatchJob, job_id)
         if job is None or job.status != "queued":
             return
         _touch(db, job_id, status="running")
         db.commit()
+        # A re-upload of the same file (its SHA-256): rows already made into cases of this desk are skipped.
+        again = bool((job.notices or {}).get("same_file_as"))
+        known = R.earlier_cases(db, job.desk_id, job.id) if job.skip_duplicates and again else {}
     actor = C.Actor(job.user_id, job.desk_id, job.ip)
-    fmt = CsvFormat(job.lang, TOP)
+    fmt = R.ChamberCsv(job.lang, TOP)
+    prefilled: dict[int, R.Prefilled] = {}
+    if prefill is not None:
+        notices = dict(job.notices or {})
+
+        def progress(done: int, total: int) -> None:  # shown on the job's page while gBizINFO is asked
+            if done == total or done % 5 == 0:
+                with Session(store.engine) as db:
+                    _touch(db, job_id, notices={**notices, "prefill": {"done": done, "total": total}})
+                    db.commit()
+
+        prefilled = R.prefill_rows(rows, prefill, job.lang, prefill_workers, progress)
     ok = 0
     for start in range(0, len(rows), CHUNK):
-        done: list[Screened] = []
         # Screen and store the screenings first (each in its own transaction), then write this chunk's rows
         # and cases in one transaction: SQLite has one writer at a time.
-        for row in rows[start:start + CHUNK]:
-            outcome, profile, screening = screen_row(svc, row, default_as_of, fmt)
-            item = Screened(row.number, outcome.name,
-                            [{"label": e.label, "message_ja": e.message_ja, "message_en": e.message_en}
-                             for e in outcome.errors], list(outcome.record))
-            if screening is not None:
-                item.case_id = str(uuid.uuid4()) if job.create_cases else None
-                item.body = screening.as_dict(job.lang)
-                item.profile = profile
-                item.screening_id = store.save_screening(profile, screening, item.body, source="batch",
-                                                         lang=job.lang, case_id=item.case_id)
-                # The case keeps the date only when one was given (in the row or on the form); otherwise
-                # 「再判定」 uses the day it is pressed, as for a case made with the form without a date.
-                given = explicit_as_of or profile.get("as_of") != default_as_of
-                item.as_of = screening.as_of if given else None
-            done.append(item)
+        done = [_screen(store, svc, job, row, fmt, default_as_of, explicit_as_of, known, prefilled.get(row.number))
+                for row in rows[start:start + CHUNK]]
         with Session(store.engine, expire_on_commit=False) as db:
             for item in done:
-                if item.case_id:
+                if item.case_id and item.status == "ok":
                     _add_case(db, store, actor, job, item)
             db.flush()
             for item in done:
-                db.add(BatchJobRow(job_id=job_id, number=item.row, company_name=item.name[:200],
-                                   status="ok" if item.screening_id else "error", errors=item.errors,
-                                   cells=item.cells, screening_id=item.screening_id, case_id=item.case_id))
-            good = sum(1 for i in done if i.screening_id)
+                db.add(BatchJobRow(job_id=job_id, number=item.row, company_name=item.name[:200], status=item.status,
+                                   errors=item.errors, cells=item.cells, screening_id=item.screening_id,
+                                   case_id=item.case_id, notes=[{"text": n} for n in item.notes or ()]))
+            good = sum(1 for i in done if i.status == "ok")
+            skipped = sum(1 for i in done if i.status == "skipped")
             ok += good
             _touch(db, job_id, done_rows=col(BatchJob.done_rows) + len(done), ok_rows=col(BatchJob.ok_rows) + good,
-                   error_rows=col(BatchJob.error_rows) + len(done) - good)
+                   error_rows=col(BatchJob.error_rows) + len(done) - good - skipped,
+                   skipped_rows=col(BatchJob.skipped_rows) + skipped)
             db.commit()
     pdf_status = "none"
     if job.make_pdfs and ok:
@@ -191,10 +228,12 @@ def _add_case(db: Session, store: Store, actor: C.Actor, job: BatchJob, item: Sc
     company = item.name or pick(NO_NAME, job.lang)
     now = utcnow()
     prefecture = profile.get("prefecture")
+    contact = item.contact[:100] if item.contact else None
     db.add(Case(id=item.case_id, desk_id=job.desk_id, status="screened", company_name=company[:200],
-                prefecture=prefecture if isinstance(prefecture, str) else None, profile=profile, as_of=item.as_of,
-                latest_screening_id=item.screening_id, search_text=C.search_text(company, profile, None),
-                created_by=job.user_id, created_at=now, updated_at=now))
+                contact_name=contact, prefecture=prefecture if isinstance(prefecture, str) else None, profile=profile,
+                as_of=item.as_of, latest_screening_id=item.screening_id,
+                search_text=C.search_text(company, profile, contact), created_by=job.user_id, created_at=now,
+                updated_at=now))
     db.flush()
     C._set_programs(db, item.case_id, item.body)
     source = {"batch_job_id": job.id, "row": item.row}
@@ -205,6 +244,15 @@ def _add_case(db: Session, store: Store, actor: C.Actor, job: BatchJob, item: Sc
                      detail={"screening_id": item.screening_id}))
     C.audit(db, actor, "create", item.case_id, source="batch", company_name=company, screening_id=item.screening_id,
             **source)
+    pre = item.prefilled
+    if pre is not None and pre.filled:  # the provenance of each filled value, on the case and in the audit log
+        fields = {f.field: {"value": profile.get(f.field), "provenance": f.provenance, "confirmed": not f.confirm}
+                  for f in pre.filled if f.field in profile}
+        db.add(CaseEvent(case_id=item.case_id, user_id=actor.user_id, desk_id=actor.desk_id, kind="prefill",
+                         at=now + dt.timedelta(microseconds=2),
+                         detail=C._plain({"corporate_number": pre.number, "source": pre.source, "fields": fields, **source})))
+        C.audit(db, actor, "update", item.case_id, prefill="gBizINFO", corporate_number=pre.number,
+                source=pre.source.get("provenance"), fields=sorted(fields), **source)
 
 
 # ------------------------------------------------------------------ printable summaries (background)
@@ -263,8 +311,18 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_companies(views: list[tuple[int, dict[str, Any]]], lang: str, title: str) -> tuple[Any, dict[int, tuple[int, int]]]:
-    """One WeasyPrint document for the companies of a part, and each company's pages [first, last).
+def with_own_desk(view: dict[str, Any], desk: Any) -> dict[str, Any]:
+    """The printed desks with the uploading desk (the chamber itself) first, then INPIT and よろず."""
+    if desk is None:
+        return view
+    others = [d for d in view["print_desks"] if getattr(d, "id", None) != desk.id]
+    return {**view, "print_desks": [desk, *others]}
+
+
+def render_companies(views: list[tuple[int, dict[str, Any]]], lang: str, title: str,
+                     desk: Any = None) -> tuple[Any, dict[int, tuple[int, int]]]:
+    """One WeasyPrint document for the companies of a part, and each company's pages [first, last); `desk`
+    (the uploading desk) is printed first among the desks.
 
     A company that takes more than one page is rendered again more compact (as /results/{id}/summary.pdf
     does), up to the template's last level."""
@@ -274,7 +332,8 @@ def render_companies(views: list[tuple[int, dict[str, Any]]], lang: str, title: 
     levels = {number: 0 for number, _ in views}
     order = [number for number, _ in views]
     while True:
-        pages = [(number, template.render(**print_view(view, lang, levels[number]), pdf=True, print_css=print_css()))
+        pages = [(number, template.render(**with_own_desk(print_view(view, lang, levels[number]), desk), pdf=True,
+                                          print_css=print_css()))
                  for number, view in views]
         doc = HTML(string=combined_html(pages, title), base_url=str(STATIC_DIR), url_fetcher=url_fetcher()).render()
         starts: dict[int, int] = {}
@@ -291,6 +350,33 @@ def render_companies(views: list[tuple[int, dict[str, Any]]], lang: str, title: 
             return doc, spans
         for n in long:
             levels[n] += 1
+
+
+@dataclass(frozen=True)
+class DeskCard:
+    """A desk as the print template shows it (a desk of programs/desks.yaml, or one made in the console)."""
+
+    id: str
+    kind: str
+    name_ja: str
+    name_en: str
+    phone: str | None = None
+    url: str | None = None
+
+    def label(self, lang: str = "ja") -> str:
+        return self.name_ja if lang == "ja" else self.name_en
+
+
+def own_desk(store: Store, desk_id: str) -> Any:
+    """The uploading desk, for the printed summaries."""
+    desk = get_desk(desk_id)
+    if desk is not None:
+        return desk
+    with Session(store.engine) as db:
+        rec = db.get(DeskRecord, desk_id)
+    if rec is None:
+        return None
+    return DeskCard(rec.id, rec.kind, rec.name, rec.name_en or rec.name, rec.phone, rec.url)
 
 
 def print_summaries(store: Store, svc: Services, job_id: str) -> None:
@@ -323,7 +409,7 @@ def _print_summaries(store: Store, svc: Services, job_id: str) -> None:
                 views.append((int(number), build_view(loaded, request, None, svc)))
         if not views:
             continue
-        doc, spans = render_companies(views, job.lang, title)
+        doc, spans = render_companies(views, job.lang, title, own_desk(store, job.desk_id))
         part += 1
         files = [BatchJobFile(job_id=job_id, kind="part", number=part, pages=len(doc.pages), data=doc.write_pdf())]
         for number, (first, last) in spans.items():

@@ -27,6 +27,7 @@ from app.console.deps import (
 )
 from app.console.forms import case_raw, form_view, parse_case_form, raw_from_profile, read_case_form
 from app.console.layout import Labels, console_lang, console_page, redirect
+from app.console.prefill_fetch import record_new_case_prefill
 from app.console.workflow import (
     HANDOFF_FROM,
     next_statuses,
@@ -72,6 +73,9 @@ def create_case(request: Request, ctx: Checked, form: Form) -> Response:
                       **view, section="new")
     with db_session(request) as db:
         case = C.create_case(db, svc, store_of(request), ctx.actor, parsed.values, parsed.profile)
+        number = form_text(form, "prefill_number", 40)
+        if number:  # the form was filled from gBizINFO: keep the provenance of the values left as they were
+            record_new_case_prefill(request, db, ctx, case, number)
     return redirect(f"/console/cases/{case.id}?done=created")
 
 

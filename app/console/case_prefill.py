@@ -1,5 +1,6 @@
 """Console screen: a case's 法人番号 → what gBizINFO would change (field, current, proposed), then accept (issue 13).
 
+    POST /console/cases/new/prefill           the new-case form, filled from gBizINFO (editable; nothing is saved)
     POST /console/cases/{id}/prefill          the number → the preview of `changes()` (nothing is saved)
     POST /console/cases/{id}/prefill/accept   the ticked fields → the case's profile, a revision, a new screening
 
@@ -17,13 +18,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.companies.client import GbizError
-from app.companies.mapping import to_prefill
-from app.companies.prefill import Change, changes
-from app.companies.wiring import lookup_for
+from app.companies.prefill import Change, changes, profile_values, questionnaire_answers
 from app.console import cases as C
 from app.console.case_pages import _load, case_page
 from app.console.deps import Checked, Form, PageError, Staff, db_session, form_text, services_of, store_of
+from app.console.forms import case_raw, form_view, raw_from_profile
 from app.console.layout import console_lang, console_page, redirect
+from app.console.prefill_fetch import NOT_FOUND
+from app.console.prefill_fetch import fetch_prefill as _fetch
 from app.intake.normalize import NormalizeError, parse_corporate_number
 from app.store.console import Case, CaseEvent
 from eligibility.facts import field_label
@@ -31,25 +33,11 @@ from eligibility.profile import ProfileError
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-NOT_FOUND = ("gBizINFOにこの法人番号の会社が見つかりません。番号を確認してください",
-             "gBizINFO has no company with this corporate number; check it")
-
 
 def _problem(request: Request, ctx: Staff, case: Case, message: tuple[str, str], status: int) -> Response:
     lang = console_lang(request)
     with db_session(request) as db:
         return case_page(request, ctx, case, db, status=status, error=message[0] if lang == "ja" else message[1])
-
-
-def _fetch(request: Request, number: str, lang: str) -> dict[str, Any] | None:
-    """The prefill of `number` (None: unknown company). Raises GbizError."""
-    lookup = lookup_for(request.app)
-    if not lookup.client.configured:
-        raise GbizError("no_token")
-    record, _ = lookup.record(number)
-    if record is None:
-        return None
-    return to_prefill(number, record, set(services_of(request).catalog.programs), lang)
 
 
 def _prefill_or_problem(request: Request, ctx: Staff, case: Case,
@@ -72,6 +60,45 @@ def _row(c: Change, lang: str) -> dict[str, Any]:
     return {"field": c.field, "label": field_label(c.field, lang), "action": c.action, "current": c.current,
             "proposed": c.proposed, "provenance": c.provenance, "confirm": c.confirm, "note": c.note,
             "checked": c.action != "same" and not c.confirm}
+
+
+def _new_form(request: Request, ctx: Staff, status: int, number_text: str, error: str | None = None,
+              case_in: dict[str, str] | None = None, raw: dict[str, Any] | None = None,
+              filled: list[dict[str, Any]] | None = None, source: str = "") -> Response:
+    lang = console_lang(request)
+    view = form_view(lang, case_in or case_raw({}), raw or {}, {})
+    return console_page(request, "console/case_form.html", ctx, status=status, mode="new", action="/console/cases/new",
+                        **view, section="new", prefill_number=number_text, prefill_error=error,
+                        prefill_filled=filled or [], prefill_source=source)
+
+
+@router.post("/cases/new/prefill")
+def new_case_prefill(request: Request, ctx: Checked, form: Form) -> Response:
+    """The new-case form with what gBizINFO knows of the 法人番号 filled in; every value stays editable, and
+    the employee number (not 常時使用する従業員) is marked to confirm. Errors next to the number field."""
+    lang = console_lang(request)
+    text = form_text(form, "corporate_number", 40)
+    try:
+        number = parse_corporate_number(text)
+    except NormalizeError as e:
+        return _new_form(request, ctx, 422, text, e.message_ja if lang == "ja" else e.message_en)
+    try:
+        prefill = _fetch(request, number, lang)
+    except GbizError as e:
+        return _new_form(request, ctx, 503, text, e.message(lang))
+    if prefill is None:
+        return _new_form(request, ctx, 404, text, NOT_FOUND[0] if lang == "ja" else NOT_FOUND[1])
+    values = profile_values(prefill, accept_suggestions=True)
+    raw = raw_from_profile(values)
+    case_in = case_raw({"company_name": prefill.get("name") or ""})
+    filled = [{"label": field_label(a.field, lang), "confirm": a.confirm, "note": a.note}
+              for a in questionnaire_answers(prefill).values() if a.field in values]
+    source = (prefill.get("source") or {}).get("provenance") or "gBizINFO"
+    with db_session(request) as db:
+        C.audit(db, ctx.actor, "view", None, page="new_case_prefill", corporate_number=number, source=source,
+                fields=sorted(values))
+        db.commit()
+    return _new_form(request, ctx, 200, number, None, case_in, raw, filled, source)
 
 
 @router.post("/cases/{case_id}/prefill")

@@ -27,6 +27,13 @@ from app.intake.parsers import (
     parse_signed_yen,
     text_parser,
 )
+from app.intake.roster import (
+    EXTRA_FIELDS,
+    applicant_from_name,
+    headings_of,
+    industry_from_text,
+    parse_address,
+)
 from eligibility.facts import ENUM_LABELS, FIELD_LABELS, field_label
 from eligibility.profile import MAX_DESCRIPTION, Profile, ProfileError
 
@@ -37,6 +44,11 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson")
 
 class Unknown:
     """Marker: the cell says nothing (empty, わからない, 不明, -)."""
+
+
+class Unplaced(NormalizeError):
+    """A cell read but not placed (a free-text industry outside the JSIC table): a note on the row, the field
+    left unknown to be asked later; never a rejected row."""
 
 
 UNKNOWN = Unknown()
@@ -252,42 +264,57 @@ def _corporate_number(text: str) -> Any:
     return number if "corporate_number" in Profile.model_fields else UNKNOWN
 
 
-COLUMNS: tuple[Column, ...] = (
-    Column("company_name", text_parser(200), ("会社名", "企業名", "事業者名", "会社名・屋号", "屋号", "名称", "法人名")),
-    Column("as_of", parse_iso_date, ("基準日", "判定基準日")),
-    Column("applicant_type", _enum("applicant_type", APPLICANT_ALIASES),
-           ("申請者の種類", "申請者種別", "事業形態", "法人・個人の別")),
-    Column("established_on", parse_iso_date, ("設立日", "事業開始日", "設立年月日", "開業日", "創業日")),
-    Column("employees", parse_int, ("従業員数", "従業員", "常時使用する従業員数")),
-    Column("capital_yen", parse_yen, ("資本金", "資本金の額", "出資の総額")),
-    Column("industry", _enum("industry", INDUSTRY_ALIASES), ("業種", "主な業種")),
-    Column("prefecture", parse_prefecture, ("都道府県", "所在地", "本社所在地", "所在都道府県")),
-    Column("municipality", text_parser(40), ("市区町村", "所在市区町村", "本社の市区町村")),  # municipal programs (DOMAIN.md 7.4)
-    Column("corporate_number", _corporate_number, ("法人番号", "法人番号（13桁）")),  # gBizINFO prefill (issue 13)
-    Column("large_company_shareholding.largest", parse_share,
-           ("大企業の出資比率（最大）", "大企業の出資比率(最大1社)", "大企業の出資比率", "最大の大企業の出資比率")),
-    Column("large_company_shareholding.combined", parse_share,
-           ("大企業の出資比率（合計）", "大企業の出資比率の合計", "大企業全体の出資比率")),
-    Column("large_company_officer_ratio", parse_share, ("大企業の役員比率", "大企業出身役員の割合", "大企業兼務役員の割合")),
-    Column("wholly_owned_by_large_parent", _bool, ("大企業の完全子会社", "完全子会社")),
-    Column("avg_taxable_income_yen", parse_signed_yen, ("課税所得", "課税所得（3年平均）", "平均課税所得")),
-    Column("phase", _enum("phase", PHASE_ALIASES), ("事業段階", "フェーズ")),
-    Column("domestic_applications", _enum_list("right", RIGHT_ALIASES, {"patent", "utility_model", "design", "trademark"}),
-           ("国内出願", "国内出願済み", "出願済みの権利")),
-    Column("patent_exam_status", _enum("patent_exam_status", EXAM_ALIASES),
-           ("審査請求の状況", "特許の審査請求", "審査請求")),
-    Column("design_application", _enum("design_application", DESIGN_ALIASES), ("意匠出願", "意匠出願の状況")),
-    Column("working_related", _bool, ("実施関連出願",)),
-    Column("foreign_filings", parse_foreign_filings, ("海外出願予定", "外国出願予定", "海外出願")),
-    Column("overseas_disputes", parse_disputes, ("海外トラブル", "海外での知財トラブル", "海外知財トラブル")),
-    Column("litigation_insurance.premium_yen", parse_yen, ("訴訟保険の保険料", "海外知財訴訟保険の保険料")),
-    Column("litigation_insurance.renewal", _bool, ("訴訟保険の更新", "海外知財訴訟保険の更新")),
-    Column("vc_backed", _bool, ("VC出資", "vc出資", "ベンチャーキャピタル出資", "VCからの出資")),
-    Column("interests", _enum_list("interests", INTEREST_ALIASES), ("関心", "関心事", "関心のある支援", "相談したいこと")),
-    Column("description", text_parser(MAX_DESCRIPTION), ("事業内容", "事業概要", "相談内容", "課題")),
-    Column("chamber_member", _bool, ("商工会議所会員", "商工会議所の会員")),
-    Column("design_bulk_filing", _bool, ("複数意匠一括出願",)),
-)
+def _industry(text: str) -> Any:
+    """One of our industries: its name or an alias, else a free-text 業種 through the JSIC table
+    (programs/jsic_industries.yaml); text that fits none is Unplaced (a note, never a rejected row)."""
+    try:
+        return _industry_enum(text)
+    except NormalizeError:
+        value = industry_from_text(text)
+        if value is None:
+            raise Unplaced(
+                "industry", f"「{text.strip()}」をどの業種に当たるか判断できませんでした（業種は判定の後で確認してください）",
+                f"Could not tell which industry {text.strip()!r} is (confirm the industry after the screening)") from None
+        return value
+
+
+_industry_enum = _enum("industry", INDUSTRY_ALIASES)
+
+# The parser of each column; its headings are data (programs/roster_columns.yaml, app/intake/roster.py).
+PARSERS: dict[str, Parser] = {
+    "company_name": text_parser(200),
+    "contact_name": text_parser(100),  # kept as the case's contact (EXTRA_FIELDS), never screened
+    "address": parse_address,  # → prefecture and municipality (their own columns win)
+    "as_of": parse_iso_date,
+    "applicant_type": _enum("applicant_type", APPLICANT_ALIASES),
+    "established_on": parse_iso_date,
+    "employees": parse_int,
+    "capital_yen": parse_yen,
+    "industry": _industry,
+    "prefecture": parse_prefecture,
+    "municipality": text_parser(40),  # municipal programs (DOMAIN.md 7.4)
+    "corporate_number": _corporate_number,  # gBizINFO prefill (issue 13)
+    "large_company_shareholding.largest": parse_share,
+    "large_company_shareholding.combined": parse_share,
+    "large_company_officer_ratio": parse_share,
+    "wholly_owned_by_large_parent": _bool,
+    "avg_taxable_income_yen": parse_signed_yen,
+    "phase": _enum("phase", PHASE_ALIASES),
+    "domestic_applications": _enum_list("right", RIGHT_ALIASES, {"patent", "utility_model", "design", "trademark"}),
+    "patent_exam_status": _enum("patent_exam_status", EXAM_ALIASES),
+    "design_application": _enum("design_application", DESIGN_ALIASES),
+    "working_related": _bool,
+    "foreign_filings": parse_foreign_filings,
+    "overseas_disputes": parse_disputes,
+    "litigation_insurance.premium_yen": parse_yen,
+    "litigation_insurance.renewal": _bool,
+    "vc_backed": _bool,
+    "interests": _enum_list("interests", INTEREST_ALIASES),
+    "description": text_parser(MAX_DESCRIPTION),
+    "chamber_member": _bool,
+    "design_bulk_filing": _bool,
+}
+COLUMNS: tuple[Column, ...] = tuple(Column(f, parse, headings_of(f)) for f, parse in PARSERS.items())
 
 
 def _heading_table() -> dict[str, Column]:
@@ -335,6 +362,7 @@ class Row:
     number: int  # CSV: the spreadsheet row (heading = 1); JSON Lines: the line
     cells: dict[str, Any]  # heading or key → raw value
     errors: list[RowError] = field(default_factory=list)  # problems found while reading the row
+    notes: list[RowError] = field(default_factory=list)  # what the reader inferred or could not place (not errors)
 
 
 def _put(profile: dict[str, Any], path: str, value: Any) -> None:
@@ -348,16 +376,25 @@ def _put(profile: dict[str, Any], path: str, value: Any) -> None:
 
 
 def to_profile(row: Row) -> tuple[dict[str, Any], dict[str, str], list[RowError]]:
-    """The profile of one row, which heading fed which field (for messages), and the cells' errors."""
+    """The profile of one row, which heading fed which field (for messages), and the cells' errors.
+
+    An address fills 都道府県 and 市区町村 that have no column (or an empty one) of their own; the
+    contact is not a profile field; without an 申請者の種類 the name's legal form (株式会社 …) gives it.
+    What was inferred or could not be placed is put in `row.notes`.
+    """
     profile: dict[str, Any] = {}
     heading_of: dict[str, str] = {}
     errors = list(row.errors)
+    row.notes = []
+    address: dict[str, str] = {}
     for heading, raw in row.cells.items():
         col = column_for(heading)
         if raw is None:
             continue
         if col is None:  # JSON Lines: pass unknown keys on, so that the profile's validation names them
             profile[heading] = raw
+            continue
+        if col.field in EXTRA_FIELDS:
             continue
         heading_of[col.field] = heading
         if not isinstance(raw, str):  # JSON Lines: a number, list or object goes to validation as it is
@@ -367,11 +404,25 @@ def to_profile(row: Row) -> tuple[dict[str, Any], dict[str, str], list[RowError]
             continue
         try:
             value = col.parse(raw)
+        except Unplaced as e:
+            row.notes.append(RowError(heading, e.message_ja, e.message_en))
+            continue
         except NormalizeError as e:
             errors.append(RowError(heading, e.message_ja, e.message_en))
             continue
-        if value is not UNKNOWN:
+        if col.field == "address":
+            address = value
+        elif value is not UNKNOWN:
             _put(profile, col.field, value)
+    for part, value in address.items():
+        if part not in profile:
+            profile[part] = value
+            heading_of.setdefault(part, heading_of["address"])
+    company = profile.get("company_name")
+    if "applicant_type" not in profile and isinstance(company, str) and (found := applicant_from_name(company)):
+        profile["applicant_type"] = found[0]
+        row.notes.append(RowError(field_label("applicant_type"), f"会社名の「{found[1]}」から{ENUM_LABELS['applicant_type'][found[0]][0]}と判断しました",
+                                  f"taken as {ENUM_LABELS['applicant_type'][found[0]][1]} from {found[1]!r} in the name"))
     return profile, heading_of, errors
 
 

@@ -21,7 +21,7 @@ from app.store.base import JSONType, new_id, sql_in, utcnow
 
 JOB_STATUSES = ("queued", "running", "done", "failed")
 PDF_STATUSES = ("none", "pending", "running", "done", "failed", "skipped")
-ROW_STATUSES = ("ok", "error")
+ROW_STATUSES = ("ok", "error", "skipped")  # skipped: already a case of the desk (a re-upload, migration 0014)
 FILE_KINDS = ("row", "part")
 BATCH_ROLES = ("chamber_staff", "desk_admin")  # who may upload member lists (advisors may not)
 
@@ -55,6 +55,12 @@ class BatchJob(SQLModel, table=True):
     ok_rows: int = Field(default=0)
     error_rows: int = Field(default=0)
     ignored_columns: list[str] = Field(default_factory=list, sa_type=JSONType)
+    file_sha256: str | None = Field(default=None, max_length=64, index=True,
+                                    description="アップロードしたファイルの SHA-256（同じ名簿の再アップロードに気づくため）")
+    skip_duplicates: bool = Field(default=True, description="この窓口ですでに案件にした会社の行はとばす")
+    skipped_rows: int = Field(default=0, description="すでに案件がある会社としてとばした行")
+    notices: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType,
+                                    description="名簿について: 会社名の列がない、同じファイルの前回のジョブ、gBizINFO の補完")
     failure: dict[str, Any] | None = Field(default=None, sa_type=JSONType, description="失敗の理由 {ja, en}")
     pdf_status: str = Field(default="none", max_length=16, description="none / pending / running / done / failed / skipped")
     pdf_total: int = Field(default=0)
@@ -75,10 +81,12 @@ class BatchJobRow(SQLModel, table=True):
                         sa_column_args=[ForeignKey("batch_job.id", ondelete="CASCADE")])
     number: int = Field(primary_key=True, description="行番号（見出し = 1行目）")
     company_name: str = Field(default="", max_length=200)
-    status: str = Field(max_length=8, description="ok / error")
+    status: str = Field(max_length=8, description="ok / error / skipped")
     errors: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType,
                                          description="[{label, message_ja, message_en}]")
-    cells: list[Any] = Field(default_factory=list, sa_type=JSONType, description="結果 CSV の1行（CLI と同じ列）")
+    cells: list[Any] = Field(default_factory=list, sa_type=JSONType, description="結果 CSV の1行")
+    notes: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType,
+                                        description="[{label, message_ja, message_en}] 推定・補完・読めなかった業種など（エラーではない）")
     screening_id: str | None = Field(default=None, max_length=36)
     case_id: str | None = Field(default=None, max_length=36, sa_column_args=[ForeignKey("case.id")])
 

@@ -234,6 +234,9 @@ def test_a_chamber_uploads_its_member_list_and_downloads_the_results(console: Ca
     with page.expect_navigation():
         page.get_by_role("link", name="一括判定", exact=True).click()
     expect(page.locator("h1")).to_have_text("名簿の一括判定")
+    expect(page.locator("table.batch-columns")).to_contain_text("事業所名")  # the headings read, with aliases
+    expect(page.get_by_role("link", name=re.compile("^名簿のテンプレート"))).to_have_attribute(
+        "href", "/console/batch/template.csv")
     no_blocking_problems(page, "batch upload")
     page.get_by_label("名簿のファイル（CSV）").set_input_files(str(ROOT / "examples" / "members.csv"))
     page.get_by_label("基準日（任意）").fill("2025-10-01")
@@ -256,8 +259,9 @@ def test_a_chamber_uploads_its_member_list_and_downloads_the_results(console: Ca
     data = Path(download.path()).read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    assert table[0][:3] == ["行番号", "会社名", "処理結果"] and len(table) == 16
-    assert [r[0] for r in table[1:] if r[2] == "error"] == ["11"]
+    assert table[0][:3] == ["行番号", "会社名", "判定結果"] and len(table) == 16
+    assert [r[0] for r in table[1:] if r[2].startswith("エラー")] == ["11"]
+    assert {r[2] for r in table[1:] if not r[2].startswith("エラー")} <= {"対象", "要確認", "対象外"}
 
     # The companies are cases of the chamber now.
     with page.expect_navigation():

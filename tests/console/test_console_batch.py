@@ -28,9 +28,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.batch import CsvFormat, run
+from app.batch import run
 from app.console import batch as B
 from app.console import batch_worker as W
+from app.console.batch_rows import ChamberCsv
 from app.console.seed import DEMO_PASSWORD, create_user
 from app.store.base import utcnow
 from app.store.batch_jobs import BatchJob, BatchJobRow
@@ -198,19 +199,21 @@ def test_cp932_list_bad_rows_reported_with_row_numbers_good_rows_screened(
     assert rows[2].case_id in listing.text
     assert chamber.get(f"/console/cases/{rows[2].case_id}").status_code == 200
 
-    # The CSV: BOM, the command line's columns, one line per company of the list, as `python -m app screen`.
+    # The CSV: BOM, one line per company of the list, Japanese results and program names (issue 14); the same
+    # candidates as `python -m app screen`.
     table = read_csv_download(chamber.get(f"/console/batch/{job_id}/results.csv"))
-    assert table[0] == CsvFormat("ja", 3).header()
+    assert table[0] == ChamberCsv("ja", 3).header()
     assert [(row[0], row[1], row[2]) for row in table[1:]] == [
-        ("2", GOOD_NAMES[0], "ok"), ("3", "株式会社月なし工業", "error"), ("4", GOOD_NAMES[1], "ok"),
-        ("6", "株式会社ソラテック", "error"), ("7", GOOD_NAMES[2], "ok")]
+        ("2", GOOD_NAMES[0], "対象"), ("3", "株式会社月なし工業", "エラー（読み取れない値）"), ("4", GOOD_NAMES[1], "対象"),
+        ("6", "株式会社ソラテック", "エラー（読み取れない値）"), ("7", GOOD_NAMES[2], "対象")]
     assert "13月という月はありません" in table[2][3]
     src, dst = tmp_path / "members.csv", tmp_path / "out.csv"
     src.write_bytes(data)
     code, _ = run(app.state.services, src, dst, as_of=dt.date(2025, 10, 1), stderr=io.StringIO())  # type: ignore[attr-defined]
     assert code == 0
     with dst.open(encoding="utf-8-sig", newline="") as f:
-        assert list(csv.reader(f)) == table
+        cli = list(csv.reader(f))
+    assert [row[:2] + row[4:14] for row in cli[1:]] == [row[:2] + row[4:14] for row in table[1:]]
 
     # Audit: the upload, each case made from it, the page once finished and the download (one row per case).
     [created] = [a for a in batch_audit(app, job_id, "create") if a.case_id is None]
@@ -238,7 +241,7 @@ def test_utf8_bom_list_and_the_printable_summaries(app: FastAPI, chamber: TestCl
     assert all(r.case_id is None for r in rows_of(app, job_id))  # no cases when the box is not ticked
 
     table = read_csv_download(chamber.get(f"/console/batch/{job_id}/results.csv"))
-    assert [row[1] for row in table[1:] if row[2] == "ok"] == GOOD_NAMES
+    assert [row[1] for row in table[1:] if row[2] == "対象"] == GOOD_NAMES
 
     # One PDF, one A4 page per company, Japanese text (the print template's, fonts embedded).
     r = chamber.get(f"/console/batch/{job_id}/summaries.pdf")
@@ -255,13 +258,13 @@ def test_utf8_bom_list_and_the_printable_summaries(app: FastAPI, chamber: TestCl
         assert name in pages[i]
     assert chamber.get(f"/console/batch/{job_id}/summaries.pdf?part=2").status_code == 404
 
-    # The ZIP: one PDF (one page) per good row, named by row number and company.
+    # The ZIP: one PDF (one page) per good row, named by the company.
     r = chamber.get(f"/console/batch/{job_id}/summaries.zip")
     assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
         assert zf.testzip() is None
         names = zf.namelist()
-        assert names == [f"0002_{GOOD_NAMES[0]}.pdf", f"0004_{GOOD_NAMES[1]}.pdf", f"0007_{GOOD_NAMES[2]}.pdf"]
+        assert names == [f"{name}.pdf" for name in GOOD_NAMES]
         for name, company in zip(names, GOOD_NAMES, strict=True):
             one = zf.read(name)
             assert one.startswith(b"%PDF") and pdf_pages(one) == 1
@@ -279,7 +282,8 @@ def test_english_upload_gives_an_english_csv(app: FastAPI, chamber: TestClient) 
         page = text_of(wait(chamber, job_id))
         assert "Status: Done" in page and "Row 2" in page
         table = read_csv_download(chamber.get(f"/console/batch/{job_id}/results.csv"))
-        assert table[0] == CsvFormat("en", 3).header() and table[1][2] == "ok"
+        assert table[0] == ChamberCsv("en", 3).header() and table[1][2] == "eligible"
+        assert table[1][5] == "INPIT IP Comprehensive Support Desk" or table[1][5].isascii(), table[1]
     finally:
         chamber.get("/console/batch?lang=ja")
 
@@ -358,7 +362,7 @@ def test_too_large_uploads_are_refused_in_japanese(app: FastAPI, chamber: TestCl
 
 def test_unreadable_or_missing_files_are_refused(app: FastAPI, chamber: TestClient) -> None:
     before = count_jobs(app)
-    r = upload(chamber, "氏名,住所\r\n山田,東京\r\n".encode("cp932"))
+    r = upload(chamber, "氏名,電話番号\r\n山田,03-1234-5678\r\n".encode("cp932"))
     assert r.status_code == 422 and "1行目に見出し（会社名、従業員数、資本金 など）が見つかりません" in text_of(r.text)
     r = upload(chamber, b"")
     assert r.status_code == 422 and "名簿のファイルを選んでください" in text_of(r.text)

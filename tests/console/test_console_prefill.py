@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from app.companies.wiring import lookup_for
 from app.config import Settings
 from app.factory import create_app
 from app.store.console import CaseEvent, CaseRevision
-from tests.support.console import TOKYO, audit_rows, db, get_case, logged_in, new_case, post, text_of
+from tests.support.console import FORM, TOKYO, audit_rows, db, get_case, logged_in, new_case, post, text_of
 
 SOURCE = "gBizINFO（2026年7月1日更新）より"
 
@@ -118,3 +119,46 @@ def test_errors_are_a_message_on_the_case_page(app, number, status, words):
     case_id = new_case(c)
     r = post(c, f"/console/cases/{case_id}/prefill", {"corporate_number": number})
     assert r.status_code == status and words in text_of(r.text)
+
+
+# ------------------------------------------------------------------ a new case from a 法人番号 (issue 13 item 4)
+
+
+def test_a_new_case_form_is_filled_from_the_corporate_number_and_stays_editable(app):
+    c = logged_in(app, TOKYO)
+    assert 'action="/console/cases/new/prefill"' in c.get("/console/cases/new").text
+    r = post(c, "/console/cases/new/prefill", {"corporate_number": "９０１０－４０１１－２３４５６"})
+    assert r.status_code == 200, text_of(r.text)[:800]
+    page = r.text
+    assert 'value="株式会社サンプル知財ラボ"' in page  # the company name, editable in the case's field
+    assert re.search(r'name="capital_yen"[^>]*value="30,000,000"', page) or 'value="30,000,000"' in page
+    assert 'name="prefill_number" value="9010401123456"' in page
+    notice = text_of(page.split('id="prefill-filled"')[1].split("</div>")[0])
+    assert SOURCE in notice and "要確認" in notice  # employees: gBizINFO's figure is not 常時使用する従業員
+    # The case made from it keeps the provenance of the values left as gBizINFO gave them.
+    form = {**FORM, "case_company_name": "株式会社サンプル知財ラボ", "prefill_number": f.SAMPLE}
+    r = post(c, "/console/cases/new", form)
+    assert r.status_code == 303, text_of(r.text)[:1000]
+    case_id = r.headers["location"].split("/")[-1].split("?")[0]
+    with db(app) as s:
+        event = s.scalar(select(CaseEvent).where(col(CaseEvent.case_id) == case_id, col(CaseEvent.kind) == "prefill"))
+    assert event is not None and event.detail["corporate_number"] == f.SAMPLE
+    fields = event.detail["fields"]
+    assert fields["capital_yen"]["provenance"] == SOURCE  # 3,000万円 typed = gBizINFO's value
+    assert "established_on" not in fields  # 平成24年 typed, gBizINFO says 2019: the advisor's value, no provenance
+    assert SOURCE in text_of(c.get(f"/console/cases/{case_id}").text)
+    assert [a for a in audit_rows(app, case_id=case_id) if (a.detail or {}).get("prefill") == "gBizINFO"]
+
+
+@pytest.mark.parametrize(("number", "status", "words"), [
+    ("9010401123457", 422, "法人番号"),  # wrong check digit
+    (f.MISSING, 404, "見つかりません"),
+    (f.BROKEN, 503, "gBizINFO"),
+])
+def test_a_new_case_prefill_problem_is_told_next_to_the_number_and_the_form_still_works(app, number, status, words):
+    c = logged_in(app, TOKYO)
+    r = post(c, "/console/cases/new/prefill", {"corporate_number": number})
+    assert r.status_code == status
+    assert 'id="new-prefill-number-error"' in r.text and 'aria-invalid="true"' in r.text
+    assert words in text_of(r.text.split('id="new-prefill-number-error"')[1])[:200]
+    assert 'action="/console/cases/new"' in r.text and f.TOKEN not in r.text

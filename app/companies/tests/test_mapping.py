@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from app.companies.address import split_address
 from app.companies.awards import call_year, program_for
 from app.companies.classify import applicant_type, industry
 from app.companies.mapping import provenance, to_prefill
 from app.companies.tests import fake_gbizinfo as f
+from app.intake.address import split_address
 from programs.loader import load_catalog
 
 RECORDS = f.records()

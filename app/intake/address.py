@@ -1,4 +1,4 @@
-"""Prefecture and 市区町村 from a head-office address as gBizINFO writes it (東京都千代田区丸の内１丁目…).
+"""Prefecture and 市区町村 from an address as gBizINFO or a member list writes it (東京都千代田区丸の内１丁目…).
 
 Reading chosen (the contract's `municipality` decides municipal programs, which cities run):
 - 東京都の特別区 are municipalities: 「東京都品川区…」 → 品川区.
