@@ -27,7 +27,7 @@ from app.store.console import (
     User,
 )
 from app.web.formats import fmt_date, fmt_datetime
-from app.web.language import chosen_lang, page_lang, remember_lang
+from app.web.language import page_lang
 from app.web.render import render_page
 from eligibility.facts import enum_label, field_label
 from eligibility.money import yen
@@ -145,6 +145,7 @@ class Labels:
 
 
 def console_lang(request: Request) -> str:
+    """The console follows the one rule of every page (?lang= > cookie > Accept-Language > Japanese)."""
     return page_lang(request)
 
 
@@ -153,15 +154,12 @@ def console_page(request: Request, template: str, ctx: Staff | None = None, stat
     lang = console_lang(request)
     done = request.query_params.get("done")
     flash = label(FLASH, done, lang) if done in FLASH else None
-    response = render_page(
+    return render_page(
         lang, template, status=status,
         me=ctx.user if ctx else None, my_desk=ctx.desk if ctx else None, csrf=ctx.login.csrf_token if ctx else "",
         is_admin=bool(ctx and ctx.is_admin), can_batch=bool(ctx and ctx.user.role in BATCH_ROLES),
         L=Labels(lang, services_of(request), desks), flash=flash,
         path=request.url.path, **kw)
-    if chosen_lang(request):
-        remember_lang(response, request, lang)
-    return response
 
 
 def redirect(url: str) -> RedirectResponse:

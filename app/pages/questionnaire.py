@@ -42,7 +42,8 @@ from app.intake.questions import FACT_ORDER, FINAL, FIRST, GROUP_BY_STEP, Questi
 from app.pages.q_prefill import FIELD, apply_prefill, source_of
 from app.services import Services
 from app.store.drafts import DRAFT_RETENTION_DAYS, QuestionnaireDraft, create_draft, load_draft, save_draft
-from app.web.language import SUPPORTED, chosen_lang, page_lang, remember_lang
+from app.web.edit_link import remember_edit
+from app.web.language import SUPPORTED, page_lang
 from app.web.questionnaire_view import View, _id
 from app.web.render import render_page
 from eligibility.profile import ProfileError
@@ -64,12 +65,9 @@ def _engine(request: Request) -> Engine:
 
 
 def landing(request: Request, lang: str, status: int = 200, error: bool = False) -> HTMLResponse:
-    response = render_page(lang, "index.html", status=status, headers=NO_REFERRER, consent_error=error,
-                      draft_days=DRAFT_RETENTION_DAYS,
-                      record_years=max(1, services_of(request).settings.screening_retention_days // 365))
-    if chosen_lang(request):
-        remember_lang(response, request, lang)
-    return response
+    return render_page(lang, "index.html", status=status, headers=NO_REFERRER, consent_error=error,
+                       draft_days=DRAFT_RETENTION_DAYS,
+                       record_years=max(1, services_of(request).settings.screening_retention_days // 365))
 
 
 @router.get("/", response_class=HTMLResponse, summary="はじめに（個人情報の取り扱いと同意）", include_in_schema=False)
@@ -93,9 +91,7 @@ async def start(request: Request) -> Response:
     # Keep the landing page's promise: old screenings never sent to a desk are deleted.
     await run_in_threadpool(store_of(request).purge_expired,
                             services_of(request).settings.screening_retention_days)
-    response = RedirectResponse(f"/q/{token}", status_code=303)
-    remember_lang(response, request, lang)
-    return response
+    return RedirectResponse(f"/q/{token}", status_code=303)
 
 
 def _current(draft: QuestionnaireDraft) -> dict[str, Any]:
@@ -117,7 +113,7 @@ def _progress(draft: QuestionnaireDraft) -> dict[str, Any]:
 
 def show_page(request: Request, draft: QuestionnaireDraft, *, raw: Raw | None = None,
               errors: dict[str, Msg] | None = None, status: int = 200, notice: Msg | None = None) -> HTMLResponse:
-    lang = draft.lang if draft.lang in SUPPORTED else "ja"
+    lang = page_lang(request)  # the one rule (app/web/language.py); draft.lang follows it (resume)
     page = _current(draft)
     group = GROUP_BY_STEP[page["step"]]
     questions = [q for q in group.questions if q.fact in page["facts"]]
@@ -159,14 +155,11 @@ async def resume(request: Request, token: str) -> HTMLResponse:
     draft = await run_in_threadpool(load_draft, engine, token)
     if draft is None:
         return not_found(page_lang(request))
-    chosen = chosen_lang(request)
-    if chosen and chosen != draft.lang:
-        draft.lang = chosen
+    lang = page_lang(request)
+    if lang != draft.lang:  # the language the screening is stored in (its results open in any language)
+        draft.lang = lang
         await run_in_threadpool(save_draft, engine, draft)
-    response = await run_in_threadpool(show_page, request, draft)
-    if chosen:
-        remember_lang(response, request, chosen)
-    return response
+    return await run_in_threadpool(show_page, request, draft)
 
 
 def _apply(draft: QuestionnaireDraft, questions: list[Question], raw: Raw,
@@ -216,14 +209,17 @@ def _keep_answers(draft: QuestionnaireDraft, questions: list[Question], raw: Raw
 def finish(request: Request, draft: QuestionnaireDraft) -> RedirectResponse:
     """Screen the profile, store the screening (source "web"), and send the person to the results."""
     svc = services_of(request)
-    lang = draft.lang if draft.lang in SUPPORTED else "ja"
+    lang = page_lang(request)
     screening = svc.screen(draft.profile)
     screening_id = store_of(request).save_screening(
         draft.profile, screening, screening.as_dict(lang), source="web", lang=lang)
     draft.screening_id = screening_id
     save_draft(_engine(request), draft)
-    url = f"/results/{screening_id}?q={quote(draft.token)}"
-    return RedirectResponse(url if lang == "ja" else f"{url}&lang={lang}", status_code=303)
+    # The results' address carries no edit token (it can be shared): the private edit link is kept in a
+    # cookie of that results page only (app/web/edit_link.py).
+    response = RedirectResponse(f"/results/{screening_id}", status_code=303)
+    remember_edit(response, request, screening_id, draft.token)
+    return response
 
 
 def _post(request: Request, draft: QuestionnaireDraft, form: FormData) -> Response:

@@ -209,8 +209,9 @@ def build_view(loaded: Loaded, request: Request, q: str | None, services: Servic
         "other_desks": [d for d in all_desks() if d not in local],
         "q": q,
         "questionnaire_url": f"/q/{quote(q)}?lang={lang}" if q else f"/?lang={lang}",
-        "results_url": f"{base}/results/{rec.id}",
-        "qs": f"?lang={lang}" + (f"&q={quote(q)}" if q else ""),
+        "results_url": f"{base}/results/{rec.id}",  # the shareable link: the results only
+        "edit_url": f"{base}/q/{quote(q)}" if q else None,  # the private link that changes the answers
+        "qs": f"?lang={lang}",
         "label_of": lambda name: field_label(name, lang),
     }
 
