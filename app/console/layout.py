@@ -20,6 +20,7 @@ from app.console.workflow import (
     STATUS_LABELS,
     label,
 )
+from app.intake.columns import column_for
 from app.services import Services
 from app.store.batch_jobs import BATCH_ROLES
 from app.store.console import (
@@ -29,7 +30,7 @@ from app.store.console import (
 from app.web.formats import fmt_date, fmt_datetime
 from app.web.language import page_lang
 from app.web.render import render_page
-from eligibility.facts import enum_label, field_label
+from eligibility.facts import enum_label, field_label, prefecture_label
 from eligibility.money import yen
 
 FLASH: dict[str, tuple[str, str]] = {
@@ -72,6 +73,17 @@ class Labels:
 
     def role(self, r: str | None) -> str:
         return label(ROLE_LABELS, r, self.lang)
+
+    def pref(self, p: str | None) -> str:
+        return prefecture_label(p, self.lang)
+
+    def heading(self, heading: str | None) -> str:
+        """A member list's column heading as written (Japanese), with the field's English name on English pages."""
+        column = column_for(heading) if heading else None
+        if not heading or self.lang == "ja" or column is None:
+            return heading or ""
+        english = field_label(column.field, "en")
+        return heading if english == heading else f"{heading} ({english})"
 
     def desk_kind(self, k: str | None) -> str:
         return label(DESK_KIND_LABELS, k, self.lang)

@@ -9,7 +9,7 @@ from app.intake.answers import Raw, enum_values, unknown_name
 from app.intake.parsers import Msg
 from app.intake.questions import DISPUTE_ROWS, FILING_ROWS, YES_NO, Question
 from app.web.i18n import translations
-from eligibility.facts import PREFECTURES, enum_label
+from eligibility.facts import PREFECTURES, enum_label, prefecture_label
 from eligibility.profile import MAX_DESCRIPTION
 
 
@@ -39,7 +39,7 @@ class View:
 
     def options(self, q: Question) -> list[tuple[str, str]]:
         if q.fact == "prefecture":
-            return [(p, p) for p in PREFECTURES]
+            return [(p, prefecture_label(p, self.lang)) for p in PREFECTURES]
         if q.enum is not None:
             return [(v, enum_label(q.enum, v, self.lang)) for v in enum_values(q.enum)]
         return self.yes_no()

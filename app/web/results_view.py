@@ -17,7 +17,7 @@ from app.store.screenings import ScreeningPublic
 from app.web.formats import JST, fmt_date, fmt_datetime
 from app.web.stored import render_stored
 from app.web.windows_view import STALE_TEXT, freshness, window_text
-from eligibility.facts import enum_label, field_label
+from eligibility.facts import enum_label, field_label, prefecture_label
 from eligibility.money import yen
 
 PRINT_TOP = 5  # programs on the one-page summary
@@ -69,7 +69,7 @@ def key_facts(profile: dict[str, Any], result: dict[str, Any], lang: str) -> lis
     if p.get("applicant_type"):
         add("applicant_type", enum_label("applicant_type", p["applicant_type"], lang))
     if p.get("prefecture"):
-        add("prefecture", str(p["prefecture"]))
+        add("prefecture", prefecture_label(str(p["prefecture"]), lang))
     if p.get("industry"):
         add("industry", enum_label("industry", p["industry"], lang))
     if p.get("established_on"):
@@ -200,7 +200,7 @@ def build_view(loaded: Loaded, request: Request, q: str | None, services: Servic
         "notice": loaded.message,
         "facts": key_facts(rec.profile, result, lang),
         "company": rec.profile.get("company_name"),
-        "prefecture": prefecture,
+        "prefecture": prefecture_label(prefecture, lang) or None,  # shown; the desks are found by the Japanese name
         "ranked": ranked,
         "ineligible": [p for p in programs if p["status"] == "ineligible"],
         "counts": counts,
