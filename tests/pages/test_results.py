@@ -205,8 +205,8 @@ def test_english_locale(client: TestClient, sid: str) -> None:
     assert "Estimated subsidy ¥1,900,000" in text
     assert "✓ Eligible" in text and "? Check needed" in text and "✗ Not eligible" in text
     assert "Show every rule behind this result" in text
-    assert "Manufacturing" in text and "Expansion phase" in text
-    assert "Desks in 大阪府" in r.text and "Osaka IP Comprehensive Support Desk (INPIT)" in text
+    assert "Manufacturing" in text and "Expansion phase" in text and "大阪府" not in text  # prefecture in English
+    assert "Desks in Osaka" in r.text and "Support desks (Osaka)" in text and "Osaka IP Comprehensive Support Desk (INPIT)" in text
     assert "Send to a support desk" in text
     # nothing of the page's own wording is left untranslated
     for ja in ("補助見込み", "判定の根拠", "相談窓口に送る", "対象外となった条件", "次の一歩", "基準日"):
