@@ -401,9 +401,10 @@ def add_outcome(db: Session, svc: Services, actor: Actor, case: Case, program_id
     target = status_after_outcome(case.status, outcome)  # 申請した → 申請済み (forward only)
     if target is not None:
         moved = {"status_before": case.status, "status_after": target}
-        _move(db, case, target)
+        _move(db, case, target)  # (the session's copy of the case now says `target`)
         db.add(CaseEvent(case_id=case.id, user_id=actor.user_id, desk_id=actor.desk_id, kind="status",
-                         from_status=case.status, to_status=target, detail={"program_id": program_id, "outcome": outcome}))
+                         from_status=moved["status_before"], to_status=target,
+                         detail={"program_id": program_id, "outcome": outcome}))
     else:
         db.exec(update(Case).where(col(Case.id) == case.id).values(updated_at=utcnow()))  # type: ignore[call-overload]
     audit(db, actor, "outcome", case.id, program_id=program_id, outcome=outcome, **moved)
