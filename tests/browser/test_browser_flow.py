@@ -144,8 +144,11 @@ def questionnaire(page: Any) -> list[str]:
 
 
 def check_results(page: Any) -> None:
-    expect(page).to_have_url(re.compile(r"/results/[0-9a-f-]{36}\?q="))
+    expect(page).to_have_url(re.compile(r"/results/[0-9a-f-]{36}$"))  # no edit token in the address (issue 14)
     expect(page.locator("h1")).to_have_text("診断結果：使える知財支援制度")
+    share, edit = page.get_by_label("共有用リンク（結果を見るだけ）"), page.get_by_label("回答を修正するための非公開リンク（ご本人用）")
+    expect(share).to_have_value(re.compile(r"^http://[^/]+/results/[0-9a-f-]{36}$"))
+    expect(edit).to_have_value(re.compile(r"^http://[^/]+/q/[A-Za-z0-9_-]{16,}$"))
     facts = page.locator("dl.facts")
     for text in ("会社・法人", "大阪府", "製造業", "2021年4月1日", "20人", "1,000万円", "特許 300万円"):
         expect(facts).to_contain_text(text)
@@ -219,7 +222,8 @@ def check_referral(page: Any) -> None:
     expect(page).to_have_url(re.compile(r"#refer$"))
     desk = page.get_by_label("送り先の相談窓口")
     expect(desk).to_have_value("inpit-osaka")  # the applicant's prefecture first
-    type_into(page, page.get_by_label("お名前・会社名"), "テスト精工 山田")
+    type_into(page, page.get_by_label("会社名・屋号"), "株式会社テスト精工")
+    type_into(page, page.get_by_label("ご担当者のお名前"), "山田")
     type_into(page, page.get_by_label("メールアドレス"), "info@example.co.jp")
     submit(page, "相談窓口に送る")
     expect(page.locator("h1")).to_have_text("相談窓口に送りました")
