@@ -125,3 +125,22 @@ def test_json_answers_and_the_guards_use_the_same_rule(app: FastAPI) -> None:
         # a refused form (NUL in a field) answers in the cookie's language, like the page would have
         r = c.post("/console/login", data={"email": "a\x00"}, headers={"Accept-Language": "ja"})
         assert r.status_code in (400, 422) and '<html lang="en"' in r.text
+
+
+def test_english_pages_name_prefectures_sources_and_batch_headings(app: FastAPI, urls: dict[str, str]) -> None:
+    from app.console.layout import Labels
+
+    with TestClient(app) as c:
+        page = c.get(urls["questionnaire"] + "?lang=en").text
+        assert '<option value="大阪府"' in page and ">Osaka</option>" in page and ">大阪府</option>" not in page
+        assert ">大阪府</option>" in c.get(urls["questionnaire"] + "?lang=ja").text
+        results = c.get(urls["results"] + "?lang=en").text
+        assert "Support desks (Osaka)" in results
+        # an inline source with only a Japanese title says so on English pages
+        assert "(in Japanese)" in results
+        assert "(in Japanese)" not in c.get(urls["results"] + "?lang=ja").text
+    labels = Labels("en", app.state.services)
+    assert labels.heading("従業員数") == "従業員数 (Number of regular employees)"
+    assert Labels("ja", app.state.services).heading("従業員数") == "従業員数"
+    assert labels.heading("電話番号") == "電話番号"  # not a column of ours: as written
+    assert labels.pref("東京都") == "Tokyo"
