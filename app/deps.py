@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 
 from app.services import Services
 from app.store.db import Store
-from app.web.language import pick_language
+from app.web.language import page_lang
 
 SearchPrograms = Callable[[str], list[str]]
 
@@ -37,8 +37,9 @@ def search_of(request: Request) -> SearchPrograms | None:
 
 
 def api_lang(request: Request) -> str:
-    """The language of a JSON answer: ?lang=, else Accept-Language, else Japanese."""
-    return pick_language(request.headers.get("accept-language"), request.query_params.get("lang"))
+    """The language of a JSON answer or a page: ?lang=, else the switch's cookie, else Accept-Language, else
+    Japanese (app/web/language.py, the one rule)."""
+    return page_lang(request)
 
 
 ServicesDep = Annotated[Services, Depends(services_of)]

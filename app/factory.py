@@ -31,6 +31,7 @@ from app.store.catalogs import store_catalog_version
 from app.store.db import Store, migrate
 from app.web.guards import Limit, RequestGuards
 from app.web.i18n import QueryContext
+from app.web.language import LanguageSwitch
 from app.web.security import SecurityHeaders
 
 log = logging.getLogger("navi")
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.seed_demo_on_start:  # demo desks, accounts and cases on a fresh database (never in production)
         seed_if_empty(app.state.store, app.state.services)
     app.add_middleware(QueryContext)  # the header's language switch keeps the query (app/web/i18n.py)
+    app.add_middleware(LanguageSwitch)  # a GET with ?lang= sets the navi_lang cookie (app/web/language.py)
     app.add_middleware(SecurityHeaders, settings=settings)  # outermost: keeps the console's stricter values
     # Outermost: body size (from Content-Length, before reading), 415 on the JSON API, control characters.
     app.add_middleware(RequestGuards, default_max=settings.max_form_bytes, limits=(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from programs.rounds import PREFECTURES
+from programs.rounds import NATIONWIDE, PREFECTURES
 
-__all__ = ["ENUM_LABELS", "FIELD_LABELS", "PREFECTURES", "enum_label", "field_label"]
+__all__ = ["ENUM_LABELS", "FIELD_LABELS", "PREFECTURES", "PREFECTURE_EN", "enum_label", "field_label", "prefecture_label"]
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {
     "as_of": ("基準日", "Reference date"),
@@ -44,6 +44,15 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
                               "Planning to commission a patent search (prior art or clearance)"),
     "local_site_6_months": ("その市区町村に6か月以上事業所があるか", "A site in the municipality for 6 months or more"),
 }
+
+# The prefectures' English names (the profile keeps the Japanese name; pages in English show these).
+PREFECTURE_EN: tuple[str, ...] = (
+    "Hokkaido", "Aomori", "Iwate", "Miyagi", "Akita", "Yamagata", "Fukushima", "Ibaraki", "Tochigi", "Gunma",
+    "Saitama", "Chiba", "Tokyo", "Kanagawa", "Niigata", "Toyama", "Ishikawa", "Fukui", "Yamanashi", "Nagano",
+    "Gifu", "Shizuoka", "Aichi", "Mie", "Shiga", "Kyoto", "Osaka", "Hyogo", "Nara", "Wakayama",
+    "Tottori", "Shimane", "Okayama", "Hiroshima", "Yamaguchi", "Tokushima", "Kagawa", "Ehime", "Kochi", "Fukuoka",
+    "Saga", "Nagasaki", "Kumamoto", "Oita", "Miyazaki", "Kagoshima", "Okinawa",
+)
 
 ENUM_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "applicant_type": {
@@ -100,6 +109,7 @@ ENUM_LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "squatting": ("海外での冒認商標出願", "Trademark squatting abroad"),
         "defense": ("外国企業からの警告・訴訟", "Warned or sued by a foreign company"),
     },
+    "prefecture": {ja: (ja, en) for ja, en in zip(PREFECTURES, PREFECTURE_EN, strict=True)},
     "interests": {
         "mentoring": ("メンタリング", "Mentoring"),
         "ip_strategy": ("知財戦略", "IP strategy"),
@@ -136,3 +146,14 @@ def enum_label(enum: str, value: str, lang: str = "ja") -> str:
     if pair is None:
         return value
     return pair[0] if lang == "ja" else pair[1]
+
+
+def prefecture_label(name: str | None, lang: str = "ja") -> str:
+    """A prefecture in the page's language (anything else as it is).
+
+    >>> prefecture_label("大阪府", "en"), prefecture_label("大阪府"), prefecture_label("全国", "en")
+    ('Osaka', '大阪府', 'Nationwide')
+    """
+    if name == NATIONWIDE:
+        return name if lang == "ja" else "Nationwide"
+    return enum_label("prefecture", name, lang) if name else ""

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from eligibility.definitions import DEFINITIONS, Params
-from eligibility.facts import enum_label, field_label
+from eligibility.facts import enum_label, field_label, prefecture_label
 from eligibility.logic import Check, Outcome
 from eligibility.profile import Profile
 from programs.rounds import split_area
@@ -229,17 +229,20 @@ def p_area_in(ctx: Ctx, values: list[str]) -> Check:
     facts = {"prefecture": pref, "municipality": muni}
     shown = "・".join(values)
     here = f"{pref or '都道府県不明'}{muni or ''}"
+    # English: the prefecture's English name, the municipality as written (its name has no English data).
+    shown_en = ", ".join(f"{prefecture_label(ap, 'en')}{' ' + am if am else ''}" for ap, am in areas)
+    here_en = f"{prefecture_label(pref, 'en')}{' ' + muni if muni else ''}"
     for ap, am in areas:
         if pref == ap and (am is None or muni == am):
-            return Check(Outcome.MET, f"{here}（対象: {shown}）", f"{pref}{muni or ''} (qualifying: {shown})", facts)
+            return Check(Outcome.MET, f"{here}（対象: {shown}）", f"{here_en} (qualifying: {shown_en})", facts)
     if pref is None:
         # Unknown prefecture: unknown whatever the municipality (府中市 is in 東京都 and 広島県).
         return Check(Outcome.UNKNOWN, f"{field_label('prefecture')}が未回答（対象: {shown}）",
-                     f"{field_label('prefecture', 'en')} not given (qualifying: {shown})", facts, ["prefecture"])
+                     f"{field_label('prefecture', 'en')} not given (qualifying: {shown_en})", facts, ["prefecture"])
     if muni is None and any(ap == pref and am is not None for ap, am in areas):
         return Check(Outcome.UNKNOWN, f"{field_label('municipality')}が未回答（対象: {shown}）",
-                     f"{field_label('municipality', 'en')} not given (qualifying: {shown})", facts, ["municipality"])
-    return Check(Outcome.UNMET, f"{here}（対象: {shown}）", f"{pref}{muni or ''} (qualifying: {shown})", facts)
+                     f"{field_label('municipality', 'en')} not given (qualifying: {shown_en})", facts, ["municipality"])
+    return Check(Outcome.UNMET, f"{here}（対象: {shown}）", f"{here_en} (qualifying: {shown_en})", facts)
 
 
 @predicate("on_or_after", "基準日が開始日以降", "On or after the start date", date=(dt.date, str))

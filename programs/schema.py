@@ -89,6 +89,7 @@ class TextList(Strict):
 
 
 HREF_RE = re.compile(r"^https://[^\s/]+\.[^\s/]+(/\S*)?$")
+JAPANESE_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]")  # kana, kanji, full-width forms
 
 
 class Source(Strict):
@@ -168,7 +169,8 @@ class Reference(Strict):
                 raise ValueError(f"doc must be a public https:// address, not {self.doc!r}")
             if not self.title:
                 raise ValueError("an inline doc needs a title")
-            ja = en = self.title
+            # An inline page has only its Japanese title: English pages show it with a label saying so.
+            ja, en = self.title, (f"{self.title} (in Japanese)" if JAPANESE_RE.search(self.title) else self.title)
             href = self.doc
         else:
             ctx = info.context if isinstance(info.context, dict) else {}
@@ -190,6 +192,8 @@ class Reference(Strict):
         ('中小企業基本法（第2条）', 'https://laws.e-gov.go.jp/law/338AC0000000154')
         >>> Reference(doc="https://www.jpo.go.jp/x.html", title="JPO").cite().text("en")
         'JPO'
+        >>> Reference(doc="https://www.city.komaki.aichi.jp/", title="小牧市").cite().text("en")
+        '小牧市 (in Japanese)'
         """
         assert self._citation is not None  # set by the validator
         return self._citation

@@ -290,10 +290,10 @@ def test_no_results_or_print_page_of_a_shared_case_shows_a_seed_line(app: FastAP
             assert page.status_code == 200, url
             assert not LEAKS.search(page.text), (name, url, LEAKS.search(page.text))
             pages += 1
-        results = c.get(f"/results/{sid}").text
+        results = c.get(f"/results/{sid}?lang=ja").text  # (the English pages above set the language cookie)
         links = re.findall(r'<div class="t-source">[^<]*<a href="([^"]+)" rel="external noopener">', results)
         assert links and all(HREF_RE.match(h) for h in links), name
-        printed = c.get(f"/results/{sid}/print").text
+        printed = c.get(f"/results/{sid}/print?lang=ja").text
         if "<ol class=\"programs\">" in printed:  # a program is listed: its source's address is printed
             m = re.search(r'<p class="sources">.*?<a href="(https://[^"]+)">[^<]+</a> (https://\S+?)[、<\s]', printed,
                           re.S)

@@ -60,7 +60,7 @@ from app.console import cases as C
 from app.console import security as S
 from app.console.batch_worker import JST, PRINT_MAX, PRINT_PART, RUNNER, STALE, TOP, Msg, pick, process
 from app.console.deps import CSRF_FAILED, LoggedIn, PageError, Staff, db_session, services_of, store_of
-from app.console.layout import console_lang, console_page, redirect
+from app.console.layout import Labels, console_lang, console_page, redirect
 from app.console.workflow import label
 from app.intake.columns import JSONL_SUFFIXES, InputError, Row, read_input
 from app.intake.normalize import NormalizeError, parse_date
@@ -378,7 +378,7 @@ def job_page(request: Request, job_id: str, ctx: LoggedIn) -> HTMLResponse:
                   job_status=label(JOB_STATUS_LABELS, job.status, lang),
                   pdf_status=label(PDF_STATUS_LABELS, job.pdf_status, lang),
                   error_text=lambda r: " / ".join(
-                      (f"{e.get('label')}: " if e.get("label") else "") + str(e.get("message_ja" if lang == "ja" else "message_en"))
+                      (f"{Labels(lang, services_of(request)).heading(e.get('label'))}: " if e.get("label") else "") + str(e.get("message_ja" if lang == "ja" else "message_en"))
                       for e in r.errors),
                   section="batch")
 

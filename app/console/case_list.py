@@ -15,6 +15,7 @@ from sqlmodel import col
 
 from app.batch import csv_cell
 from app.console import cases as C
+from app.console import inbox
 from app.console.deps import (
     LoggedIn,
     PageError,
@@ -46,7 +47,8 @@ def case_list(request: Request, ctx: LoggedIn) -> HTMLResponse:
     lang = console_lang(request)
     f = C.parse_filters(request.query_params, list(svc.catalog.programs))
     with db_session(request) as db:
-        imported = C.import_referrals(db, ctx.actor)
+        imported = inbox.import_referrals(db, ctx.actor)
+        unread = inbox.unread_count(db, ctx.desk.id)
         rows, total = C.list_cases(db, ctx.desk.id, f)
         eligible = C.eligible_programs(db, [c.id for c in rows])
         new_count = int(db.scalar(select(func.count()).select_from(Case).where(
@@ -60,7 +62,7 @@ def case_list(request: Request, ctx: LoggedIn) -> HTMLResponse:
     flash_imported = imported > 0
     return console_page(request, "console/cases.html", ctx, desks=desks, rows=rows, total=total, f=f, pages=pages,
                   page_links=page_links, eligible=eligible, statuses=STATUSES, prefectures=PREFECTURES,
-                  programs=program_options(svc, lang), new_count=new_count, imported=imported,
+                  programs=program_options(svc, lang), new_count=new_count, imported=imported, unread=unread,
                   flash_imported=flash_imported, errors={k: v[0] if lang == "ja" else v[1] for k, v in f.errors.items()},
                   csv_url="/console/cases.csv" + ("?" + urlencode(f.query()) if f.query() else ""),
                   section="cases", status=422 if f.errors else 200)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.console import cases as C
+from app.console import inbox
 from app.console.case_list import program_options
 from app.console.deps import (
     Checked,
@@ -147,7 +148,7 @@ def prefill_provenance(case: Case, events: Sequence[CaseEvent]) -> dict[str, str
 
 
 def case_page(request: Request, ctx: Staff, case: Case, db: Session, status: int = 200,
-              error: str | None = None) -> HTMLResponse:
+              error: str | None = None, unread: bool = False) -> HTMLResponse:
     lang = console_lang(request)
     svc = services_of(request)
     desks = C.desks_by_id(db)
@@ -181,7 +182,7 @@ def case_page(request: Request, ctx: Staff, case: Case, db: Session, status: int
         revisions=revisions, events=[_event_view(e, L) for e in events], outcomes=outcomes, users=users,
         last_screen=_event_view(last_screen, L) if last_screen else None,
         next_statuses=next_statuses(case.status), can_handoff=case.status in HANDOFF_FROM, programs=programs,
-        live_programs=live, outcome_kinds=OUTCOMES, other_desks=other_desks, error=error,
+        live_programs=live, outcome_kinds=OUTCOMES, other_desks=other_desks, error=error, unread=unread,
         received=case.referred_to_desk_id == ctx.desk.id, label_of=lambda n: field_label(n, lang),
         as_of_value=case.as_of.isoformat() if case.as_of else "", section="cases",
         prefilled=[(field_label(n, lang), p) for n, p in prefill_provenance(case, events).items()],
@@ -192,9 +193,10 @@ def case_page(request: Request, ctx: Staff, case: Case, db: Session, status: int
 def show_case(request: Request, case_id: str, ctx: LoggedIn) -> HTMLResponse:
     with db_session(request) as db:
         case = _load(db, ctx, case_id)
-        C.audit(db, ctx.actor, "view", case.id, page="case")
+        unread = inbox.mark_read(db, case, ctx.desk.id)  # opening it is what reads it (audited below)
+        C.audit(db, ctx.actor, "view", case.id, page="case", **({"marked_read": True} if unread else {}))
         db.commit()
-        return case_page(request, ctx, case, db)
+        return case_page(request, ctx, case, db, unread=unread)
 
 
 def _refused(request: Request, ctx: Staff, case_id: str, err: C.WorkflowError, status: int = 409) -> PageError:

@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, exists, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from app.console.workflow import HANDOFF_FROM, OUTCOME_OF_STATUS, allowed
+from app.console.workflow import HANDOFF_FROM, OUTCOME_OF_STATUS, allowed, status_after_outcome
 from app.services import Services
 from app.store.base import utcnow
 from app.store.console import (
@@ -41,7 +40,6 @@ from app.store.console import (
     User,
 )
 from app.store.db import Store
-from app.store.referrals import Referral
 from app.store.screenings import ScreeningRecord, record_body
 from eligibility.facts import PREFECTURES
 
@@ -368,7 +366,7 @@ def handoff(db: Session, actor: Actor, case: Case, to_desk_id: str, message: str
     new_ref = None if to_desk_id == case.desk_id else to_desk_id
     target_status = "referred" if allowed(case.status, "referred") else case.status
     stmt = (update(Case).where(col(Case.id) == case.id, col(Case.status) == before_status)
-            .values(referred_to_desk_id=new_ref, status=target_status, updated_at=utcnow()))
+            .values(referred_to_desk_id=new_ref, status=target_status, unread_desk_id=to_desk_id, updated_at=utcnow()))
     if db.exec(stmt).rowcount != 1:  # type: ignore[call-overload]
         db.rollback()
         raise WorkflowError("ほかの人が先にこの案件を更新しました。ページを読み込み直してください",
@@ -399,53 +397,18 @@ def add_outcome(db: Session, svc: Services, actor: Actor, case: Case, program_id
         raise WorkflowError("結果を一覧から選んでください", "Choose an outcome from the list")
     db.add(CaseOutcome(case_id=case.id, program_id=program_id, outcome=outcome, user_id=actor.user_id,
                        desk_id=actor.desk_id, note=note))
-    db.exec(update(Case).where(col(Case.id) == case.id).values(updated_at=utcnow()))  # type: ignore[call-overload]
-    audit(db, actor, "outcome", case.id, program_id=program_id, outcome=outcome)
+    moved: dict[str, Any] = {}
+    target = status_after_outcome(case.status, outcome)  # 申請した → 申請済み (forward only)
+    if target is not None:
+        moved = {"status_before": case.status, "status_after": target}
+        _move(db, case, target)  # (the session's copy of the case now says `target`)
+        db.add(CaseEvent(case_id=case.id, user_id=actor.user_id, desk_id=actor.desk_id, kind="status",
+                         from_status=moved["status_before"], to_status=target,
+                         detail={"program_id": program_id, "outcome": outcome}))
+    else:
+        db.exec(update(Case).where(col(Case.id) == case.id).values(updated_at=utcnow()))  # type: ignore[call-overload]
+    audit(db, actor, "outcome", case.id, program_id=program_id, outcome=outcome, **moved)
     db.commit()
-
-
-# ------------------------------------------------------------------ applicants' referrals
-
-
-def import_referrals(db: Session, actor: Actor) -> int:
-    """Referrals that applicants sent from their results page to the actor's desk become new cases (once
-    each: `case.referral_id` is unique, so two app servers cannot import one twice)."""
-    desk_id = actor.desk_id
-    if desk_id is None:
-        return 0
-    taken = select(col(Case.referral_id)).where(col(Case.referral_id).is_not(None))
-    pending = db.scalars(select(Referral).where(col(Referral.desk_id) == desk_id,
-                                                col(Referral.id).not_in(taken))
-                         .order_by(col(Referral.created_at)).limit(200)).all()
-    created = 0
-    for ref in pending:
-        screening = db.get(ScreeningRecord, ref.screening_id)
-        if screening is None:
-            continue
-        profile = {k: v for k, v in dict(screening.profile).items() if k != "as_of"}
-        company = str(profile.get("company_name") or "").strip() or "（会社名の記入なし）"
-        case = Case(desk_id=desk_id, status="new", company_name=company[:200], contact_name=ref.contact_name,
-                    contact_email=ref.contact_email, contact_phone=ref.contact_phone,
-                    prefecture=profile.get("prefecture") if isinstance(profile.get("prefecture"), str) else None,
-                    profile=profile, as_of=screening.as_of, latest_screening_id=screening.id, referral_id=ref.id,
-                    search_text=search_text(company, profile, ref.contact_name),
-                    created_at=ref.created_at, updated_at=utcnow())
-        try:
-            db.add(case)
-            db.flush()
-            _set_programs(db, case.id, record_body(screening))
-            db.add(CaseEvent(case_id=case.id, user_id=actor.user_id, desk_id=desk_id, kind="accepted",
-                             to_status="new", detail={"referral_id": ref.id, "screening_id": screening.id}))
-            if ref.message:
-                db.add(CaseNote(case_id=case.id, user_id=None, desk_id=None, text=ref.message, at=ref.created_at))
-            db.exec(update(Referral).where(col(Referral.id) == ref.id).values(status="in_progress"))  # type: ignore[call-overload]
-            audit(db, actor, "create", case.id, source="referral", referral_id=ref.id)
-            db.commit()  # one transaction per referral
-        except IntegrityError:  # imported meanwhile by another request (case.referral_id is unique)
-            db.rollback()
-            continue
-        created += 1
-    return created
 
 
 # ------------------------------------------------------------------ listing

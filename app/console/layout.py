@@ -20,6 +20,7 @@ from app.console.workflow import (
     STATUS_LABELS,
     label,
 )
+from app.intake.columns import column_for
 from app.services import Services
 from app.store.batch_jobs import BATCH_ROLES
 from app.store.catalog_review import is_catalog_editor
@@ -28,9 +29,9 @@ from app.store.console import (
     User,
 )
 from app.web.formats import fmt_date, fmt_datetime
-from app.web.language import chosen_lang, page_lang, remember_lang
+from app.web.language import page_lang
 from app.web.render import render_page
-from eligibility.facts import enum_label, field_label
+from eligibility.facts import enum_label, field_label, prefecture_label
 from eligibility.money import yen
 
 FLASH: dict[str, tuple[str, str]] = {
@@ -73,6 +74,17 @@ class Labels:
 
     def role(self, r: str | None) -> str:
         return label(ROLE_LABELS, r, self.lang)
+
+    def pref(self, p: str | None) -> str:
+        return prefecture_label(p, self.lang)
+
+    def heading(self, heading: str | None) -> str:
+        """A member list's column heading as written (Japanese), with the field's English name on English pages."""
+        column = column_for(heading) if heading else None
+        if not heading or self.lang == "ja" or column is None:
+            return heading or ""
+        english = field_label(column.field, "en")
+        return heading if english == heading else f"{heading} ({english})"
 
     def desk_kind(self, k: str | None) -> str:
         return label(DESK_KIND_LABELS, k, self.lang)
@@ -146,6 +158,7 @@ class Labels:
 
 
 def console_lang(request: Request) -> str:
+    """The console follows the one rule of every page (?lang= > cookie > Accept-Language > Japanese)."""
     return page_lang(request)
 
 
@@ -154,16 +167,13 @@ def console_page(request: Request, template: str, ctx: Staff | None = None, stat
     lang = console_lang(request)
     done = request.query_params.get("done")
     flash = label(FLASH, done, lang) if done in FLASH else None
-    response = render_page(
+    return render_page(
         lang, template, status=status,
         me=ctx.user if ctx else None, my_desk=ctx.desk if ctx else None, csrf=ctx.login.csrf_token if ctx else "",
         is_admin=bool(ctx and ctx.is_admin), can_batch=bool(ctx and ctx.user.role in BATCH_ROLES),
         is_catalog_editor=ctx is not None and is_catalog_editor(engine_of(request), ctx.user.id),
         L=Labels(lang, services_of(request), desks), flash=flash,
         path=request.url.path, **kw)
-    if chosen_lang(request):
-        remember_lang(response, request, lang)
-    return response
 
 
 def redirect(url: str) -> RedirectResponse:

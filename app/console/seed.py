@@ -207,7 +207,8 @@ DEMO_APPLICANT: dict[str, Any] = {
                 "design_application": "filed", "interests": ["fast_examination", "fee_reduction"],
                 "company_name": "株式会社ひかりデザイン",
                 "description": "照明器具のデザイン事務所。意匠と商標を出願済みで、早く権利にしたい。"},
-    "contact": {"contact_name": "光田 明", "contact_email": "akira@hikari-design.example.jp",
+    "contact": {"company_name": "株式会社ひかりデザイン", "contact_name": "光田 明",
+                "contact_email": "akira@hikari-design.example.jp",
                 "contact_phone": "03-5678-9012",
                 "message": "意匠の早期審査について相談したいです。平日の午後なら伺えます。"},
 }

@@ -25,6 +25,27 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "closed": (),
 }
 
+# How far along a status is: an outcome recorded on a program moves the case forward, never back.
+PROGRESS = {"new": 0, "screened": 1, "referred": 2, "applied": 3, "adopted": 4, "not_adopted": 4, "closed": 5}
+# The outcome of a program that moves its case (README: 申請した → 申請済み), when that is forward.
+STATUS_OF_OUTCOME = {"applied": "applied"}
+
+
+def status_after_outcome(current: str, outcome: str) -> str | None:
+    """The status a case moves to when `outcome` is recorded on one of its programs (None: it stays).
+
+    >>> status_after_outcome("referred", "applied"), status_after_outcome("new", "applied")
+    ('applied', 'applied')
+    >>> status_after_outcome("adopted", "applied"), status_after_outcome("closed", "applied")
+    (None, None)
+    >>> status_after_outcome("referred", "not_suitable")
+    """
+    target = STATUS_OF_OUTCOME.get(outcome)
+    if target is None or PROGRESS.get(current, 99) >= PROGRESS[target]:
+        return None
+    return target
+
+
 # Statuses in which a case can be handed to another desk.
 HANDOFF_FROM = ("screened", "referred", "applied")
 

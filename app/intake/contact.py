@@ -1,4 +1,4 @@
-"""The contact form of a referral: desk, name, e-mail, phone, message, checked with messages in the page's language."""
+"""The contact form of a referral: desk, company, person, e-mail, phone, message, checked in the page's language."""
 
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ import unicodedata
 from typing import Any
 
 from app.desks import get_desk
-from app.store.referrals import EMAIL_MAX, MESSAGE_MAX, NAME_MAX, PHONE_MAX
+from app.store.referrals import COMPANY_MAX, EMAIL_MAX, MESSAGE_MAX, NAME_MAX, PHONE_MAX
 from app.web.i18n import gettext_for
 
 EMAIL_RE = re.compile(r"^[^@\s\"<>()\[\],;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−ー－"})
-REFER_FIELDS = ("desk_id", "contact_name", "contact_email", "contact_phone", "message")
+REFER_FIELDS = ("desk_id", "company_name", "contact_name", "contact_email", "contact_phone", "message")
 # ------------------------------------------------------------------ referrals
 
 
@@ -28,6 +28,9 @@ def validate_referral(form: dict[str, str], lang: str) -> tuple[dict[str, str | 
     desk_id = (form.get("desk_id") or "").strip()
     if not desk_id or get_desk(desk_id) is None:
         errors["desk_id"] = _("送り先の相談窓口を一覧から選んでください")
+    company = clean_text(form.get("company_name"))
+    if len(company) > COMPANY_MAX:
+        errors["company_name"] = _("会社名・屋号は %(n)d 文字以内で入力してください") % {"n": COMPANY_MAX}
     name = clean_text(form.get("contact_name"))
     if len(name) > NAME_MAX:
         errors["contact_name"] = _("お名前は %(n)d 文字以内で入力してください") % {"n": NAME_MAX}
@@ -47,7 +50,7 @@ def validate_referral(form: dict[str, str], lang: str) -> tuple[dict[str, str | 
     if len(message) > MESSAGE_MAX:
         errors["message"] = _("メッセージは %(n)d 文字以内で入力してください") % {"n": MESSAGE_MAX}
     values: dict[str, str | None] = {
-        "desk_id": desk_id, "contact_name": name or None, "contact_email": email or None,
+        "desk_id": desk_id, "company_name": company or None, "contact_name": name or None, "contact_email": email or None,
         "contact_phone": phone or None, "message": message or None,
     }
     return values, errors

@@ -45,7 +45,8 @@ from app.intake.questions import FACT_ORDER, FINAL, FIRST, GROUP_BY_STEP, Questi
 from app.pages.q_prefill import FIELD, apply_prefill, source_of
 from app.services import Services
 from app.store.drafts import DRAFT_RETENTION_DAYS, QuestionnaireDraft, create_draft, load_draft, save_draft
-from app.web.language import SUPPORTED, chosen_lang, page_lang, remember_lang
+from app.web.edit_link import remember_edit
+from app.web.language import SUPPORTED, page_lang
 from app.web.questionnaire_view import View, _id, anchor, filing_rule
 from app.web.render import render_page
 from eligibility.profile import ProfileError
@@ -67,12 +68,9 @@ def _engine(request: Request) -> Engine:
 
 
 def landing(request: Request, lang: str, status: int = 200, error: bool = False) -> HTMLResponse:
-    response = render_page(lang, "index.html", status=status, headers=NO_REFERRER, consent_error=error,
-                      draft_days=DRAFT_RETENTION_DAYS,
-                      record_years=max(1, services_of(request).settings.screening_retention_days // 365))
-    if chosen_lang(request):
-        remember_lang(response, request, lang)
-    return response
+    return render_page(lang, "index.html", status=status, headers=NO_REFERRER, consent_error=error,
+                       draft_days=DRAFT_RETENTION_DAYS,
+                       record_years=max(1, services_of(request).settings.screening_retention_days // 365))
 
 
 @router.get("/", response_class=HTMLResponse, summary="はじめに（個人情報の取り扱いと同意）", include_in_schema=False)
@@ -96,9 +94,7 @@ async def start(request: Request) -> Response:
     # Keep the landing page's promise: old screenings never sent to a desk are deleted.
     await run_in_threadpool(store_of(request).purge_expired,
                             services_of(request).settings.screening_retention_days)
-    response = RedirectResponse(f"/q/{token}", status_code=303)  # the private link (to the first step)
-    remember_lang(response, request, lang)
-    return response
+    return RedirectResponse(f"/q/{token}", status_code=303)  # the private link (to the first step)
 
 
 def _history(draft: QuestionnaireDraft) -> list[str]:
@@ -139,7 +135,7 @@ def _questions(request: Request, draft: QuestionnaireDraft, step: str) -> list[Q
 
 def show_page(request: Request, draft: QuestionnaireDraft, step: str, *, raw: Raw | None = None,
               errors: dict[str, Msg] | None = None, status: int = 200, notice: Msg | None = None) -> HTMLResponse:
-    lang = draft.lang if draft.lang in SUPPORTED else "ja"
+    lang = page_lang(request)  # the one rule (app/web/language.py); draft.lang follows it (resume)
     group = GROUP_BY_STEP[step]
     screener = _screener(request)
     asked = _progress(draft)["asked"]
@@ -178,21 +174,14 @@ def show_page(request: Request, draft: QuestionnaireDraft, step: str, *, raw: Ra
 
 
 async def _load(request: Request, token: str) -> QuestionnaireDraft | None:
-    """The draft of a private link, its language switched by ?lang= (kept for the next visits)."""
+    """The draft of a private link; its language follows the page's (?lang= > cookie > Accept-Language)."""
     engine = _engine(request)
     draft = await run_in_threadpool(load_draft, engine, token)
-    chosen = chosen_lang(request)
-    if draft is not None and chosen and chosen != draft.lang:
-        draft.lang = chosen
+    lang = page_lang(request)
+    if draft is not None and lang != draft.lang:  # the language the screening is stored in (it opens in any)
+        draft.lang = lang
         await run_in_threadpool(save_draft, engine, draft)
     return draft
-
-
-def _with_lang(request: Request, response: Response) -> Response:
-    chosen = chosen_lang(request)
-    if chosen:
-        remember_lang(response, request, chosen)
-    return response
 
 
 @router.get("/q/{token}", name="questionnaire_page", include_in_schema=False)
@@ -202,7 +191,7 @@ async def resume(request: Request, token: str) -> Response:
     draft = await _load(request, token)
     if draft is None:
         return not_found(page_lang(request))
-    return _with_lang(request, RedirectResponse(step_url(draft.token, current_step(draft)), status_code=303))
+    return RedirectResponse(step_url(draft.token, current_step(draft)), status_code=303)
 
 
 def _visible(request: Request, draft: QuestionnaireDraft, step: str) -> str:
@@ -218,11 +207,11 @@ async def show_step(request: Request, token: str, step: str, svc: ServicesDep) -
     if draft is None:
         return not_found(page_lang(request))
     if step not in GROUP_BY_STEP:  # a step of an older version of the questions, or a typo
-        return _with_lang(request, RedirectResponse(step_url(draft.token, current_step(draft)), status_code=303))
+        return RedirectResponse(step_url(draft.token, current_step(draft)), status_code=303)
     shown = await run_in_threadpool(_visible, request, draft, step)
     if shown != step:
-        return _with_lang(request, RedirectResponse(step_url(draft.token, shown), status_code=303))
-    return _with_lang(request, await run_in_threadpool(show_page, request, draft, step))
+        return RedirectResponse(step_url(draft.token, shown), status_code=303)
+    return await run_in_threadpool(show_page, request, draft, step)
 
 
 def _apply(draft: QuestionnaireDraft, questions: list[Question], raw: Raw,
@@ -272,14 +261,17 @@ def _keep_answers(draft: QuestionnaireDraft, questions: list[Question], raw: Raw
 def finish(request: Request, draft: QuestionnaireDraft) -> RedirectResponse:
     """Screen the profile, store the screening (source "web"), and send the person to the results."""
     svc = services_of(request)
-    lang = draft.lang if draft.lang in SUPPORTED else "ja"
+    lang = page_lang(request)
     screening = svc.screen(draft.profile)
     screening_id = store_of(request).save_screening(
         draft.profile, screening, screening.as_dict(lang), source="web", lang=lang)
     draft.screening_id = screening_id
     save_draft(_engine(request), draft)
-    url = f"/results/{screening_id}?q={quote(draft.token)}"
-    return RedirectResponse(url if lang == "ja" else f"{url}&lang={lang}", status_code=303)
+    # The results' address carries no edit token (it can be shared): the private edit link is kept in a
+    # cookie of that results page only (app/web/edit_link.py).
+    response = RedirectResponse(f"/results/{screening_id}", status_code=303)
+    remember_edit(response, request, screening_id, draft.token)
+    return response
 
 
 def _moved(draft: QuestionnaireDraft, progress: dict[str, Any], step: str, to: str) -> dict[str, Any]:

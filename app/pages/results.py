@@ -6,15 +6,16 @@
     POST /results/{id}/refer         send the screening to a 相談窓口 (a `referral` row), then 303 to
     GET  /results/{id}/referrals/{referral_id}   the confirmation (the desk's name and contact)
 
-The id is the screening's uuid4: the private link. The page shows the stored result exactly when it is
-asked for in the stored language; in another language the stored profile is screened again on the same
-as_of with the current services (the page says so).
+The id is the screening's uuid4: the shareable link, which opens the results only. The private edit link
+(the questionnaire draft's token) is never in this address: app/web/edit_link.py. The page's language is
+the one rule of app/web/language.py; in any language the result is rendered from the stored facts with the
+catalog version it was made with (app/web/stored.py), never screened again with the current catalog.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,8 +23,10 @@ from starlette.concurrency import run_in_threadpool
 
 from app.deps import api_lang, services_of, store_of
 from app.desks import get_desk
-from app.intake.contact import REFER_FIELDS, clean_text, validate_referral
+from app.intake.contact import REFER_FIELDS, validate_referral
+from app.store.drafts import load_draft
 from app.store.referrals import AlreadyReferred, get_referral, save_referral
+from app.web.edit_link import edit_token, remember_edit
 from app.web.i18n import environment
 from app.web.pdf import pdf_filename, print_css, render_fitting_pdf
 from app.web.render import render_page
@@ -46,8 +49,9 @@ async def load_screening(request: Request, screening_id: str, lang: str) -> Load
 
 
 def _token(request: Request) -> str | None:
-    q = request.query_params.get("q")
-    return q if q and TOKEN_RE.match(q) else None
+    """The private edit link's token, if this browser holds it for this page and its draft still exists."""
+    token = edit_token(request)
+    return token if token and load_draft(store_of(request).engine, token) is not None else None
 
 
 def not_found(lang: str) -> HTMLResponse:
@@ -58,12 +62,14 @@ def not_found(lang: str) -> HTMLResponse:
 
 
 @router.get("/results/{screening_id}", response_class=HTMLResponse, summary="審査結果のページ（非公開リンク）")
-async def results_page(request: Request, screening_id: str) -> HTMLResponse:
+async def results_page(request: Request, screening_id: str) -> Response:
     lang = api_lang(request)
+    if "q" in request.query_params:  # an old address with the edit token: the token goes to a cookie
+        return await run_in_threadpool(_clean_address, request, screening_id)
     loaded = await load_screening(request, screening_id, lang)
     if loaded is None:
         return not_found(lang)
-    view = build_view(loaded, request, _token(request))
+    view = build_view(loaded, request, await run_in_threadpool(_token, request))
     return render_page(lang, "results.html", **view, form={}, errors={})
 
 
@@ -73,7 +79,7 @@ async def results_print(request: Request, screening_id: str) -> HTMLResponse:
     loaded = await load_screening(request, screening_id, lang)
     if loaded is None:
         return not_found(lang)
-    view = print_view(build_view(loaded, request, _token(request)), lang)
+    view = print_view(build_view(loaded, request, None), lang)
     return render_page(lang, "print_summary.html", **view, pdf=False)
 
 
@@ -110,7 +116,7 @@ async def refer(request: Request, screening_id: str) -> Response:
     raw = await request.form()
     form = {k: v for k in REFER_FIELDS if isinstance(v := raw.get(k), str)}
     values, errors = validate_referral(form, lang)
-    token = _token(request) or (clean_text(raw.get("q")) if TOKEN_RE.match(clean_text(raw.get("q"))) else None)
+    token = await run_in_threadpool(_token, request)
     if errors:
         view = build_view(loaded, request, token)
         return render_page(lang, "results.html", status=422, **view, form=form, errors=errors)
@@ -122,7 +128,7 @@ async def refer(request: Request, screening_id: str) -> Response:
         message = ("この審査結果はすでにこの窓口へ送っています。窓口からの連絡をお待ちください" if lang == "ja" else
                    "You have already sent this result to this desk; the desk will contact you")
         return render_page(lang, "results.html", status=409, **view, form=form, errors={"desk_id": message})
-    qs = f"?lang={lang}" + (f"&q={quote(token)}" if token else "")
+    qs = f"?lang={lang}"
     # Post/Redirect/Get: reloading the confirmation does not send the case twice.
     return RedirectResponse(f"/results/{loaded.record.id}/referrals/{referral.id}{qs}", status_code=303)
 
@@ -137,7 +143,18 @@ async def referred(request: Request, screening_id: str, referral_id: str) -> HTM
     desk = get_desk(referral.desk_id) if referral is not None else None
     if referral is None or desk is None:
         return not_found(lang)
-    token = _token(request)
     return render_page(lang, "results_referred.html", id=screening_id, referral=referral, desk=desk,
-                  has_contact=bool(referral.contact_email or referral.contact_phone),
-                  qs=f"?lang={lang}" + (f"&q={quote(token)}" if token else ""))
+                       has_contact=bool(referral.contact_email or referral.contact_phone), qs=f"?lang={lang}")
+
+
+def _clean_address(request: Request, screening_id: str) -> Response:
+    """`/results/{id}?q=token` (the address before issue 14): the token becomes this browser's edit link
+    (when it is the draft of this screening) and the address loses it, so what is shared opens the results only."""
+    keep = [(k, v) for k, v in request.query_params.multi_items() if k != "q"]
+    response = RedirectResponse(f"/results/{quote(screening_id)}" + (f"?{urlencode(keep)}" if keep else ""),
+                                status_code=303)
+    token = request.query_params.get("q") or ""
+    draft = load_draft(store_of(request).engine, token) if TOKEN_RE.match(token) else None
+    if draft is not None and draft.screening_id == screening_id:
+        remember_edit(response, request, screening_id, token)
+    return response

@@ -168,6 +168,8 @@ class Case(CaseBase, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     latest_screening_id: str | None = Field(default=None, max_length=36)
+    unread_desk_id: str | None = Field(default=None, max_length=64,
+                                       description="新しく届いて、まだ開いていない窓口（開くと空になる）")
     referral_id: str | None = Field(default=None, max_length=36, sa_column_kwargs={"unique": True},
                                     description="相談者が結果ページから送った referral.id")
     search_text: str = Field(default="", sa_type=Text, description="会社名・事業内容・担当者（検索用、NFKC・小文字）")

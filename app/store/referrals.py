@@ -2,7 +2,8 @@
 
 `screening_id` names a row of `screening` but is not a foreign key: the screening store and the referral
 queue can be kept (and purged) separately. `desk_id` is an id of `programs/desks.yaml`. The contact fields
-are optional and are sent only to the chosen desk.
+are optional and are sent only to the chosen desk: the company (`company_name`) and the person
+(`contact_name`) are two fields since migration 0013; an older row has both in `contact_name`.
 
 Any change here needs a migration in `alembic/versions/` (`alembic check` in `make test` fails otherwise).
 """
@@ -17,6 +18,7 @@ from sqlmodel import Field, Session, SQLModel, col
 from app.store.base import new_id, utcnow
 
 NAME_MAX = 100
+COMPANY_MAX = 200
 EMAIL_MAX = 254
 PHONE_MAX = 32
 MESSAGE_MAX = 2000
@@ -25,7 +27,10 @@ MESSAGE_MAX = 2000
 class ReferralBase(SQLModel):
     screening_id: str = Field(max_length=36, index=True, description="審査記録の ID（screening.id）")
     desk_id: str = Field(max_length=64, description="送り先の相談窓口（programs/desks.yaml の id）")
-    contact_name: str | None = Field(default=None, max_length=NAME_MAX, description="担当者名")
+    company_name: str | None = Field(default=None, max_length=COMPANY_MAX,
+                                     description="会社名・屋号（フォームの欄。なし: 0013 より前の送信、または未記入）")
+    contact_name: str | None = Field(default=None, max_length=NAME_MAX,
+                                     description="担当者名（0013 より前は「お名前・会社名」の1欄）")
     contact_email: str | None = Field(default=None, max_length=EMAIL_MAX, description="メールアドレス")
     contact_phone: str | None = Field(default=None, max_length=PHONE_MAX, description="電話番号")
     message: str | None = Field(default=None, max_length=MESSAGE_MAX, description="窓口への伝言")

@@ -14,7 +14,7 @@ One pure-ASGI middleware (`RequestGuards`) so that no route has to remember thes
   JSON bodies are checked field by field by the profile's validation (a message next to the field).
 
 Answers are JSON under `/api/` and a short page elsewhere, in Japanese unless the request asks for English
-(`?lang=en`, else `Accept-Language`), the same rule as every other page.
+(`?lang=en`, else the language switch's cookie, else `Accept-Language`), the one rule of every page.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.web.language import scope_lang
 from eligibility.profile import CONTROL
 
 # C0 controls except TAB, LF, CR (CONTROL: the profile's own rule) — raw, and percent-encoded as they appear in
@@ -217,10 +218,5 @@ def _form_has_control(body: bytes) -> bool:
 
 
 def request_lang(scope: Scope) -> str:
-    """`?lang=` first, then Accept-Language, else Japanese (the rule of every page)."""
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    asked = (query.get("lang") or [""])[0]
-    if asked in ("ja", "en"):
-        return asked
-    accept = Headers(scope=scope).get("accept-language", "").lower()
-    return "en" if accept.startswith("en") else "ja"
+    """The language of the refusal: the one rule of every page (app/web/language.py)."""
+    return scope_lang(scope)

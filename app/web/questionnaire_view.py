@@ -13,7 +13,7 @@ from app.intake.parsers import Msg
 from app.intake.questions import DISPUTE_ROWS, FILING_ROWS, YES_NO, Question
 from app.services import Services
 from app.web.i18n import translations
-from eligibility.facts import PREFECTURES, enum_label
+from eligibility.facts import PREFECTURES, enum_label, prefecture_label
 from eligibility.profile import MAX_DESCRIPTION
 
 
@@ -70,7 +70,7 @@ class View:
 
     def options(self, q: Question) -> list[tuple[str, str]]:
         if q.fact == "prefecture":
-            return [(p, p) for p in PREFECTURES]
+            return [(p, prefecture_label(p, self.lang)) for p in PREFECTURES]
         if q.enum is not None:
             return [(v, enum_label(q.enum, v, self.lang)) for v in question_values(q)]
         return self.yes_no()

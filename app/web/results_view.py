@@ -19,7 +19,7 @@ from app.web.questionnaire_view import question_href
 from app.web.results_summary import glossary, grouped, provisional_labels, todo, todo_view
 from app.web.stored import render_stored
 from app.web.windows_view import STALE_TEXT, freshness, window_text
-from eligibility.facts import enum_label, field_label
+from eligibility.facts import enum_label, field_label, prefecture_label
 from eligibility.money import yen
 
 PRINT_TOP = 5  # programs on the one-page summary
@@ -71,7 +71,7 @@ def key_facts(profile: dict[str, Any], result: dict[str, Any], lang: str) -> lis
     if p.get("applicant_type"):
         add("applicant_type", enum_label("applicant_type", p["applicant_type"], lang))
     if p.get("prefecture"):
-        add("prefecture", str(p["prefecture"]))
+        add("prefecture", prefecture_label(str(p["prefecture"]), lang))
     if p.get("industry"):
         add("industry", enum_label("industry", p["industry"], lang))
     if p.get("established_on"):
@@ -208,7 +208,7 @@ def build_view(loaded: Loaded, request: Request, q: str | None, services: Servic
         "notice_kind": loaded.notice,  # the applicant's page words it without the catalog hash or program ids
         "facts": key_facts(rec.profile, result, lang),
         "company": rec.profile.get("company_name"),
-        "prefecture": prefecture,
+        "prefecture": prefecture_label(prefecture, lang) or None,  # shown; the desks are found by the Japanese name
         "ranked": ranked,
         "ineligible": [p for p in programs if p["status"] == "ineligible"],
         "groups": grouped(ranked, svc.catalog),
@@ -221,8 +221,9 @@ def build_view(loaded: Loaded, request: Request, q: str | None, services: Servic
         "q": q,
         "questionnaire_url": f"/q/{quote(q)}?lang={lang}" if q else f"/?lang={lang}",
         "question_href": (lambda facts: question_href(q, facts, lang)) if q else (lambda facts: None),
-        "results_url": f"{base}/results/{rec.id}",
-        "qs": f"?lang={lang}" + (f"&q={quote(q)}" if q else ""),
+        "results_url": f"{base}/results/{rec.id}",  # the shareable link: the results only
+        "edit_url": f"{base}/q/{quote(q)}" if q else None,  # the private link that changes the answers
+        "qs": f"?lang={lang}",
         "label_of": lambda name: field_label(name, lang),
     }
 

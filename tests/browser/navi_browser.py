@@ -226,7 +226,7 @@ class Http:
         raise AssertionError(f"the questionnaire never asked the page {step!r}")
 
     def results(self) -> str:
-        """A finished questionnaire: the results page's path (with ?q=)."""
+        """A finished questionnaire: the results page's path (no edit token in it: issue 14)."""
         path = self.start()
         for _ in STEPS:
             r = self.answer(path, dict(STEPS)[self.step_of(path)])
@@ -238,7 +238,8 @@ class Http:
         """A referral to the Osaka INPIT desk: the confirmation page's path."""
         rid, _, query = results.removeprefix("/results/").partition("?")
         r = self.client.post(f"/results/{rid}/refer?{query}", data={"desk_id": "inpit-osaka",
-                                                                    "contact_name": "テスト精工 山田",
+                                                                    "company_name": "株式会社テスト精工",
+                                                                    "contact_name": "山田",
                                                                     "contact_email": "info@example.co.jp"})
         assert r.status_code == 303, r.text[:2000]
         return str(r.headers["location"])

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from .navi_browser import in_ci
+from .navi_browser import AXE_JS, axe_violations, describe, in_ci
 
 DESK = "大阪府 知財総合支援窓口"
 GOAL_SECONDS = 180  # the issue's goal for a person; automated it takes seconds
@@ -150,8 +150,14 @@ def questionnaire(page: Any) -> list[str]:
 
 
 def check_results(page: Any) -> None:
-    expect(page).to_have_url(re.compile(r"/results/[0-9a-f-]{36}\?q="))
+    expect(page).to_have_url(re.compile(r"/results/[0-9a-f-]{36}$"))  # no edit token in the address (issue 14)
     expect(page.locator("h1")).to_have_text("診断結果：使える知財支援制度")
+    share, edit = page.get_by_label("共有用リンク（結果を見るだけ）"), page.get_by_label("回答を修正するための非公開リンク（ご本人用）")
+    expect(share).to_have_value(re.compile(r"^http://[^/]+/results/[0-9a-f-]{36}$"))
+    expect(edit).to_have_value(re.compile(r"^http://[^/]+/q/[A-Za-z0-9_-]{16,}$"))
+    if AXE_JS.exists():  # the page as its owner sees it, with the private link: no serious axe-core problem
+        blocking = [v for v in axe_violations(page) if v["impact"] in ("serious", "critical")]
+        assert not blocking, describe(blocking)
     # Summary first (issue 14): the things to do now; the answers last, folded until opened.
     expect(page.locator("ol.todo > li").first).to_be_in_viewport()
     facts = page.locator("#answers dl.facts")
@@ -229,7 +235,8 @@ def check_referral(page: Any) -> None:
     expect(page).to_have_url(re.compile(r"#refer$"))
     desk = page.get_by_label("送り先の相談窓口")
     expect(desk).to_have_value("inpit-osaka")  # the applicant's prefecture first
-    type_into(page, page.get_by_label("お名前・会社名"), "テスト精工 山田")
+    type_into(page, page.get_by_label("会社名・屋号"), "株式会社テスト精工")
+    type_into(page, page.get_by_label("ご担当者のお名前"), "山田")
     type_into(page, page.get_by_label("メールアドレス"), "info@example.co.jp")
     submit(page, "相談窓口に送る")
     expect(page.locator("h1")).to_have_text("相談窓口に送りました")

@@ -77,7 +77,7 @@ PAGES: dict[str, tuple[Callable[[Http, dict[str, str]], str], Callable[[Any], No
     "q6-final": (lambda h, s: h.draft_at("final"), None),
     "results": (lambda h, s: s["results"], open_first_trace),
     "results-refer-errors": (lambda h, s: s["results"] + "#refer", wrong_contact),
-    "print": (lambda h, s: s["results"].replace("?", "/print?", 1), None),
+    "print": (lambda h, s: s["results"].partition("?")[0] + "/print", None),
     "referral-confirmation": (lambda h, s: h.referral(s["results"]), None),
     "404-questionnaire": (lambda h, s: "/q/this-link-does-not-exist-0000", None),
     "404-results": (lambda h, s: "/results/00000000-0000-4000-8000-000000000000", None),

@@ -210,7 +210,8 @@ def test_an_applicants_questionnaire_reaches_the_tokyo_desk(console: Callable[[]
     questionnaire(applicant)
     applicant.get_by_role("link", name="相談窓口に送る").click()
     applicant.get_by_label("送り先の相談窓口").select_option("inpit-tokyo")
-    applicant.get_by_label("お名前・会社名").fill(contact)
+    applicant.get_by_label("会社名・屋号").fill("株式会社ブラウザ試験")
+    applicant.get_by_label("ご担当者のお名前").fill(contact)
     applicant.get_by_label("メールアドレス").fill("shiken@example.co.jp")
     submit(applicant, "相談窓口に送る")
     expect(applicant.locator("h1")).to_have_text("相談窓口に送りました")
@@ -222,9 +223,16 @@ def test_an_applicants_questionnaire_reaches_the_tokyo_desk(console: Callable[[]
     row = tokyo.locator("table.cases tbody tr").first
     expect(row).to_contain_text("相談者から")
     expect(row).to_contain_text("新規")
+    expect(row.locator(".tag.unread")).to_have_text("未読")  # issue 14: unread until opened
+    no_blocking_problems(tokyo, "case list with an unread case")
     with tokyo.expect_navigation():
         link.click()
     expect(tokyo.locator("#h-contact + dl")).to_contain_text(contact)
+    expect(tokyo.locator("#h-contact + dl")).to_contain_text("株式会社ブラウザ試験")
+    expect(tokyo.get_by_role("status").filter(has_text="新しく届いた案件です")).to_be_visible()
+    no_blocking_problems(tokyo, "unread case page")
+    tokyo.reload()
+    expect(tokyo.locator("main")).not_to_contain_text("新しく届いた案件です")
     expect(tokyo.locator("#facts")).to_contain_text("東大阪市の金属加工の町工場")
 
 

@@ -287,7 +287,8 @@ def test_full_flow_with_wareki_full_width_and_man_yen(any_client: TestClient) ->
     assert r.status_code == 303
     d = draft(client, token)
     assert d.screening_id
-    assert r.headers["location"] == f"/results/{d.screening_id}?q={token}"
+    assert r.headers["location"] == f"/results/{d.screening_id}"  # no edit token in the results' address
+    assert f"navi_edit={token}; " in r.headers["set-cookie"] and f"Path=/results/{d.screening_id}" in r.headers["set-cookie"]
     record = client.app.state.store.get_screening(d.screening_id)  # type: ignore[attr-defined]
     assert record is not None and record.source == "web" and record.lang == "ja"
     assert record.profile["employees"] == 20 and record.profile["interests"] == ["overseas", "fee_reduction"]
@@ -306,7 +307,7 @@ def test_see_results_now_from_the_first_page(client: TestClient) -> None:
     r = post(client, token, {"applicant_type": "sole_proprietor", "prefecture": "大阪府"}, action="finish")
     assert r.status_code == 303
     screening_id = draft(client, token).screening_id
-    assert r.headers["location"] == f"/results/{screening_id}?q={token}"
+    assert r.headers["location"] == f"/results/{screening_id}"
     assert client.app.state.store.get_screening(screening_id).source == "web"  # type: ignore[attr-defined]
 
 
@@ -502,7 +503,7 @@ def test_english_locale(client: TestClient) -> None:
     assert r.status_code == 200 and '<html lang="en">' in r.text
     assert "I agree to how my personal information is handled" in r.text
     cookie = r.headers["set-cookie"]
-    assert cookie.startswith("lang=en") and "samesite=lax" in cookie.lower()
+    assert cookie.startswith("navi_lang=en") and "samesite=lax" in cookie.lower()
 
     r = client.post("/q", data={"lang": "en"}, follow_redirects=False)
     assert r.status_code == 422 and "please agree" in r.text
@@ -528,5 +529,5 @@ def test_english_locale(client: TestClient) -> None:
     client.get(f"/q/{token}?lang=en")
     r = post(client, token, {}, action="finish")
     screening_id = draft(client, token).screening_id
-    assert r.headers["location"] == f"/results/{screening_id}?q={token}&lang=en"
+    assert r.headers["location"] == f"/results/{screening_id}"  # English by the cookie: one rule
     assert client.app.state.store.get_screening(screening_id).lang == "en"  # type: ignore[attr-defined]

@@ -141,6 +141,7 @@ def test_sole_proprietor_goes_on_without_a_number(client):
 
 
 def test_english_source(client):
+    client.get("/?lang=en")  # the language switch (its cookie): the one rule of every page, issue 14
     token = start(client, "en")
     html = client.post(f"/q/{token}", data={"action": "prefill", "corporate_number": f.SAMPLE}).text
     assert "From gBizINFO (updated 1 July 2026)" in html

@@ -21,6 +21,7 @@ from app.api.screen import PROFILE_EXAMPLE
 from app.config import Settings
 from app.desks import all_desks, desks_for, get_desk, load_desks
 from app.factory import create_app
+from app.store.drafts import create_draft, load_draft, save_draft
 from app.store.referrals import Referral
 from app.store.screenings import ScreeningRecord
 from app.web.i18n import translations
@@ -38,6 +39,14 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     app = create_app(Settings(database_url=f"sqlite:///{tmp}/x.db", search_db=tmp / "search.db"))
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture(autouse=True)
+def fresh_browser(client: TestClient) -> Iterator[None]:
+    """Each test starts as a new browser: no language cookie from a test before it (`?lang=` sets one)."""
+    client.cookies.clear()
+    yield
+    client.cookies.clear()
 
 
 def screen(client: TestClient, profile: dict[str, Any] | None = None, **headers: str) -> str:
@@ -135,22 +144,31 @@ def test_results_page_shows_the_full_trace(client: TestClient, sid: str) -> None
 
 
 def test_needs_info_lists_missing_facts_with_a_link_back(client: TestClient, sid: str) -> None:
-    page = client.get(f"/results/{sid}?q=tok_12345678").text
+    token = create_draft(client.app.state.store.engine, "ja", {}, "basics")  # type: ignore[attr-defined]
+    draft = load_draft(client.app.state.store.engine, token)  # type: ignore[attr-defined]
+    assert draft is not None
+    draft.screening_id = sid
+    save_draft(client.app.state.store.engine, draft)  # type: ignore[attr-defined]
+    # the old address with the token: the token goes to this page's cookie, the address loses it
+    r = client.get(f"/results/{sid}?q={token}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/results/{sid}"
+    page = client.get(r.headers["location"]).text
     block = page[page.index('id="p-counterfeit_countermeasure"'):]
     block = block[: block.index("</article>")]
     assert "? </span>要確認" in block
     assert "判定には次の回答が必要です" in block
     assert "海外での知財トラブルを教えてください" in block
     # 「回答する」 opens the step of the missing answer, at its question (not the last step seen)
-    assert 'href="/q/tok_12345678/overseas?lang=ja#f-overseas_disputes"' in block
-    # the language switch keeps the token, so the English page links back to the same answers
-    assert '<a href="?q=tok_12345678&amp;lang=en" hreflang="en" lang="en">English</a>' in page
-    en = client.get(f"/results/{sid}?q=tok_12345678&lang=en").text
-    assert '<a href="?q=tok_12345678&amp;lang=ja" hreflang="ja" lang="ja">日本語</a>' in en
-    assert 'href="/q/tok_12345678/overseas?lang=en#f-overseas_disputes"' in en
-    # without a (valid) token the link goes to the questionnaire's start
-    page = client.get(f"/results/{sid}?q=<bad>").text
+    assert f'href="/q/{token}/overseas?lang=ja#f-overseas_disputes"' in block
+    # the language switch does not put the token in the address; the English page still links to the answers
+    assert '<a href="?lang=en" hreflang="en" lang="en">English</a>' in page
+    en = client.get(f"/results/{sid}?lang=en").text
+    assert f'href="/q/{token}/overseas?lang=en#f-overseas_disputes"' in en
+    client.cookies.clear()
+    # without the cookie (a shared link) the link goes to the questionnaire's start
+    page = client.get(f"/results/{sid}?lang=ja").text
     assert "/q/" not in page and 'href="/?lang=ja">質問票に戻って回答する' in page
+    client.cookies.clear()
 
 
 def test_desks_of_the_prefecture(client: TestClient, sid: str) -> None:
@@ -200,8 +218,8 @@ def test_english_locale(client: TestClient, sid: str) -> None:
     assert "Estimated subsidy ¥1,900,000" in text
     assert "✓ Eligible" in text and "? Check needed" in text and "✗ Not eligible" in text
     assert "Show every rule behind this result" in text
-    assert "Manufacturing" in text and "Expansion phase" in text
-    assert "Desks in 大阪府" in r.text and "Osaka IP Comprehensive Support Desk (INPIT)" in text
+    assert "Manufacturing" in text and "Expansion phase" in text and "大阪府" not in text  # prefecture in English
+    assert "Desks in Osaka" in r.text and "Support desks (Osaka)" in text and "Osaka IP Comprehensive Support Desk (INPIT)" in text
     assert "Send to a support desk" in text
     # nothing of the page's own wording is left untranslated
     for ja in ("補助見込み", "判定の根拠", "相談窓口に送る", "対象外となった条件", "次の一歩", "基準日"):
@@ -263,7 +281,7 @@ def test_referral_happy_path(client: TestClient) -> None:
     # contact details are optional; the page then says the desk cannot call back
     r = client.post(f"/results/{sid}/refer?lang=en&q=tok_12345678", data={"desk_id": "inpit-tokyo"},
                     follow_redirects=False)
-    assert r.status_code == 303 and "lang=en" in r.headers["location"] and "q=tok_12345678" in r.headers["location"]
+    assert r.status_code == 303 and "lang=en" in r.headers["location"] and "q=" not in r.headers["location"]
     r = client.get(r.headers["location"])
     assert r.status_code == 200
     assert "Tokyo IP Comprehensive Support Desk (INPIT)" in r.text and "the desk cannot contact you" in r.text

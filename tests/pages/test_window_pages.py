@@ -36,6 +36,14 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield c
 
 
+@pytest.fixture(autouse=True)
+def fresh_browser(client: TestClient) -> Iterator[None]:
+    """Each test starts as a new browser: no language cookie from a test before it (`?lang=` sets one)."""
+    client.cookies.clear()
+    yield
+    client.cookies.clear()
+
+
 def screen(client: TestClient, profile: dict[str, Any], lang: str = "ja") -> tuple[str, dict[str, Any]]:
     r = client.post("/api/v1/screen?include=texts", json=profile, headers={"Accept-Language": lang})  # all fields
     assert r.status_code == 200, r.text

@@ -231,6 +231,8 @@ def test_unknown_addresses_are_a_page_for_browsers_and_json_for_the_api(client: 
     assert r.headers["x-frame-options"] == "DENY"
     en = client.get("/no-such-page?lang=en", headers=html)
     assert en.status_code == 404 and "Page not found" in en.text
+    assert "Page not found" in client.get("/no-such-page", headers=html).text  # ?lang= set the cookie: one rule
+    client.cookies.clear()
     wrong = client.put("/", headers=html)
     assert wrong.status_code == 405 and "この操作はできません" in wrong.text and wrong.headers["allow"]
     api = client.get("/api/v1/no-such-thing", headers=html)
