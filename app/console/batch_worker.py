@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 
 from app.batch import CsvFormat, screen_row
 from app.console import cases as C
-from app.intake.columns import Row
+from app.intake.columns import Row, RowError, printable
 from app.services import Services
 from app.store.base import utcnow
 from app.store.batch_jobs import BatchJob, BatchJobFile, BatchJobRow
@@ -149,30 +149,30 @@ def _process(store: Store, svc: Services, job_id: str, rows: list[Row], default_
                             [{"label": e.label, "message_ja": e.message_ja, "message_en": e.message_en}
                              for e in outcome.errors], list(outcome.record))
             if screening is not None:
-                item.case_id = str(uuid.uuid4()) if job.create_cases else None
-                item.body = screening.as_dict(job.lang)
-                item.profile = profile
-                item.screening_id = store.save_screening(profile, screening, item.body, source="batch",
-                                                         lang=job.lang, case_id=item.case_id)
-                # The case keeps the date only when one was given (in the row or on the form); otherwise
-                # 「再判定」 uses the day it is pressed, as for a case made with the form without a date.
-                given = explicit_as_of or profile.get("as_of") != default_as_of
-                item.as_of = screening.as_of if given else None
+                try:
+                    item.case_id = str(uuid.uuid4()) if job.create_cases else None
+                    item.body = screening.as_dict(job.lang)
+                    item.profile = profile
+                    item.screening_id = store.save_screening(profile, screening, item.body, source="batch",
+                                                             lang=job.lang, case_id=item.case_id)
+                    # The case keeps the date only when one was given (in the row or on the form); otherwise
+                    # 「再判定」 uses the day it is pressed, as for a case made with the form without a date.
+                    given = explicit_as_of or profile.get("as_of") != default_as_of
+                    item.as_of = screening.as_of if given else None
+                except Exception:  # one row's problem fails that row only (issue 16)
+                    log.exception("batch job %s: row %d could not be stored", job_id, row.number)
+                    item = _row_failed(item, job.lang)
             done.append(item)
-        with Session(store.engine, expire_on_commit=False) as db:
+        try:
+            ok += _store_chunk(store, actor, job, done)
+        except Exception:  # find the row(s) the database refused: each row alone, a refused one as an error row
+            log.exception("batch job %s: a chunk could not be stored; storing its rows one by one", job_id)
             for item in done:
-                if item.case_id:
-                    _add_case(db, store, actor, job, item)
-            db.flush()
-            for item in done:
-                db.add(BatchJobRow(job_id=job_id, number=item.row, company_name=item.name[:200],
-                                   status="ok" if item.screening_id else "error", errors=item.errors,
-                                   cells=item.cells, screening_id=item.screening_id, case_id=item.case_id))
-            good = sum(1 for i in done if i.screening_id)
-            ok += good
-            _touch(db, job_id, done_rows=col(BatchJob.done_rows) + len(done), ok_rows=col(BatchJob.ok_rows) + good,
-                   error_rows=col(BatchJob.error_rows) + len(done) - good)
-            db.commit()
+                try:
+                    ok += _store_chunk(store, actor, job, [item])
+                except Exception:
+                    log.exception("batch job %s: row %d could not be stored", job_id, item.row)
+                    ok += _store_chunk(store, actor, job, [_row_failed(item, job.lang)])
     pdf_status = "none"
     if job.make_pdfs and ok:
         pdf_status = "pending" if ok <= PRINT_MAX else "skipped"
@@ -182,6 +182,31 @@ def _process(store: Store, svc: Services, job_id: str, rows: list[Row], default_
         db.commit()
     if pdf_status == "pending":
         PRINTER.submit(print_summaries, store, svc, job_id)
+
+
+def _row_failed(item: Screened, lang: str) -> Screened:
+    """The row as an error row with the UNEXPECTED reason (its screening, if stored, stays unlinked)."""
+    name = printable(item.name)
+    errors = [{"label": "", "message_ja": UNEXPECTED[0], "message_en": UNEXPECTED[1]}]
+    return Screened(item.row, name, errors, list(CsvFormat(lang, TOP).error(item.row, name, [RowError("", *UNEXPECTED)])))
+
+
+def _store_chunk(store: Store, actor: C.Actor, job: BatchJob, done: list[Screened]) -> int:
+    """The chunk's rows and cases in one transaction, and the job's counts; how many rows were good."""
+    with Session(store.engine, expire_on_commit=False) as db:
+        for item in done:
+            if item.case_id:
+                _add_case(db, store, actor, job, item)
+        db.flush()
+        for item in done:
+            db.add(BatchJobRow(job_id=job.id, number=item.row, company_name=item.name[:200],
+                               status="ok" if item.screening_id else "error", errors=item.errors,
+                               cells=item.cells, screening_id=item.screening_id, case_id=item.case_id))
+        good = sum(1 for i in done if i.screening_id)
+        _touch(db, job.id, done_rows=col(BatchJob.done_rows) + len(done), ok_rows=col(BatchJob.ok_rows) + good,
+               error_rows=col(BatchJob.error_rows) + len(done) - good)
+        db.commit()
+    return good
 
 
 def _add_case(db: Session, store: Store, actor: C.Actor, job: BatchJob, item: Screened) -> None:
