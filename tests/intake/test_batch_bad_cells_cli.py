@@ -48,7 +48,7 @@ def test_a_bad_cell_fails_only_its_row(services: Services, tmp_path: Path, encod
         assert status == "error" and reason.startswith(heading + ":"), (number, results[number])
     assert "読み取れない文字があります" in results[7][1] and "読み取れない文字があります" in results[8][1]
     assert "使えない文字" in results[3][1] and "使えない文字" in results[4][1]
-    assert f"3行目: 会社名: 使えない文字" in err.getvalue()
+    assert "3行目: 会社名: 使えない文字" in err.getvalue()
 
 
 def test_a_lone_surrogate_in_a_json_lines_row_fails_only_that_row(services: Services, tmp_path: Path) -> None:
