@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     max_form_bytes: int = Field(default=256 * 1024, ge=1024, description="largest body of any other route (forms: "
                                 "login, referral, questionnaire); 413 from Content-Length before a byte is read")
     max_batch: int = Field(default=1000, description="most profiles in one POST /api/v1/screen/batch")
+    referral_limit_per_hour: int = Field(default=10, ge=1, description="most referrals (「相談窓口に送る」) one client "
+                                         "address may send in an hour, counted in the database (every app server)")
     default_lang: str = Field(default="ja", description="language when the request names none")
     environment: str = Field(default="development", description="production: no demo data, no /docs")
     # Advisor console (app/console): demo desks, users and cases are loaded on start when the desk table is

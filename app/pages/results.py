@@ -3,7 +3,8 @@
     GET  /results/{id}               the ranked programs, amounts, next steps, full rule traces, desks
     GET  /results/{id}/print         one A4 page (print CSS) for the applicant or the chamber's files
     GET  /results/{id}/summary.pdf   the same page rendered by WeasyPrint (Noto Sans CJK JP embedded)
-    POST /results/{id}/refer         send the screening to a 相談窓口 (a `referral` row), then 303 to
+    POST /results/{id}/refer         send the screening to a 相談窓口 (a `referral` row), then 303 to (429 past
+                                     NAVI_REFERRAL_LIMIT_PER_HOUR referrals from one address in an hour)
     GET  /results/{id}/referrals/{referral_id}   the confirmation (the desk's name and contact)
 
 The id is the screening's uuid4: the private link. The page shows the stored result exactly when it is
@@ -13,6 +14,7 @@ as_of with the current services (the page says so).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from urllib.parse import quote
 
@@ -23,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from app.deps import api_lang, services_of, store_of
 from app.desks import get_desk
 from app.intake.contact import REFER_FIELDS, clean_text, validate_referral
+from app.store.referral_limits import claim_referral_slot, release_referral_slot
 from app.store.referrals import AlreadyReferred, get_referral, save_referral
 from app.web.i18n import environment
 from app.web.pdf import pdf_filename, print_css, render_fitting_pdf
@@ -115,9 +118,21 @@ async def refer(request: Request, screening_id: str) -> Response:
         view = build_view(loaded, request, token)
         return render_page(lang, "results.html", status=422, **view, form=form, errors=errors)
     store = store_of(request)
+    # Per-address rate limit, counted in the database so that every app server shares it (issue 16, finding 4).
+    limit = services_of(request).settings.referral_limit_per_hour
+    address = request.client.host if request.client else "unknown"
+    slot = await run_in_threadpool(claim_referral_slot, store.engine, address, limit, dt.timedelta(hours=1))
+    if slot is None:
+        view = build_view(loaded, request, token)
+        message = (f"この端末からの送信が多すぎます（1時間に{limit}件まで）。しばらく待ってから、もう一度送ってください"
+                   if lang == "ja" else f"Too many referrals from this device (at most {limit} an hour); wait a while"
+                   " and send it again")
+        return render_page(lang, "results.html", status=429, headers={"Retry-After": "3600"}, **view, form=form,
+                           errors={"desk_id": message})
     try:
         referral = await run_in_threadpool(save_referral, store.engine, loaded.record.id, values)
     except AlreadyReferred:  # one pending referral per screening and desk: a message, not a second case
+        await run_in_threadpool(release_referral_slot, store.engine, slot)
         view = build_view(loaded, request, token)
         message = ("この審査結果はすでにこの窓口へ送っています。窓口からの連絡をお待ちください" if lang == "ja" else
                    "You have already sent this result to this desk; the desk will contact you")
