@@ -1,5 +1,6 @@
 """Issue 16 hardening: the per-address referral rate limit (table referral_attempt) and one pending referral
-per screening and desk enforced by a partial unique index (PostgreSQL and SQLite both have them).
+per screening and desk enforced by a partial unique index (PostgreSQL and SQLite both have them);
+user.must_change_password (a temporary password must be changed before the console can be used).
 
 Before the index is made, older duplicates (a flood before the check existed) are closed, the earliest
 pending referral of each screening and desk is kept; cases already imported from them stay.
@@ -41,9 +42,13 @@ def upgrade() -> None:
         " AND (r2.created_at < referral.created_at OR (r2.created_at = referral.created_at AND r2.id < referral.id)))")
     op.create_index("uq_referral_pending", "referral", ["screening_id", "desk_id"], unique=True,
                     postgresql_where=PENDING, sqlite_where=PENDING)
+    with op.batch_alter_table("user") as batch:
+        batch.add_column(sa.Column("must_change_password", sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("user") as batch:
+        batch.drop_column("must_change_password")
     op.drop_index("uq_referral_pending", table_name="referral", postgresql_where=PENDING, sqlite_where=PENDING)
     op.drop_index("ix_referral_attempt_client_at", table_name="referral_attempt")
     op.drop_table("referral_attempt")
