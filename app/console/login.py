@@ -153,7 +153,7 @@ def change_password(request: Request, ctx: Checked, form: Form) -> Response:
         db.add(user)
         S.end_user_sessions(db, user.id)  # every session, this one included: a new one follows
         token, _ = S.create_session(db, user, ctx.ip, request.headers.get("user-agent"))
-        C.audit(db, ctx.actor, "password_change", **({"replaced_temporary": True} if temporary else {}))
+        C.audit(db, ctx.actor, "password_change", None, **({"replaced_temporary": True} if temporary else {}))
         db.commit()
     response = redirect("/console/cases?done=password")
     S.set_session_cookie(response, token, S.is_secure(request, settings_of(request)))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -35,6 +36,21 @@ from app.web.results_view import Loaded, build_view, load_result, print_view
 router = APIRouter(tags=["results"])
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+
+# The error answers of these pages, for the OpenAPI document: a page in the asked language (not JSON).
+_PAGE = {"text/html": {"schema": {"type": "string", "description": "エラーの説明を載せた HTML ページ"}}}
+PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "審査結果がない（または相談窓口の案件のもので、ここでは見られない）", "content": _PAGE},
+    422: {"description": "アドレスに使えない文字（制御文字）がある", "content": _PAGE},
+}
+REFER_ERRORS: dict[int | str, dict[str, Any]] = {
+    **PAGE_ERRORS,
+    409: {"description": "この審査結果はすでにこの窓口へ送られていて、窓口の対応を待っている", "content": _PAGE},
+    413: {"description": "フォームの本文が大きすぎる（NAVI_MAX_FORM_BYTES）", "content": _PAGE},
+    422: {"description": "入力の誤り（項目の横にメッセージ）", "content": _PAGE},
+    429: {"description": "この端末からの送信が多すぎる（NAVI_REFERRAL_LIMIT_PER_HOUR）。Retry-After 付き",
+          "content": _PAGE},
+}
 
 
 # ------------------------------------------------------------------ rendering
@@ -60,7 +76,8 @@ def not_found(lang: str) -> HTMLResponse:
 # ------------------------------------------------------------------ routes
 
 
-@router.get("/results/{screening_id}", response_class=HTMLResponse, summary="審査結果のページ（非公開リンク）")
+@router.get("/results/{screening_id}", response_class=HTMLResponse, summary="審査結果のページ（非公開リンク）",
+            responses=PAGE_ERRORS)
 async def results_page(request: Request, screening_id: str) -> HTMLResponse:
     lang = api_lang(request)
     loaded = await load_screening(request, screening_id, lang)
@@ -70,7 +87,8 @@ async def results_page(request: Request, screening_id: str) -> HTMLResponse:
     return render_page(lang, "results.html", **view, form={}, errors={})
 
 
-@router.get("/results/{screening_id}/print", response_class=HTMLResponse, summary="印刷用の1ページ要約（A4）")
+@router.get("/results/{screening_id}/print", response_class=HTMLResponse, summary="印刷用の1ページ要約（A4）",
+            responses=PAGE_ERRORS)
 async def results_print(request: Request, screening_id: str) -> HTMLResponse:
     lang = api_lang(request)
     loaded = await load_screening(request, screening_id, lang)
@@ -81,7 +99,7 @@ async def results_print(request: Request, screening_id: str) -> HTMLResponse:
 
 
 @router.get("/results/{screening_id}/summary.pdf", summary="1ページ要約の PDF（A4・日本語フォント埋め込み）",
-            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+            response_class=Response, responses={200: {"content": {"application/pdf": {}}}, **PAGE_ERRORS})
 async def results_pdf(request: Request, screening_id: str) -> Response:
     lang = api_lang(request)
     loaded = await load_screening(request, screening_id, lang)
@@ -104,7 +122,7 @@ async def results_pdf(request: Request, screening_id: str) -> Response:
 
 
 @router.post("/results/{screening_id}/refer", response_class=HTMLResponse, summary="審査結果を相談窓口に送る",
-             status_code=303)
+             status_code=303, responses=REFER_ERRORS)
 async def refer(request: Request, screening_id: str) -> Response:
     lang = api_lang(request)
     loaded = await load_screening(request, screening_id, lang)
@@ -144,7 +162,7 @@ async def refer(request: Request, screening_id: str) -> Response:
 
 
 @router.get("/results/{screening_id}/referrals/{referral_id}", response_class=HTMLResponse,
-            summary="相談窓口に送った後の確認ページ")
+            summary="相談窓口に送った後の確認ページ", responses=PAGE_ERRORS)
 async def referred(request: Request, screening_id: str, referral_id: str) -> HTMLResponse:
     lang = api_lang(request)
     store = store_of(request)
