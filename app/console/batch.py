@@ -26,8 +26,9 @@ one HTML document with page breaks (one WeasyPrint layout: ~0.5 s and a few MB p
 does not fit on one page is rendered again more compact, as the one-company PDF does), cut into one PDF per
 company for the ZIP. Both are stored in `batch_job_file`, so downloads are immediate.
 
-Jobs run in the process that accepted the upload; the job's `updated_at` is its heartbeat, and a job that
-has not moved for STALE (the server was restarted) is shown as failed.
+Jobs are queued in the database with the file (`job_lease`, app/console/job_runner.py): any app server or
+`python -m app worker` claims one under a lease with a heartbeat, and a job whose worker died is resumed by
+another from the rows not stored yet. A job that has not moved for STALE (no worker at all) is shown as failed.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ from starlette.datastructures import FormData, UploadFile
 from app.batch import CsvFormat, csv_cell
 from app.console import cases as C
 from app.console import security as S
-from app.console.batch_worker import JST, PRINT_MAX, PRINT_PART, RUNNER, STALE, TOP, Msg, pick, process
+from app.console.batch_worker import JST, PRINT_MAX, PRINT_PART, STALE, TOP, Msg, pick
 from app.console.deps import CSRF_FAILED, LoggedIn, PageError, Staff, db_session, services_of, store_of
+from app.console.job_runner import enqueue_batch, runner_for
 from app.console.layout import console_lang, console_page, redirect
 from app.console.workflow import label
 from app.intake.columns import JSONL_SUFFIXES, InputError, Row, read_input
@@ -64,6 +66,7 @@ from app.store.base import utcnow
 from app.store.batch_jobs import BATCH_ROLES, BatchJob, BatchJobFile, BatchJobRow
 from app.store.console import User
 from app.store.db import Store
+from app.store.job_lease import JobLease
 from eligibility.profile import today_tokyo
 
 log = logging.getLogger("navi.console.batch")
@@ -171,6 +174,7 @@ def purge_expired_jobs(db: Session, retention_days: int, now: dt.datetime | None
         db.execute(delete(BatchJobFile).where(col(BatchJobFile.job_id).in_(ids)))
         db.execute(delete(BatchJobRow).where(col(BatchJobRow.job_id).in_(ids)))
         db.execute(delete(BatchJob).where(col(BatchJob.id).in_(ids)))
+        db.execute(delete(JobLease).where(col(JobLease.job_id).in_(ids)))
     if old:
         db.commit()
         log.info("deleted %d batch jobs older than %d days", len(old), retention_days)
@@ -254,6 +258,7 @@ def _accept(request: Request, ctx: Staff, form: FormData, data: bytes, filename:
     filename = _clean_filename(filename)
     rows: list[Row] = []
     ignored: list[str] = []
+    fmt = "csv"
     if not data:
         errors["file"] = pick(NO_FILE, lang)
     elif len(data) > MAX_BYTES:
@@ -274,13 +279,18 @@ def _accept(request: Request, ctx: Staff, form: FormData, data: bytes, filename:
     job = BatchJob(desk_id=ctx.desk.id, user_id=ctx.user.id, filename=filename, file_bytes=len(data), lang=lang,
                    as_of=as_of, create_cases=bool(values["create_cases"]), make_pdfs=bool(values["make_pdfs"]),
                    total_rows=len(rows), ignored_columns=ignored, ip=ctx.ip, base_url=str(request.base_url)[:300])
+    default_as_of = (as_of or today_tokyo()).isoformat()  # one date for the whole list
     with db_session(request) as db:
         db.add(job)
+        db.flush()
+        # Queued with the file itself: any app server or worker claims it, and resumes it after a crash.
+        enqueue_batch(db, job.id, data, fmt, default_as_of, as_of is not None)
         C.audit(db, ctx.actor, "create", None, batch_job_id=job.id, filename=filename, bytes=len(data),
                 rows=len(rows), create_cases=job.create_cases, make_pdfs=job.make_pdfs)
         db.commit()
-    default_as_of = (as_of or today_tokyo()).isoformat()  # one date for the whole list
-    RUNNER.submit(process, store_of(request), services_of(request), job.id, rows, default_as_of, as_of is not None)
+    runner = runner_for(request.app)
+    if runner is not None:
+        runner.wake()
     return redirect(f"/console/batch/{job.id}")
 
 

@@ -25,6 +25,7 @@ from app.store.base import utcnow
 from app.store.batch_jobs import BatchJob, BatchJobFile, BatchJobRow
 from app.store.console import Case, CaseEvent
 from app.store.db import Store
+from app.store.job_lease import LeaseLost
 from app.web.i18n import environment
 from app.web.pdf import PRINT_LEVELS, STATIC_DIR, print_css, url_fetcher
 from app.web.results_view import build_view, load_result, print_view
@@ -33,6 +34,8 @@ log = logging.getLogger("navi.console.batch")
 
 
 Msg = tuple[str, str]
+INTERRUPTED_RETRIES: Msg = ("処理を実行するプロセスが何度も止まったため、中止しました。名簿を分けてアップロードしてください",
+                            "The job was stopped: the processes running it stopped several times. Split the list")
 UNEXPECTED: Msg = ("処理中に問題が起きました。時間をおいてもう一度アップロードしてください",
                    "Something went wrong while processing; upload the list again later")
 
@@ -118,21 +121,27 @@ def _fail(store: Store, job_id: str, msg: Msg, pdf: bool = False) -> None:
         db.commit()
 
 
+Guard = Callable[[Session], None]  # called in each chunk's transaction: the lease's heartbeat (job_runner)
+
+
 def process(store: Store, svc: Services, job_id: str, rows: list[Row], default_as_of: str,
-            explicit_as_of: bool) -> None:
-    """Screen every row of a job (RUNNER's task); the job ends `done` (or `failed`), then its PDFs are queued."""
+            explicit_as_of: bool, guard: Guard | None = None) -> None:
+    """Screen the rows of a job not stored yet (app/console/job_runner.py's task); the job ends `done` (or
+    `failed`), then its PDFs are queued. LeaseLost (another worker took the job over) stops it, untouched."""
     try:
-        _process(store, svc, job_id, rows, default_as_of, explicit_as_of)
+        _process(store, svc, job_id, rows, default_as_of, explicit_as_of, guard)
+    except LeaseLost:
+        raise
     except Exception:
         log.exception("batch job %s failed", job_id)
         _fail(store, job_id, UNEXPECTED)
 
 
 def _process(store: Store, svc: Services, job_id: str, rows: list[Row], default_as_of: str,
-             explicit_as_of: bool) -> None:
+             explicit_as_of: bool, guard: Guard | None = None) -> None:
     with Session(store.engine, expire_on_commit=False) as db:
         job = db.get(BatchJob, job_id)
-        if job is None or job.status != "queued":
+        if job is None or job.status not in ("queued", "running"):  # running: resumed after a worker died
             return
         _touch(db, job_id, status="running")
         db.commit()
@@ -164,15 +173,21 @@ def _process(store: Store, svc: Services, job_id: str, rows: list[Row], default_
                     item = _row_failed(item, job.lang)
             done.append(item)
         try:
-            ok += _store_chunk(store, actor, job, done)
+            ok += _store_chunk(store, actor, job, done, guard)
+        except LeaseLost:
+            raise
         except Exception:  # find the row(s) the database refused: each row alone, a refused one as an error row
             log.exception("batch job %s: a chunk could not be stored; storing its rows one by one", job_id)
             for item in done:
                 try:
-                    ok += _store_chunk(store, actor, job, [item])
+                    ok += _store_chunk(store, actor, job, [item], guard)
+                except LeaseLost:
+                    raise
                 except Exception:
                     log.exception("batch job %s: row %d could not be stored", job_id, item.row)
-                    ok += _store_chunk(store, actor, job, [_row_failed(item, job.lang)])
+                    ok += _store_chunk(store, actor, job, [_row_failed(item, job.lang)], guard)
+    with Session(store.engine) as db:  # the job's good rows, those of a worker that died before included
+        ok = db.scalar(select(col(BatchJob.ok_rows)).where(col(BatchJob.id) == job_id)) or 0
     pdf_status = "none"
     if job.make_pdfs and ok:
         pdf_status = "pending" if ok <= PRINT_MAX else "skipped"
@@ -191,9 +206,11 @@ def _row_failed(item: Screened, lang: str) -> Screened:
     return Screened(item.row, name, errors, list(CsvFormat(lang, TOP).error(item.row, name, [RowError("", *UNEXPECTED)])))
 
 
-def _store_chunk(store: Store, actor: C.Actor, job: BatchJob, done: list[Screened]) -> int:
+def _store_chunk(store: Store, actor: C.Actor, job: BatchJob, done: list[Screened], guard: Guard | None = None) -> int:
     """The chunk's rows and cases in one transaction, and the job's counts; how many rows were good."""
     with Session(store.engine, expire_on_commit=False) as db:
+        if guard is not None:
+            guard(db)  # the lease's heartbeat: LeaseLost (nothing stored) when another worker holds the job
         for item in done:
             if item.case_id:
                 _add_case(db, store, actor, job, item)

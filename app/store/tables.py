@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.companies import models as companies
 from app.jgrants import models as jgrants
-from app.store import batch_jobs, catalogs, console, drafts, referral_limits, referrals, screenings
+from app.store import batch_jobs, catalogs, console, drafts, job_lease, referral_limits, referrals, screenings
 from app.store.base import metadata
 
-__all__ = ["batch_jobs", "catalogs", "companies", "console", "jgrants", "drafts", "metadata", "referral_limits", "referrals", "screenings"]
+__all__ = ["batch_jobs", "catalogs", "companies", "console", "jgrants", "drafts", "job_lease", "metadata", "referral_limits", "referrals", "screenings"]

@@ -27,7 +27,7 @@ CONSOLE_TABLES = {"desk", "user", "login_session", "login_attempt", "case", "cas
                   "case_note", "case_outcome", "case_event", "audit_event",  # advisor console (migration 0004)
                   "batch_job", "batch_job_row", "batch_job_file"}  # the console's batch screening (migration 0005)
 JGRANTS_TABLES = {"jgrants_round", "jgrants_draft", "jgrants_sync_run", "jgrants_sync_lock"}  # migration 0008
-HARDENING_TABLES = {"referral_attempt"}  # migration 0011 (issue 16)
+HARDENING_TABLES = {"referral_attempt", "job_lease"}  # migration 0011 (issue 16)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
