@@ -3,6 +3,7 @@
     python -m app screen --input members.csv --output results.csv [--as-of 2025-10-01] [--lang ja|en] [--top 3]
     python -m app create-desk | create-user | seed-demo | export-labels   (advisor console: app/console/cli.py)
     python -m app catalog sync-jgrants [--base-url URL]   (jGrants sync: app/jgrants/cli.py)
+    python -m app worker [--threads N] [--exit-when-idle]   (background jobs: app/console/worker_cli.py)
 
 Commands live in `COMMANDS`; each adds its own sub-parser and returns an exit code.
 """
@@ -105,7 +106,16 @@ def run_screen(args: argparse.Namespace) -> int:
     return code
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_screen, *CONSOLE_COMMANDS, *JGRANTS_COMMANDS]  # type: ignore[type-arg]
+def add_worker(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("worker", help="一括判定などのバックグラウンドの処理を実行する（アプリのサーバーとは別のプロセスで）",
+                       description="データベース（DATABASE_URL）の処理待ちの一括判定を取り出して実行します。"
+                                   "止まった処理（実行していたプロセスが落ちたもの）も、リースが切れたら引き継ぎます。")
+    p.add_argument("--threads", type=_jobs, default=1, help="同時に実行する処理の数（既定: 1）")
+    p.add_argument("--exit-when-idle", action="store_true", help="処理待ちがなくなったら終了する")
+    p.set_defaults(run=lambda args: __import__("app.console.worker_cli", fromlist=["run_worker"]).run_worker(args))
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_screen, *CONSOLE_COMMANDS, *JGRANTS_COMMANDS, add_worker]  # type: ignore[type-arg]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

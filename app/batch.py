@@ -28,6 +28,7 @@ from app.intake.columns import (
     Row,
     RowError,
     input_format,
+    printable,
     profile_errors,
     read_input,
     to_profile,
@@ -230,21 +231,29 @@ class RowResult:
 
 
 def screen_row(services: ScreeningService, row: Row, default_as_of: str, fmt: Format) -> tuple[RowResult, dict[str, Any], Screening | None]:
-    profile, heading_of, errors = to_profile(row)
-    raw_name = profile.get("company_name")
-    name = raw_name.strip() if isinstance(raw_name, str) else ""
+    """One row's outcome. Whatever one row holds (NUL or other control characters, undecodable bytes, an
+    absurd number, a bug the row triggers), only that row fails: its name and messages are made printable
+    (they may quote the bad cell), so that storing or writing the row cannot fail the whole job."""
+    profile: dict[str, Any] = {}
+    name = ""
     screening = None
-    # The profile's checks run even when a cell could not be read (it is left out), so that a row's answer
-    # names every problem at once (issue 14, item 7); a row with an error is not screened.
-    profile.setdefault("as_of", default_as_of)
     try:
-        found = services.screen(profile)
-    except ProfileError as e:
-        errors = errors + profile_errors(e, heading_of)
+        profile, heading_of, errors = to_profile(row)
+        raw_name = profile.get("company_name")
+        name = printable(raw_name.strip()) if isinstance(raw_name, str) else ""
+        # The profile's checks run even when a cell could not be read (it is left out), so that a row's answer
+        # names every problem at once (issue 14, item 7); a row with an error is not screened.
+        profile.setdefault("as_of", default_as_of)
+        try:
+            found = services.screen(profile)
+        except ProfileError as e:
+            errors = errors + profile_errors(e, heading_of)
+        else:
+            screening = None if errors else found
     except Exception as e:  # a bug must not lose the other rows
-        errors = [*errors, RowError("", f"予期しないエラー: {type(e).__name__}: {e}", f"unexpected error: {type(e).__name__}: {e}")]
-    else:
-        screening = None if errors else found
+        screening = None
+        errors = [RowError("", f"予期しないエラー: {type(e).__name__}", f"unexpected error: {type(e).__name__}")]
+    errors = [RowError(printable(e.label), printable(e.message_ja), printable(e.message_en)) for e in errors]
     record = fmt.error(row.number, name, errors) if screening is None else fmt.ok(row.number, name, screening)
     return RowResult(row.number, name, errors, record), profile, screening
 

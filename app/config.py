@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     max_form_bytes: int = Field(default=256 * 1024, ge=1024, description="largest body of any other route (forms: "
                                 "login, referral, questionnaire); 413 from Content-Length before a byte is read")
     max_batch: int = Field(default=1000, description="most profiles in one POST /api/v1/screen/batch")
+    job_worker_threads: int = Field(default=2, ge=0, description="threads of each app server that run the console's "
+                                    "batch jobs (0: none; run `python -m app worker` instead)")
+    job_lease_seconds: float = Field(default=60, gt=0, description="a worker's lease on a batch job; a job whose "
+                                     "worker stopped heartbeating this long is resumed by another")
+    referral_limit_per_hour: int = Field(default=10, ge=1, description="most referrals (「相談窓口に送る」) one client "
+                                         "address may send in an hour, counted in the database (every app server)")
     default_lang: str = Field(default="ja", description="language when the request names none")
     environment: str = Field(default="development", description="production: no demo data, no /docs")
     # Advisor console (app/console): demo desks, users and cases are loaded on start when the desk table is

@@ -18,6 +18,7 @@ from app.config import Settings, get_settings
 from app.console.batch import FORM_OVERHEAD as BATCH_FORM_OVERHEAD
 from app.console.batch import MAX_BYTES as BATCH_MAX_BYTES
 from app.console.batch import TOO_LARGE as BATCH_TOO_LARGE
+from app.console.job_runner import runner_for
 from app.console.seed import seed_if_empty
 from app.console.web import install as install_console
 from app.errors import install as install_error_policy
@@ -49,7 +50,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runner = runner_for(app)  # batch jobs queued or left by a stopped server are resumed (issue 16)
         yield
+        if runner is not None:
+            runner.stop()
         app.state.store.dispose()
 
     app = FastAPI(

@@ -3,7 +3,7 @@ changes applied to the live catalog), ranking_log (the list shown per screening)
 picks, skips and stages per program on a case). Tables of app/store/catalog_review.py and app/store/ranking.py.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-02
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 
 revision: str = '0012'
-down_revision: str | None = '0010'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -101,6 +101,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+# A body the API reads (POST): also 415 when it is not sent as JSON (app/web/guards.py, issue 16 finding 8).
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    415: {"model": ErrorBody, "description": "本文の Content-Type が application/json ではありません"
+                                             "（text/plain などのフォーム送信は受け付けません）"},
+}
+
+
 def not_found_responses(description: str) -> dict[int | str, dict[str, Any]]:
     """404 with the API's error body (and its 422, instead of FastAPI's `HTTPValidationError`, never sent)."""
     return {404: {"model": ErrorBody, "description": description}, 422: ERROR_RESPONSES[422]}
@@ -159,7 +167,7 @@ async def read_json(request: Request, limit: int) -> Any:
         "すべての制度について、判定（eligible / needs_info / ineligible）、根拠となったルールと事実・出典、"
         "補助見込み額、不足している回答、推奨順位を返します。"
     ),
-    responses=ERROR_RESPONSES,
+    responses=BODY_RESPONSES,
     openapi_extra=_openapi_body(_profile_schema(), PROFILE_EXAMPLE, "申請者のプロフィール（契約 v1）"),
 )
 async def screen(request: Request, svc: ServicesDep, store: StoreDep, lang: ApiLang,
@@ -193,7 +201,7 @@ def with_screening_id(raw: bytes, screening_id: str) -> bytes:
     summary="複数の申請者をまとめて審査する（最大 1,000 件）",
     description="`{\"profiles\": [...]}` を受け取り、同じ順序で `{\"results\": [...]}` を返します。"
                 "誤りのある申請者は `errors` を持つ要素になり、ほかの申請者は処理されます。",
-    responses=ERROR_RESPONSES,
+    responses=BODY_RESPONSES,
     openapi_extra=_openapi_body(
         {"type": "object", "required": ["profiles"], "additionalProperties": False,
          "properties": {"profiles": {"type": "array", "maxItems": 1000, "items": _profile_schema()}}},

@@ -17,7 +17,8 @@ audit `export`; the upload form carries the session's CSRF token.
 
 Reading and normalising the file is `app.intake.columns` (shared with the command line: Japanese headings, 全角, 和暦,
 万・億; row numbers as in Excel). The file is read in the request (an unreadable file is answered at once);
-the rows are then screened by a background thread (RUNNER) that stores every screening
+the job is queued with its file under a lease (app/console/job_runner.py: any app server or `python -m app worker`
+claims it and resumes it after a crash) and its rows are screened, storing every screening
 (`Store.save_screening(source="batch")`), and — if the box is ticked, the default — makes one case per good
 row for the desk (status 判定済み, so that the staff can follow each company up in the case list). After
 that, a second thread (PRINTER) renders the printable summaries with the results page's print template
@@ -26,8 +27,9 @@ one HTML document with page breaks (one WeasyPrint layout: ~0.5 s and a few MB p
 does not fit on one page is rendered again more compact, as the one-company PDF does), cut into one PDF per
 company for the ZIP. Both are stored in `batch_job_file`, so downloads are immediate.
 
-Jobs run in the process that accepted the upload; the job's `updated_at` is its heartbeat, and a job that
-has not moved for STALE (the server was restarted) is shown as failed.
+Jobs are queued in the database with the file (`job_lease`, app/console/job_runner.py): any app server or
+`python -m app worker` claims one under a lease with a heartbeat, and a job whose worker died is resumed by
+another from the rows not stored yet. A job that has not moved for STALE (no worker at all) is shown as failed.
 """
 
 from __future__ import annotations
@@ -53,13 +55,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from app.batch import csv_cell
-from app.companies.mapping import to_prefill
 from app.companies.wiring import lookup_for
 from app.console import batch_rows as R
 from app.console import cases as C
 from app.console import security as S
-from app.console.batch_worker import JST, PRINT_MAX, PRINT_PART, RUNNER, STALE, TOP, Msg, pick, process
+from app.console.batch_worker import JST, PRINT_MAX, PRINT_PART, STALE, TOP, Msg, pick
 from app.console.deps import CSRF_FAILED, LoggedIn, PageError, Staff, db_session, services_of, store_of
+from app.console.job_runner import enqueue_batch, runner_for
 from app.console.layout import Labels, console_lang, console_page, redirect
 from app.console.workflow import label
 from app.intake.columns import JSONL_SUFFIXES, InputError, Row, read_input
@@ -69,6 +71,7 @@ from app.store.base import utcnow
 from app.store.batch_jobs import BATCH_ROLES, BatchJob, BatchJobFile, BatchJobRow
 from app.store.console import User
 from app.store.db import Store
+from app.store.job_lease import JobLease
 from app.web.formats import fmt_datetime
 from eligibility.profile import today_tokyo
 
@@ -177,6 +180,7 @@ def purge_expired_jobs(db: Session, retention_days: int, now: dt.datetime | None
         db.execute(delete(BatchJobFile).where(col(BatchJobFile.job_id).in_(ids)))
         db.execute(delete(BatchJobRow).where(col(BatchJobRow.job_id).in_(ids)))
         db.execute(delete(BatchJob).where(col(BatchJob.id).in_(ids)))
+        db.execute(delete(JobLease).where(col(JobLease.job_id).in_(ids)))
     if old:
         db.commit()
         log.info("deleted %d batch jobs older than %d days", len(old), retention_days)
@@ -250,20 +254,9 @@ def _clean_filename(name: str) -> str:
 
 def batch_prefill(request: Request, rows: list[Row]) -> tuple[R.Fetch | None, int]:
     """A 法人番号 → its gBizINFO prefill, for the rows that have one (None: no such row, or no token)."""
-    if not R.has_column(rows, "corporate_number"):
-        return None, 1
-    lookup = lookup_for(request.app)
-    if not lookup.client.configured:
-        return None, 1
     svc = services_of(request)
-    known = set(svc.catalog.programs)
-    lang = console_lang(request)
-
-    def fetch(number: str) -> dict[str, Any] | None:
-        record, _ = lookup.record(number)
-        return None if record is None else to_prefill(number, record, known, lang)
-
-    return fetch, svc.settings.gbizinfo_max_concurrency
+    return R.prefill_fetch(lookup_for(request.app), svc.catalog.programs, svc.settings.gbizinfo_max_concurrency,
+                           rows, console_lang(request))
 
 
 def _accept(request: Request, ctx: Staff, form: FormData, data: bytes, filename: str) -> Response:
@@ -286,6 +279,7 @@ def _accept(request: Request, ctx: Staff, form: FormData, data: bytes, filename:
     filename = _clean_filename(filename)
     rows: list[Row] = []
     ignored: list[str] = []
+    fmt = "csv"
     if not data:
         errors["file"] = pick(NO_FILE, lang)
     elif len(data) > MAX_BYTES:
@@ -307,9 +301,10 @@ def _accept(request: Request, ctx: Staff, form: FormData, data: bytes, filename:
     notices: dict[str, Any] = {}
     if not R.has_column(rows, "company_name"):
         notices["no_name_column"] = True
-    prefill, workers = batch_prefill(request, rows)
+    prefill, _ = batch_prefill(request, rows)
     if R.has_column(rows, "corporate_number") and prefill is None:
         notices["prefill_off"] = True
+    default_as_of = (as_of or today_tokyo()).isoformat()  # one date for the whole list
     with db_session(request) as db:
         before = R.earlier_upload(db, ctx.desk.id, digest)
         if before is not None:
@@ -319,13 +314,16 @@ def _accept(request: Request, ctx: Staff, form: FormData, data: bytes, filename:
                        total_rows=len(rows), ignored_columns=ignored, ip=ctx.ip, base_url=str(request.base_url)[:300],
                        file_sha256=digest, skip_duplicates=values["duplicates"] == "skip", notices=notices)
         db.add(job)
+        db.flush()
+        # Queued with the file itself: any app server or worker claims it, and resumes it after a crash.
+        enqueue_batch(db, job.id, data, fmt, default_as_of, as_of is not None)
         C.audit(db, ctx.actor, "create", None, batch_job_id=job.id, filename=filename, bytes=len(data),
                 rows=len(rows), create_cases=job.create_cases, make_pdfs=job.make_pdfs, sha256=digest,
                 skip_duplicates=job.skip_duplicates, same_file_as=(before.id if before else None))
         db.commit()
-    default_as_of = (as_of or today_tokyo()).isoformat()  # one date for the whole list
-    RUNNER.submit(process, store_of(request), services_of(request), job.id, rows, default_as_of, as_of is not None,
-                  prefill, workers)
+    runner = runner_for(request.app)
+    if runner is not None:
+        runner.wake()
     return redirect(f"/console/batch/{job.id}")
 
 

@@ -24,6 +24,8 @@ from sqlmodel import Session, col
 
 from app.batch import STATUS_LABELS, CsvFormat, csv_cell, filled_text, ranked
 from app.companies.batch import Filled, fetch_many, fill_row, is_blank
+from app.companies.mapping import to_prefill
+from app.companies.service import CompanyLookup
 from app.intake.columns import Row, RowError, column_for, to_profile
 from app.intake.normalize import NormalizeError, parse_corporate_number
 from app.store.batch_jobs import BatchJob, BatchJobRow
@@ -115,6 +117,21 @@ class Prefilled:
 
 
 Fetch = Callable[[str], "dict[str, Any] | None"]
+
+
+def prefill_fetch(lookup: CompanyLookup | None, known_programs: Iterable[str], gbiz_workers: int, rows: list[Row],
+                  lang: str) -> tuple[Fetch | None, int]:
+    """A 法人番号 → its gBizINFO prefill, for the rows that have one (None: no such row, or no token), and how
+    many numbers to ask at once."""
+    if lookup is None or not has_column(rows, "corporate_number") or not lookup.client.configured:
+        return None, 1
+    known = set(known_programs)
+
+    def fetch(number: str) -> dict[str, Any] | None:
+        record, _ = lookup.record(number)
+        return None if record is None else to_prefill(number, record, known, lang)
+
+    return fetch, gbiz_workers
 
 
 def prefill_rows(rows: list[Row], fetch: Fetch, lang: str, workers: int = 2,

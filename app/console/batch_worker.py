@@ -1,4 +1,4 @@
-"""The console batch's background work: screening the rows of a job (RUNNER) and making its printable summaries (PRINTER)."""
+"""The console batch's background work: screening the rows of a job (under a lease: app/console/job_runner.py) and making its printable summaries (PRINTER)."""
 
 from __future__ import annotations
 
@@ -21,12 +21,13 @@ from app.batch import screen_row
 from app.console import batch_rows as R
 from app.console import cases as C
 from app.desks import get_desk
-from app.intake.columns import Row
+from app.intake.columns import Row, RowError, printable
 from app.services import Services
 from app.store.base import utcnow
 from app.store.batch_jobs import BatchJob, BatchJobFile, BatchJobRow
 from app.store.console import Case, CaseEvent, DeskRecord
 from app.store.db import Store
+from app.store.job_lease import LeaseLost
 from app.web.i18n import environment
 from app.web.pdf import PRINT_LEVELS, STATIC_DIR, print_css, url_fetcher
 from app.web.results_view import build_view, load_result, print_view
@@ -35,6 +36,8 @@ log = logging.getLogger("navi.console.batch")
 
 
 Msg = tuple[str, str]
+INTERRUPTED_RETRIES: Msg = ("処理を実行するプロセスが何度も止まったため、中止しました。名簿を分けてアップロードしてください",
+                            "The job was stopped: the processes running it stopped several times. Split the list")
 UNEXPECTED: Msg = ("処理中に問題が起きました。時間をおいてもう一度アップロードしてください",
                    "Something went wrong while processing; upload the list again later")
 
@@ -86,7 +89,6 @@ class Runner:
                 self.tasks.task_done()
 
 
-RUNNER = Runner("navi-batch", workers=2)  # screening (fast: hundreds of rows per second)
 PRINTER = Runner("navi-batch-pdf", workers=1)  # PDFs (slow and memory-hungry: one at a time)
 
 
@@ -124,12 +126,19 @@ def _fail(store: Store, job_id: str, msg: Msg, pdf: bool = False) -> None:
         db.commit()
 
 
+Guard = Callable[[Session], None]  # called in each chunk's transaction: the lease's heartbeat (job_runner)
+
+
 def process(store: Store, svc: Services, job_id: str, rows: list[Row], default_as_of: str,
-            explicit_as_of: bool, prefill: R.Fetch | None = None, prefill_workers: int = 2) -> None:
-    """Screen every row of a job (RUNNER's task); the job ends `done` (or `failed`), then its PDFs are queued.
-    `prefill`: a 法人番号 → its gBizINFO prefill (None: not configured or no row has a number)."""
+            explicit_as_of: bool, prefill: R.Fetch | None = None, prefill_workers: int = 2,
+            guard: Guard | None = None) -> None:
+    """Screen the rows of a job not stored yet (app/console/job_runner.py's task); the job ends `done` (or
+    `failed`), then its PDFs are queued. `prefill`: a 法人番号 → its gBizINFO prefill (None: not configured or
+    no row has a number). LeaseLost (another worker took the job over) stops it, untouched."""
     try:
-        _process(store, svc, job_id, rows, default_as_of, explicit_as_of, prefill, prefill_workers)
+        _process(store, svc, job_id, rows, default_as_of, explicit_as_of, prefill, prefill_workers, guard)
+    except LeaseLost:
+        raise
     except Exception:
         log.exception("batch job %s failed", job_id)
         _fail(store, job_id, UNEXPECTED)
@@ -152,23 +161,28 @@ def _screen(store: Store, svc: Services, job: BatchJob, row: Row, fmt: R.Chamber
                     fmt.finish(list(outcome.record), notes, filled), status="ok" if screening else "error",
                     contact=R.cell(row, "contact_name"), notes=notes, prefilled=prefilled)
     if screening is not None:
-        item.case_id = str(uuid.uuid4()) if job.create_cases else None
-        item.body = screening.as_dict(job.lang)
-        item.profile = profile
-        item.screening_id = store.save_screening(profile, screening, item.body, source="batch",
-                                                 lang=job.lang, case_id=item.case_id)
-        # The case keeps the date only when one was given (in the row or on the form); otherwise
-        # 「再判定」 uses the day it is pressed, as for a case made with the form without a date.
-        given = explicit_as_of or profile.get("as_of") != default_as_of
-        item.as_of = screening.as_of if given else None
+        try:
+            item.case_id = str(uuid.uuid4()) if job.create_cases else None
+            item.body = screening.as_dict(job.lang)
+            item.profile = profile
+            item.screening_id = store.save_screening(profile, screening, item.body, source="batch",
+                                                     lang=job.lang, case_id=item.case_id)
+            # The case keeps the date only when one was given (in the row or on the form); otherwise
+            # 「再判定」 uses the day it is pressed, as for a case made with the form without a date.
+            given = explicit_as_of or profile.get("as_of") != default_as_of
+            item.as_of = screening.as_of if given else None
+        except Exception:  # one row's problem fails that row only (issue 16)
+            log.exception("batch job %s: row %d could not be stored", job.id, row.number)
+            return _row_failed(item, job.lang)
     return item
 
 
 def _process(store: Store, svc: Services, job_id: str, rows: list[Row], default_as_of: str,
-             explicit_as_of: bool, prefill: R.Fetch | None = None, prefill_workers: int = 2) -> None:
+             explicit_as_of: bool, prefill: R.Fetch | None = None, prefill_workers: int = 2,
+             guard: Guard | None = None) -> None:
     with Session(store.engine, expire_on_commit=False) as db:
         job = db.get(BatchJob, job_id)
-        if job is None or job.status != "queued":
+        if job is None or job.status not in ("queued", "running"):  # running: resumed after a worker died
             return
         _touch(db, job_id, status="running")
         db.commit()
@@ -194,22 +208,22 @@ def _process(store: Store, svc: Services, job_id: str, rows: list[Row], default_
         # and cases in one transaction: SQLite has one writer at a time.
         done = [_screen(store, svc, job, row, fmt, default_as_of, explicit_as_of, known, prefilled.get(row.number))
                 for row in rows[start:start + CHUNK]]
-        with Session(store.engine, expire_on_commit=False) as db:
+        try:
+            ok += _store_chunk(store, actor, job, done, guard)
+        except LeaseLost:
+            raise
+        except Exception:  # find the row(s) the database refused: each row alone, a refused one as an error row
+            log.exception("batch job %s: a chunk could not be stored; storing its rows one by one", job_id)
             for item in done:
-                if item.case_id and item.status == "ok":
-                    _add_case(db, store, actor, job, item)
-            db.flush()
-            for item in done:
-                db.add(BatchJobRow(job_id=job_id, number=item.row, company_name=item.name[:200], status=item.status,
-                                   errors=item.errors, cells=item.cells, screening_id=item.screening_id,
-                                   case_id=item.case_id, notes=[{"text": n} for n in item.notes or ()]))
-            good = sum(1 for i in done if i.status == "ok")
-            skipped = sum(1 for i in done if i.status == "skipped")
-            ok += good
-            _touch(db, job_id, done_rows=col(BatchJob.done_rows) + len(done), ok_rows=col(BatchJob.ok_rows) + good,
-                   error_rows=col(BatchJob.error_rows) + len(done) - good - skipped,
-                   skipped_rows=col(BatchJob.skipped_rows) + skipped)
-            db.commit()
+                try:
+                    ok += _store_chunk(store, actor, job, [item], guard)
+                except LeaseLost:
+                    raise
+                except Exception:
+                    log.exception("batch job %s: row %d could not be stored", job_id, item.row)
+                    ok += _store_chunk(store, actor, job, [_row_failed(item, job.lang)], guard)
+    with Session(store.engine) as db:  # the job's good rows, those of a worker that died before included
+        ok = db.scalar(select(col(BatchJob.ok_rows)).where(col(BatchJob.id) == job_id)) or 0
     pdf_status = "none"
     if job.make_pdfs and ok:
         pdf_status = "pending" if ok <= PRINT_MAX else "skipped"
@@ -219,6 +233,37 @@ def _process(store: Store, svc: Services, job_id: str, rows: list[Row], default_
         db.commit()
     if pdf_status == "pending":
         PRINTER.submit(print_summaries, store, svc, job_id)
+
+
+def _row_failed(item: Screened, lang: str) -> Screened:
+    """The row as an error row with the UNEXPECTED reason (its screening, if stored, stays unlinked)."""
+    name = printable(item.name)
+    errors = [{"label": "", "message_ja": UNEXPECTED[0], "message_en": UNEXPECTED[1]}]
+    fmt = R.ChamberCsv(lang, TOP)
+    return Screened(item.row, name, errors, fmt.finish(fmt.error(item.row, name, [RowError("", *UNEXPECTED)]), [], []),
+                    status="error")
+
+
+def _store_chunk(store: Store, actor: C.Actor, job: BatchJob, done: list[Screened], guard: Guard | None = None) -> int:
+    """The chunk's rows and cases in one transaction, and the job's counts; how many rows were good."""
+    with Session(store.engine, expire_on_commit=False) as db:
+        if guard is not None:
+            guard(db)  # the lease's heartbeat: LeaseLost (nothing stored) when another worker holds the job
+        for item in done:
+            if item.case_id and item.status == "ok":
+                _add_case(db, store, actor, job, item)
+        db.flush()
+        for item in done:
+            db.add(BatchJobRow(job_id=job.id, number=item.row, company_name=item.name[:200], status=item.status,
+                               errors=item.errors, cells=item.cells, screening_id=item.screening_id,
+                               case_id=item.case_id, notes=[{"text": n} for n in item.notes or ()]))
+        good = sum(1 for i in done if i.status == "ok")
+        skipped = sum(1 for i in done if i.status == "skipped")
+        _touch(db, job.id, done_rows=col(BatchJob.done_rows) + len(done), ok_rows=col(BatchJob.ok_rows) + good,
+               error_rows=col(BatchJob.error_rows) + len(done) - good - skipped,
+               skipped_rows=col(BatchJob.skipped_rows) + skipped)
+        db.commit()
+    return good
 
 
 def _add_case(db: Session, store: Store, actor: C.Actor, job: BatchJob, item: Screened) -> None:

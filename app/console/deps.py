@@ -30,6 +30,14 @@ class LoginRequired(Exception):
         self.next_url = next_url
 
 
+class PasswordChangeRequired(Exception):
+    """The user logged in with a temporary password: the browser is sent to 「パスワード変更」."""
+
+
+# Where a user with a temporary password may go (every other console page sends them to the first).
+PASSWORD_CHANGE_PATHS = ("/console/password", "/console/logout")
+
+
 class PageError(Exception):
     """A Japanese (or English) error page with a status: 403, 404, 409, 422, 429."""
 
@@ -92,6 +100,8 @@ def current(request: Request) -> Staff:
             path = request.url.path if request.method == "GET" else "/console/cases"
             raise LoginRequired(path)
         db.expunge_all()
+    if loaded[1].must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise PasswordChangeRequired()
     return Staff(user=loaded[1], login=loaded[0], desk=desk, token=token, ip=S.client_ip(request))
 
 

@@ -94,7 +94,7 @@ def login(request: Request, form: Form) -> Response:
         token, _ = S.create_session(db, user, ip, request.headers.get("user-agent"))
         C.audit(db, C.Actor(user.id, user.desk_id, ip), "login")
         db.commit()
-    response = redirect(next_url)
+    response = redirect("/console/password" if user.must_change_password else next_url)
     secure = S.is_secure(request, settings_of(request))
     S.set_session_cookie(response, token, secure)
     response.delete_cookie(S.LOGIN_CSRF_COOKIE, path=S.COOKIE_PATH, httponly=True, samesite="lax", secure=secure)
@@ -149,10 +149,11 @@ def change_password(request: Request, ctx: Checked, form: Form) -> Response:
             return console_page(request, "console/password.html", ctx, status=422, errors=errors, section="password")
         user.password_hash = S.hash_password(new_pw)
         user.password_changed_at = dt.datetime.now(dt.UTC)
+        temporary, user.must_change_password = user.must_change_password, False
         db.add(user)
         S.end_user_sessions(db, user.id)  # every session, this one included: a new one follows
         token, _ = S.create_session(db, user, ctx.ip, request.headers.get("user-agent"))
-        C.audit(db, ctx.actor, "password_change")
+        C.audit(db, ctx.actor, "password_change", None, **({"replaced_temporary": True} if temporary else {}))
         db.commit()
     response = redirect("/console/cases?done=password")
     S.set_session_cookie(response, token, S.is_secure(request, settings_of(request)))

@@ -2,7 +2,8 @@
 
 Only a `desk_admin` sees this page, and only the accounts of their own desk (another desk's account is a 404).
 A new account and a reset get a random temporary password, shown once on the answer page (never stored in
-clear, never e-mailed by the service); the person changes it under 「パスワード変更」. Disabling or resetting
+clear, never e-mailed by the service); the person must change it under 「パスワード変更」: until then every
+console page sends them there (`must_change_password`, app/console/deps.py). Disabling or resetting
 ends the account's sessions at once. Every change is in the audit log (action create / update, with the
 account in the detail). Chamber desks have only chamber_staff accounts (app/console/seed.create_user), made
 with `python -m app create-user`.
@@ -105,7 +106,9 @@ def add_user(request: Request, ctx: Checked, form: Form) -> Response:
             except SetupError as e:  # a duplicate address (the rest was checked above)
                 errors["email"] = e.ja if lang == "ja" else e.en
             else:
-                C.audit(db, ctx.actor, "create", None, account=user.email, role=user.role)
+                user.must_change_password = True  # a temporary password: changed at the first login
+                db.add(user)
+                C.audit(db, ctx.actor, "create", None, account=user.email, role=user.role, temporary_password=True)
                 db.commit()
                 return _page(request, ctx, status=201, issued={"email": user.email, "password": password,
                                                                "kind": "created"})
@@ -120,6 +123,7 @@ def reset_password(request: Request, user_id: str, ctx: Checked) -> Response:
         user = _own(db, ctx, user_id)
         user.password_hash = S.hash_password(password)
         user.password_changed_at = None  # a temporary password: not changed by its owner yet
+        user.must_change_password = True
         db.add(user)
         S.end_user_sessions(db, user.id)
         C.audit(db, ctx.actor, "update", None, account=user.email, change="password_reset")

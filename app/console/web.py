@@ -55,6 +55,7 @@ from app.console import security as S
 from app.console.deps import (
     LoginRequired,
     PageError,
+    PasswordChangeRequired,
 )
 from app.console.layout import console_lang, console_page, redirect, safe_next
 
@@ -123,7 +124,11 @@ def install(app: FastAPI, settings: Settings) -> None:
         return console_page(request, "console/error.html", exc.ctx, status=exc.status, title=exc.title[pick],
                       message=exc.message[pick], back=exc.back)
 
+    async def password_change_required(request: Request, exc: Exception) -> Response:
+        return redirect("/console/password")
+
     app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(PasswordChangeRequired, password_change_required)
     app.add_exception_handler(PageError, page_error)
     app.add_middleware(ConsoleHeaders)
 

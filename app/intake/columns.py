@@ -454,19 +454,55 @@ class InputError(Exception):
         super().__init__(message_en)
 
 
+UNDECODABLE = re.compile("[\ud800-\udfff]")  # bytes the encoding could not read (surrogateescape), or a lone surrogate
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+BAD_BYTES = ("読み取れない文字があります（ファイルの文字コードは UTF-8 か Shift_JIS（CP932）にしてください）",
+             "Contains bytes that cannot be read (save the file as UTF-8 or Shift_JIS (CP932))")
+_UNDECODABLE_FILE = ("文字コードを判別できません。UTF-8 か Shift_JIS（CP932）で保存してください",
+                     "Cannot decode the file; save it as UTF-8 or Shift_JIS (CP932)")
+
+
+def printable(text: str) -> str:
+    """Text safe to store and write (PostgreSQL refuses NUL; UTF-8 cannot hold a lone surrogate): control
+    characters and undecodable bytes become U+FFFD (tab, LF and CR stay).
+
+    >>> printable("株式会社\\x00A\\udc80"), printable("a\\tb")
+    ('株式会社\\ufffdA\\ufffd', 'a\\tb')
+    """
+    return _UNPRINTABLE.sub("\ufffd", text)
+
+
 def decode(data: bytes, encoding: str | None = None) -> str:
     """UTF-8 (with or without BOM), else CP932 as Japanese Excel saves it.
 
+    The heading line decides the encoding; a few undecodable bytes in the data rows are kept as lone
+    surrogates (surrogateescape), so that only their rows fail (`read_csv`), not the whole file.
+
     >>> decode("会社名".encode("cp932")), decode("\\ufeff会社名".encode("utf-8"))
     ('会社名', '会社名')
+    >>> decode("会社名\\n".encode() + b"A\\xff\\n")
+    '会社名\\nA\\udcff\\n'
     """
-    for enc in [encoding] if encoding else ["utf-8-sig", "cp932"]:
+    candidates = [encoding] if encoding else ["utf-8-sig", "cp932"]
+    for enc in candidates:
         try:
             return data.decode(enc)
         except (UnicodeDecodeError, LookupError):
             continue
-    raise InputError("文字コードを判別できません。UTF-8 か Shift_JIS（CP932）で保存してください",
-                     "Cannot decode the file; save it as UTF-8 or Shift_JIS (CP932)")
+    heading = data.split(b"\n", 1)[0]
+    best: tuple[int, str] | None = None
+    for enc in candidates:
+        try:
+            heading.decode(enc)
+            text = data.decode(enc, "surrogateescape")
+        except (UnicodeDecodeError, LookupError):
+            continue
+        bad = sum(1 for line in text.splitlines() if UNDECODABLE.search(line))
+        if best is None or bad < best[0]:
+            best = (bad, text)
+    if best is None or (best[0] >= 5 and best[0] * 2 > len(best[1].splitlines()) - 1):  # mostly unreadable: a wrong file
+        raise InputError(*_UNDECODABLE_FILE)
+    return best[1]
 
 
 def input_format(path: Path, fmt: str | None) -> str:
@@ -506,7 +542,7 @@ def read_csv(text: str) -> tuple[list[Row], list[str]]:
             if not any(c.strip() for c in record):
                 continue  # an empty line
             cells = {h: (record[i] if i < len(record) else "") for i, h in use}
-            rows.append(Row(number, cells))
+            rows.append(_readable(Row(number, cells)))
     except csv.Error as e:
         raise InputError(f"{number + 1}行目付近を CSV として読めません: {e}", f"CSV error near row {number + 1}: {e}") from None
     return rows, ignored
@@ -546,8 +582,30 @@ def read_jsonl(text: str) -> list[Row]:
             rows.append(Row(number, {}, [RowError("", "1行に1つの JSON オブジェクト（{...}）を書いてください",
                                                   "Each line must be one JSON object")]))
             continue
-        rows.append(Row(number, data))
+        rows.append(_readable(Row(number, data)))
     return rows
+
+
+def _has_bad_bytes(value: Any) -> bool:
+    if isinstance(value, str):
+        return UNDECODABLE.search(value) is not None
+    if isinstance(value, list):
+        return any(_has_bad_bytes(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_bad_bytes(k) or _has_bad_bytes(v) for k, v in value.items())
+    return False
+
+
+def _readable(row: Row) -> Row:
+    """A row whose cells hold undecodable bytes (or lone surrogates) fails with one error per such cell; the
+    cell is dropped (the company name is kept with U+FFFD, so that the row can be recognised)."""
+    for heading in [h for h, v in row.cells.items() if _has_bad_bytes(h) or _has_bad_bytes(v)]:
+        value = row.cells.pop(heading)
+        row.errors.append(RowError(printable(heading), *BAD_BYTES))
+        col = column_for(printable(heading))
+        if col is not None and col.field == "company_name" and isinstance(value, str):
+            row.cells[heading if not _has_bad_bytes(heading) else "company_name"] = printable(value)
+    return row
 
 
 # ======================================================================== writing

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.deps import api_lang, services_of
-from app.pages.results import load_screening, not_found
+from app.pages.results import PAGE_ERRORS, load_screening, not_found
 from app.web.feeds import deadlines_ics, rounds_atom
 from programs.rounds import PREFECTURES, normalise_place
 
@@ -20,7 +20,7 @@ router = APIRouter(tags=["feeds"])
 
 
 @router.get("/results/{screening_id}/deadlines.ics", summary="申請締切のカレンダー（iCalendar）",
-            response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
+            response_class=Response, responses={200: {"content": {"text/calendar": {}}}, **PAGE_ERRORS})
 async def deadlines(request: Request, screening_id: str) -> Response:
     lang = api_lang(request)
     loaded = await load_screening(request, screening_id, lang)

@@ -3,7 +3,8 @@
     GET  /results/{id}               the ranked programs, amounts, next steps, full rule traces, desks
     GET  /results/{id}/print         one A4 page (print CSS) for the applicant or the chamber's files
     GET  /results/{id}/summary.pdf   the same page rendered by WeasyPrint (Noto Sans CJK JP embedded)
-    POST /results/{id}/refer         send the screening to a 相談窓口 (a `referral` row), then 303 to
+    POST /results/{id}/refer         send the screening to a 相談窓口 (a `referral` row), then 303 to (429 past
+                                     NAVI_REFERRAL_LIMIT_PER_HOUR referrals from one address in an hour)
     GET  /results/{id}/referrals/{referral_id}   the confirmation (the desk's name and contact)
 
 The id is the screening's uuid4: the shareable link, which opens the results only. The private edit link
@@ -14,7 +15,9 @@ catalog version it was made with (app/web/stored.py), never screened again with 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
@@ -25,6 +28,7 @@ from app.deps import api_lang, services_of, store_of
 from app.desks import get_desk
 from app.intake.contact import REFER_FIELDS, validate_referral
 from app.store.drafts import load_draft
+from app.store.referral_limits import claim_referral_slot, release_referral_slot
 from app.store.referrals import AlreadyReferred, get_referral, save_referral
 from app.web.edit_link import edit_token, remember_edit
 from app.web.i18n import environment
@@ -35,6 +39,21 @@ from app.web.results_view import Loaded, build_view, load_result, print_view
 router = APIRouter(tags=["results"])
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+
+# The error answers of these pages, for the OpenAPI document: a page in the asked language (not JSON).
+_PAGE = {"text/html": {"schema": {"type": "string", "description": "エラーの説明を載せた HTML ページ"}}}
+PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "審査結果がない（または相談窓口の案件のもので、ここでは見られない）", "content": _PAGE},
+    422: {"description": "アドレスに使えない文字（制御文字）がある", "content": _PAGE},
+}
+REFER_ERRORS: dict[int | str, dict[str, Any]] = {
+    **PAGE_ERRORS,
+    409: {"description": "この審査結果はすでにこの窓口へ送られていて、窓口の対応を待っている", "content": _PAGE},
+    413: {"description": "フォームの本文が大きすぎる（NAVI_MAX_FORM_BYTES）", "content": _PAGE},
+    422: {"description": "入力の誤り（項目の横にメッセージ）", "content": _PAGE},
+    429: {"description": "この端末からの送信が多すぎる（NAVI_REFERRAL_LIMIT_PER_HOUR）。Retry-After 付き",
+          "content": _PAGE},
+}
 
 
 # ------------------------------------------------------------------ rendering
@@ -61,7 +80,8 @@ def not_found(lang: str) -> HTMLResponse:
 # ------------------------------------------------------------------ routes
 
 
-@router.get("/results/{screening_id}", response_class=HTMLResponse, summary="審査結果のページ（非公開リンク）")
+@router.get("/results/{screening_id}", response_class=HTMLResponse, summary="審査結果のページ（非公開リンク）",
+            responses=PAGE_ERRORS)
 async def results_page(request: Request, screening_id: str) -> Response:
     lang = api_lang(request)
     if "q" in request.query_params:  # an old address with the edit token: the token goes to a cookie
@@ -73,7 +93,8 @@ async def results_page(request: Request, screening_id: str) -> Response:
     return render_page(lang, "results.html", **view, form={}, errors={})
 
 
-@router.get("/results/{screening_id}/print", response_class=HTMLResponse, summary="印刷用の1ページ要約（A4）")
+@router.get("/results/{screening_id}/print", response_class=HTMLResponse, summary="印刷用の1ページ要約（A4）",
+            responses=PAGE_ERRORS)
 async def results_print(request: Request, screening_id: str) -> HTMLResponse:
     lang = api_lang(request)
     loaded = await load_screening(request, screening_id, lang)
@@ -84,7 +105,7 @@ async def results_print(request: Request, screening_id: str) -> HTMLResponse:
 
 
 @router.get("/results/{screening_id}/summary.pdf", summary="1ページ要約の PDF（A4・日本語フォント埋め込み）",
-            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+            response_class=Response, responses={200: {"content": {"application/pdf": {}}}, **PAGE_ERRORS})
 async def results_pdf(request: Request, screening_id: str) -> Response:
     lang = api_lang(request)
     loaded = await load_screening(request, screening_id, lang)
@@ -107,7 +128,7 @@ async def results_pdf(request: Request, screening_id: str) -> Response:
 
 
 @router.post("/results/{screening_id}/refer", response_class=HTMLResponse, summary="審査結果を相談窓口に送る",
-             status_code=303)
+             status_code=303, responses=REFER_ERRORS)
 async def refer(request: Request, screening_id: str) -> Response:
     lang = api_lang(request)
     loaded = await load_screening(request, screening_id, lang)
@@ -121,9 +142,21 @@ async def refer(request: Request, screening_id: str) -> Response:
         view = build_view(loaded, request, token)
         return render_page(lang, "results.html", status=422, **view, form=form, errors=errors)
     store = store_of(request)
+    # Per-address rate limit, counted in the database so that every app server shares it (issue 16, finding 4).
+    limit = services_of(request).settings.referral_limit_per_hour
+    address = request.client.host if request.client else "unknown"
+    slot = await run_in_threadpool(claim_referral_slot, store.engine, address, limit, dt.timedelta(hours=1))
+    if slot is None:
+        view = build_view(loaded, request, token)
+        message = (f"この端末からの送信が多すぎます（1時間に{limit}件まで）。しばらく待ってから、もう一度送ってください"
+                   if lang == "ja" else f"Too many referrals from this device (at most {limit} an hour); wait a while"
+                   " and send it again")
+        return render_page(lang, "results.html", status=429, headers={"Retry-After": "3600"}, **view, form=form,
+                           errors={"desk_id": message})
     try:
         referral = await run_in_threadpool(save_referral, store.engine, loaded.record.id, values)
     except AlreadyReferred:  # one pending referral per screening and desk: a message, not a second case
+        await run_in_threadpool(release_referral_slot, store.engine, slot)
         view = build_view(loaded, request, token)
         message = ("この審査結果はすでにこの窓口へ送っています。窓口からの連絡をお待ちください" if lang == "ja" else
                    "You have already sent this result to this desk; the desk will contact you")
@@ -135,7 +168,7 @@ async def refer(request: Request, screening_id: str) -> Response:
 
 
 @router.get("/results/{screening_id}/referrals/{referral_id}", response_class=HTMLResponse,
-            summary="相談窓口に送った後の確認ページ")
+            summary="相談窓口に送った後の確認ページ", responses=PAGE_ERRORS)
 async def referred(request: Request, screening_id: str, referral_id: str) -> HTMLResponse:
     lang = api_lang(request)
     store = store_of(request)

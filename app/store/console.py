@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, Text
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, Text, false
 from sqlmodel import Field, SQLModel
 
 from app.store.base import JSONType, new_id, sql_in, utcnow
@@ -103,6 +103,9 @@ class User(UserBase, table=True):
     password_hash: str = Field(max_length=255)
     created_at: dt.datetime = _ts()
     password_changed_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # A temporary password (account added or password reset by a desk administrator): every console page
+    # sends the user to 「パスワード変更」 until they set their own (migration 0011, issue 16).
+    must_change_password: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class UserPublic(UserBase):

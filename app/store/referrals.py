@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, Engine, select
+from sqlalchemy import DateTime, Engine, Index, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col
 
 from app.store.base import new_id, utcnow
@@ -37,8 +38,15 @@ class ReferralBase(SQLModel):
     status: str = Field(default="new", max_length=16, description="new / in_progress / closed")
 
 
+PENDING = text("status <> 'closed'")
+
+
 class Referral(ReferralBase, table=True):
     __tablename__ = "referral"
+    # One pending referral per screening and desk, enforced by the database (migration 0011): a partial unique
+    # index, so two posts in the same instant (on two app servers) cannot both be stored.
+    __table_args__ = (Index("uq_referral_pending", "screening_id", "desk_id", unique=True,
+                            postgresql_where=PENDING, sqlite_where=PENDING),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     created_at: dt.datetime = Field(
@@ -52,8 +60,8 @@ class AlreadyReferred(Exception):
 
 def save_referral(engine: Engine, screening_id: str, values: dict[str, str | None]) -> Referral:
     """Store a referral; AlreadyReferred when one for the same screening and desk is not closed (issue 16:
-    300 posts of one screening made 300 cases). A check before the insert: two posts in the same instant may
-    still both pass (a partial unique index needs a migration; see the integrator's notes)."""
+    300 posts of one screening made 300 cases). The check before the insert gives the usual answer; the
+    partial unique index `uq_referral_pending` refuses the second of two posts in the same instant."""
     referral = Referral(screening_id=screening_id, **values)  # type: ignore[arg-type]
     with Session(engine) as session:
         pending = session.scalar(select(col(Referral.id)).where(
@@ -62,7 +70,11 @@ def save_referral(engine: Engine, screening_id: str, values: dict[str, str | Non
         if pending is not None:
             raise AlreadyReferred(pending)
         session.add(referral)
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            raise AlreadyReferred(None) from None
         session.refresh(referral)
         session.expunge(referral)
     return referral

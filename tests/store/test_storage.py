@@ -27,6 +27,7 @@ CONSOLE_TABLES = {"desk", "user", "login_session", "login_attempt", "case", "cas
                   "case_note", "case_outcome", "case_event", "audit_event",  # advisor console (migration 0004)
                   "batch_job", "batch_job_row", "batch_job_file"}  # the console's batch screening (migration 0005)
 JGRANTS_TABLES = {"jgrants_round", "jgrants_draft", "jgrants_sync_run", "jgrants_sync_lock"}  # migration 0008
+HARDENING_TABLES = {"referral_attempt", "job_lease"}  # migration 0011 (issue 16)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -58,7 +59,8 @@ def test_migrations_apply_from_empty(db_url: str) -> None:
         insp = inspect(engine)
         assert set(insp.get_table_names()) == {"alembic_version", "screening", "catalog_version", "questionnaire_draft", "referral",
                                                "company_cache", *CONSOLE_TABLES, *JGRANTS_TABLES,
-                                               "catalog_editor", "catalog_change", "ranking_log", "ranking_feedback"}
+                                               "catalog_editor", "catalog_change", "ranking_log", "ranking_feedback",
+                                               *HARDENING_TABLES}
         cols = {c["name"]: c for c in insp.get_columns("screening")}
         assert set(cols) == {"id", "created_at", "as_of", "catalog_version", "model_version", "lang",
                              "profile", "result", "facts", "source", "case_id"}

@@ -16,3 +16,35 @@ GOOD = [
 ]
 BAD_EMPLOYEES = ["株式会社ソラテック", "会社・法人", "令和2年4月1日", "2.5", "2,000万円", "製造業", "神奈川県", "0%", "0%",
                  "", "", "", "", "", "", "", "", "", ""]
+
+
+def bad_cells_list(encoding: str = "utf-8") -> tuple[bytes, dict[int, str]]:
+    """A member list whose rows 3–8 each have one bad cell (NUL, a control character, an absurd number, an
+    absurd amount, undecodable bytes in the company name, then in 資本金), between good rows 2 and 9; and the
+    heading whose error each bad row must report (issue 16: one bad cell fails only its row)."""
+    import csv
+    import io
+
+    def row(i: int, **cells: str) -> list[str]:
+        values = dict(zip(HEAD, GOOD[i % len(GOOD)], strict=True))
+        values.update(cells)
+        return [values[h] for h in HEAD]
+
+    bad = {
+        3: ("会社名", row(1, 会社名="株式会社\x00ヌル")),
+        4: ("事業内容", row(0, 事業内容="金属\x07加工")),
+        5: ("従業員数", row(0, 従業員数="9" * 5000)),
+        6: ("資本金", row(1, 資本金="1e400円")),
+        7: ("会社名", row(1, 会社名="@@BAD1@@")),
+        8: ("資本金", row(0, 資本金="@@BAD2@@")),
+    }
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(HEAD)
+    w.writerow(GOOD[0])
+    for number in sorted(bad):
+        w.writerow(bad[number][1])
+    w.writerow(GOOD[2])
+    data = buf.getvalue().encode(encoding)
+    data = data.replace(b"@@BAD1@@", b"\x83\xff\xfe\x80").replace(b"@@BAD2@@", b"\xff300\x80\x81")
+    return data, {n: heading for n, (heading, _) in bad.items()}
