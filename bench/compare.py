@@ -30,10 +30,16 @@ for p in (ROOT, ROOT / "bench"):
 
 from engine import ProfileGenerator  # noqa: E402
 
+from app.api.lean import slim_answer  # noqa: E402
+from app.api.slim import slim  # noqa: E402
+from app.store.db import encode_json  # noqa: E402
+from app.store.screenings import encode_facts  # noqa: E402
 from eligibility.compare import mismatches  # noqa: E402
 from eligibility.compiled import CompiledEngine  # noqa: E402
 from eligibility.engine import Engine  # noqa: E402
+from eligibility.outcome import outcome_of  # noqa: E402
 from eligibility.profile import Profile, ProfileError, parse_profile  # noqa: E402
+from matching.scorer import Scorer  # noqa: E402
 from programs.loader import load_catalog  # noqa: E402
 
 NOW = dt.datetime(2025, 9, 1, 3, 0, tzinfo=dt.UTC)
@@ -182,6 +188,18 @@ def main() -> None:
         "interpreted Engine.screen (reference, full trace)": lambda: timed(lambda p: ref.screen(p, NOW), parsed),
         "floor: definitions + plans only": lambda: timed(floor_fn(fast), parsed),
     }
+    scorer = Scorer(catalog.programs.values())
+
+    def path(engine: Engine, answer: Callable[[Any], Any]) -> Callable[[dict[str, Any]], Any]:
+        """POST /api/v1/screen in process: validate, screen, rank, the default answer as JSON, the stored facts."""
+        def run(d: dict[str, Any]) -> Any:
+            s = scorer.rank(engine.screen(d, NOW))
+            return encode_json(answer(s)), encode_facts(outcome_of(s))
+        return run
+
+    contenders["API path in process, now (compiled, lean answer)"] = lambda: timed(path(fast, slim_answer), raw)
+    contenders["API path in process, before (interpreted, slim(as_dict))"] = lambda: timed(
+        path(ref, lambda s: slim(s.as_dict())), raw)
     if worker is not None:
         def openfisca(start: list[int] = [0]) -> tuple[list[int], list[int]]:  # noqa: B006 - a counter
             assert worker is not None and worker.stdin is not None and worker.stdout is not None

@@ -73,13 +73,43 @@ class CompiledResult(ProgramResult):
     @property  # type: ignore[override]
     def reasons(self) -> list[Trace]:
         if self._reasons is None:
-            ctx = self.lazy.ctx()
-            self._reasons = [_run(node, self.rule_params, ctx) for node in self.lazy.engine.compiled[self.program.id]]
+            self._reasons = [self.top_trace(k) for k in range(len(self.plan.tops))]
         return self._reasons
 
     @reasons.setter
     def reasons(self, value: list[Trace] | None) -> None:
         self._reasons = value
+
+    def top_trace(self, k: int) -> Trace:
+        """The k-th top-level criterion's trace, rendered alone (a reader that needs only some of them)."""
+        if self._reasons is not None:
+            return self._reasons[k]
+        done = self.__dict__.setdefault("_tops", {})
+        hit = done.get(k)
+        if hit is None:
+            node = self.lazy.engine.compiled[self.program.id][k]
+            hit = done[k] = _run(node, self.rule_params, self.lazy.ctx())
+        return hit
+
+    def top_outcomes(self) -> list[int]:
+        """Each top-level criterion's outcome (0 unmet, 1 unknown, 2 met), without rendering."""
+        return [self.outcomes[i] for i in self.plan.tops]
+
+    @property
+    def provisional_rule(self) -> bool:
+        """A top-level criterion is provisional (as `any(t.provisional for t in reasons)`, without rendering)."""
+        return any(node.provisional for node in self.lazy.engine.compiled[self.program.id])
+
+    def __eq__(self, other: object) -> bool:
+        # The dataclass's __eq__ compares `reasons`, which would render them; list.index / remove (the scorer)
+        # compare results of different programs, which differ without that.
+        if self is other:
+            return True
+        if isinstance(other, ProgramResult) and other.program_id != self.program_id:
+            return False
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def criteria(self) -> dict[str, str]:
         """Every criterion's outcome by path (as `eligibility/outcome.py` stores them), without rendering."""

@@ -13,6 +13,7 @@ import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import linear_kernel
 
+from eligibility.compiled import CompiledResult
 from eligibility.engine import ProgramResult, Screening, Trace
 from eligibility.logic import Outcome
 from matching.model import Example, profile_context
@@ -90,6 +91,9 @@ def _needs_something(t: Trace) -> bool:
 
 def concrete_needs(result: ProgramResult) -> list[Trace]:
     """Top-level criteria met on what the applicant needs (a filing, a dispute …), not on who it is."""
+    if isinstance(result, CompiledResult) and result._reasons is None:  # render only the met ones
+        return [t for k, o in enumerate(result.top_outcomes())
+                if o == 2 and _needs_something(t := result.top_trace(k))]
     return [top for top in result.reasons if top.outcome is Outcome.MET and _needs_something(top)]
 
 
