@@ -177,7 +177,7 @@ class CompiledEngine(Engine):
         key = (prog.id, at, profile.prefecture, profile.municipality)
         hit = self._windows.get(key, self)
         if hit is self:
-            if len(self._windows) > 65536:
+            if len(self._windows) > 16384:
                 self._windows.clear()
             hit = self._windows[key] = self.window(prog, profile, at)
         return hit  # type: ignore[return-value]
@@ -186,9 +186,14 @@ class CompiledEngine(Engine):
         """As `Engine.screen`, from the compiled plans; texts are rendered when first read."""
         profile = self.validate(data)
         as_of = profile.reference_date()
+        # Windows are cached only for a moment many screenings share (00:00 JST of a given as_of), not for
+        # the clock's own moment (as_of today), which no other screening will ask for.
+        stable = now is None
         if now is None and as_of == today_tokyo():
             now = dt.datetime.now(dt.UTC)
+            stable = False
         at = moment(as_of, now)
+        window = self.cached_window if stable else self.window
         prm = self.params_at(as_of)
         lazy = Lazy(self, profile, as_of)
         terms = self.terms(profile, as_of)
@@ -198,7 +203,7 @@ class CompiledEngine(Engine):
         for prog, plan, rp, bp, method, alternatives in self.table(as_of):
             o, m, outcome = plan.run(profile, terms, rp, as_of, slow)
             missing = plan.missing(o, m) if outcome == 1 else []
-            win = self.cached_window(prog, profile, at)
+            win = window(prog, profile, at)
             estimate = None
             if method is not None and outcome == 2:
                 cap_year = win.fiscal_year if win is not None and win.fiscal_year is not None else fy

@@ -102,3 +102,12 @@ def test_a_predicate_without_a_fast_form_runs_the_reference(catalog):
             assert m.get(1, ()) == (("employees",) if want == 1 else ())
     finally:
         PREDICATES.pop("odd_employees")
+
+
+@pytest.mark.parametrize("now", [None, dt.datetime(2026, 3, 31, 14, 59, tzinfo=dt.UTC)])
+def test_today_and_a_given_moment_equal_the_reference(reference_engine, engine, now):
+    """Windows read at the clock's moment (as_of today) or a given one are not cached; they still agree."""
+    profile = {"applicant_type": "corporation", "prefecture": "東京都", "employees": 5,
+               **({"as_of": "2026-03-31"} if now else {})}
+    ref = reference_engine.screen(profile, now)
+    assert mismatches(ref, engine.screen(profile, now or ref.at)) == []
