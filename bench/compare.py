@@ -200,6 +200,8 @@ def main() -> None:
     contenders["API path in process, now (compiled, lean answer)"] = lambda: timed(path(fast, slim_answer), raw)
     contenders["API path in process, before (interpreted, slim(as_dict))"] = lambda: timed(
         path(ref, lambda s: slim(s.as_dict())), raw)
+    contenders["screen + rank (a CSV batch row), now"] = lambda: timed(lambda d: scorer.rank(fast.screen(d, NOW)), raw)
+    contenders["screen + rank (a CSV batch row), before"] = lambda: timed(lambda d: scorer.rank(ref.screen(d, NOW)), raw)
     if worker is not None:
         def openfisca(start: list[int] = [0]) -> tuple[list[int], list[int]]:  # noqa: B006 - a counter
             assert worker is not None and worker.stdin is not None and worker.stdout is not None

@@ -91,6 +91,16 @@ class CompiledResult(ProgramResult):
             hit = done[k] = _run(node, self.rule_params, self.lazy.ctx())
         return hit
 
+    def label_only(self, k: int) -> Trace:
+        """The k-th top-level criterion as a trace with its label and outcome only (for a reader that needs no
+        more, the ranking's reasons); the rendered one when it already is."""
+        done = self.__dict__.get("_tops") or {}
+        if self._reasons is not None or k in done:
+            return self.top_trace(k)
+        node = self.lazy.engine.compiled[self.program.id][k]
+        return Trace(node.id, node.label[0], node.label[1], OUTCOMES[self.outcomes[self.plan.tops[k]]], "", "", {}, [],
+                     node.source, node.provisional)
+
     def top_outcomes(self) -> list[int]:
         """Each top-level criterion's outcome (0 unmet, 1 unknown, 2 met), without rendering."""
         return [self.outcomes[i] for i in self.plan.tops]

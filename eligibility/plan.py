@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eligibility.logic import Outcome
@@ -19,6 +19,10 @@ from eligibility.profile import Profile
 from programs.rounds import split_area
 from programs.schema import Criterion
 
+# Predicates whose met Check names the same facts for every profile (eligibility/predicates.py, definitions.py).
+STATIC_FACTS = frozenset({"definition", "always", "fact_in", "fact_true", "fact_contains", "fact_nonempty",
+                          "fact_present", "fact_assumed", "planned_foreign_filing", "dispute", "prefecture_in",
+                          "area_in", "on_or_after"})
 OUTCOMES = (Outcome.UNMET, Outcome.UNKNOWN, Outcome.MET)
 FROM_OUTCOME = {Outcome.UNMET: 0, Outcome.UNKNOWN: 1, Outcome.MET: 2}
 Term = tuple[int, tuple[str, ...]]
@@ -85,6 +89,35 @@ class Plan:
     tops: tuple[int, ...]
     nodes: tuple[Criterion, ...]
     source: str
+    # A met test's fact names, learned from its first rendered trace (the same for every profile for the
+    # predicates in STATIC_FACTS): what the ranking reads without rendering (matching/scorer.py).
+    met_facts: dict[int, frozenset[str]] = field(default_factory=dict, compare=False)
+
+    def learn(self, i: int, trace: Any) -> None:
+        """Record the fact names of the met tests below criterion i from its rendered trace."""
+        if self.kinds[i] == "test":
+            test = self.nodes[i].test
+            if trace.outcome is Outcome.MET and test is not None and test.predicate in STATIC_FACTS:
+                self.met_facts[i] = frozenset(trace.facts)
+            return
+        for k, t in zip(self.kids[i], trace.children, strict=False):
+            self.learn(k, t)
+
+    def reads_beyond(self, o: list[int], i: int, known: frozenset[str] | set[str]) -> bool | None:
+        """Whether a met test below criterion i read a fact outside `known`; None when a met test's facts are
+        not learned yet."""
+        if self.kinds[i] == "test":
+            if o[i] != 2:
+                return False
+            names = self.met_facts.get(i)
+            return None if names is None else any(n not in known for n in names)
+        undecided = False
+        for k in self.kids[i]:
+            got = self.reads_beyond(o, k, known)
+            if got:
+                return True
+            undecided = undecided or got is None
+        return None if undecided else False
 
     def outcome(self, o: list[int]) -> int:
         """The program's outcome: all of its top-level criteria (MET when there is none)."""

@@ -91,9 +91,19 @@ def _needs_something(t: Trace) -> bool:
 
 def concrete_needs(result: ProgramResult) -> list[Trace]:
     """Top-level criteria met on what the applicant needs (a filing, a dispute …), not on who it is."""
-    if isinstance(result, CompiledResult) and result._reasons is None:  # render only the met ones
-        return [t for k, o in enumerate(result.top_outcomes())
-                if o == 2 and _needs_something(t := result.top_trace(k))]
+    if isinstance(result, CompiledResult) and result._reasons is None:  # from the outcomes, rendering if need be
+        plan, out = result.plan, []
+        for k, top in enumerate(plan.tops):
+            if result.outcomes[top] != 2:
+                continue
+            beyond = plan.reads_beyond(result.outcomes, top, IDENTITY_FACTS)
+            if beyond is None:  # a met test not seen yet: render, and learn its facts
+                t = result.top_trace(k)
+                plan.learn(top, t)
+                beyond = _needs_something(t)
+            if beyond:
+                out.append(result.label_only(k))  # only its label is read (matching/reasons.py)
+        return out
     return [top for top in result.reasons if top.outcome is Outcome.MET and _needs_something(top)]
 
 
