@@ -8,6 +8,7 @@ definitions) the first time a reader asks for them, so a change to their texts c
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
@@ -24,10 +25,12 @@ from eligibility.phase import infer_phase
 from eligibility.plan import FROM_OUTCOME, OUTCOMES, Plan, compile_plan, slow_term
 from eligibility.predicates import Ctx
 from eligibility.profile import Profile, today_tokyo
-from eligibility.windows import Window, moment
+from eligibility.windows import JST, Window, _shift, moment
 from programs.loader import Catalog
 from programs.schema import Program
 
+_EARLIEST = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+_LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
 _STATUS = tuple(STATUS[o] for o in OUTCOMES)
 _KNOWN_FIELDS = [f.name for f in dataclasses.fields(ProgramResult)] == [
     "program", "status", "reasons", "missing_facts", "estimate", "rank", "score", "signals", "recommendation_ja",
@@ -157,7 +160,8 @@ class CompiledEngine(Engine):
         super().__init__(catalog)
         self.plans = {p.id: compile_plan(p.id, list(p.eligibility)) for p in catalog.programs.values()}
         self.alternatives = {pid: catalog.alternatives_of(pid) for pid in catalog.programs}
-        self._windows: dict[tuple[str, dt.datetime, str | None, str | None], Window | None] = {}
+        self._windows: dict[tuple[str, str | None, str | None], tuple[dt.datetime, dt.datetime, dt.datetime,
+                                                                       dt.datetime, Window | None]] = {}
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one engine per catalog, lives as long as the process
     def fast_params(self, when: dt.date) -> FastParams:
@@ -183,27 +187,44 @@ class CompiledEngine(Engine):
                 out[name] = FROM_OUTCOME[c.outcome], tuple(c.missing)
         return out
 
+    @lru_cache(maxsize=1024)  # noqa: B019
+    def boundaries(self, program_id: str) -> tuple[dt.datetime, ...]:
+        """Every moment at which a program's window can change, apart from midnight JST: its rounds' openings
+        and ends, and the same a year and two years on (the predictions of eligibility/windows.py)."""
+        out: set[dt.datetime] = set()
+        for r in self.catalog.rounds_for(program_id):
+            out.update((r.opens_at, r.ends_at))
+            for years in (1, 2):
+                out.update(_shift(r, years))
+        return tuple(sorted(out))
+
     def cached_window(self, prog: Program, profile: Profile, at: dt.datetime) -> Window | None:
-        key = (prog.id, at, profile.prefecture, profile.municipality)
-        hit = self._windows.get(key, self)
-        if hit is self:
-            if len(self._windows) > 16384:
-                self._windows.clear()
-            hit = self._windows[key] = self.window(prog, profile, at)
-        return hit  # type: ignore[return-value]
+        """`window`, reused while no round boundary is crossed and the date (JST) is the same: a window depends on
+        the moment only through comparisons with those boundaries and through the date."""
+        key = (prog.id, profile.prefecture, profile.municipality)
+        hit = self._windows.get(key)
+        if hit is not None and hit[0] < at < hit[1] and hit[2] <= at < hit[3]:
+            return hit[4]
+        win = self.window(prog, profile, at)
+        b = self.boundaries(prog.id)
+        i = bisect.bisect_left(b, at)
+        if i < len(b) and b[i] == at:  # on a boundary: not reused
+            return win
+        day = dt.datetime.combine(at.astimezone(JST).date(), dt.time(0, 0), JST)
+        if len(self._windows) > 16384:
+            self._windows.clear()
+        self._windows[key] = (b[i - 1] if i else _EARLIEST, b[i] if i < len(b) else _LATEST, day,
+                              day + dt.timedelta(days=1), win)
+        return win
 
     def screen(self, data: Any, now: dt.datetime | None = None) -> Screening:
         """As `Engine.screen`, from the compiled plans; texts are rendered when first read."""
         profile = self.validate(data)
         as_of = profile.reference_date()
-        # Windows are cached only for a moment many screenings share (00:00 JST of a given as_of), not for
-        # the clock's own moment (as_of today), which no other screening will ask for.
-        stable = now is None
         if now is None and as_of == today_tokyo():
             now = dt.datetime.now(dt.UTC)
-            stable = False
         at = moment(as_of, now)
-        window = self.cached_window if stable else self.window
+        window = self.cached_window
         prm = self.params_at(as_of)
         lazy = Lazy(self, profile, as_of)
         terms = self.terms(profile, as_of)

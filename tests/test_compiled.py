@@ -111,3 +111,21 @@ def test_today_and_a_given_moment_equal_the_reference(reference_engine, engine, 
                **({"as_of": "2026-03-31"} if now else {})}
     ref = reference_engine.screen(profile, now)
     assert mismatches(ref, engine.screen(profile, now or ref.at)) == []
+
+
+def test_windows_reused_between_boundaries_equal_the_reference(reference_engine, catalog):
+    """The window cache (reused while no round boundary nor midnight JST is crossed) gives the reference's
+    windows at moments on, just before and just after every boundary, visited out of order."""
+    engine = CompiledEngine(catalog)
+    moments: set[dt.datetime] = set()
+    for pid in sorted(catalog.programs):
+        for b in engine.boundaries(pid)[::3]:
+            moments.update(b + dt.timedelta(seconds=s) for s in (-1, 0, 1, 43_200))
+    ordered = sorted(moments)
+    visits = ordered[::2] + ordered[1::2][::-1]
+    profiles = [{"applicant_type": "corporation", "prefecture": "愛知県", "municipality": "岡崎市"},
+                {"applicant_type": "corporation", "prefecture": "東京都"}, {"applicant_type": "corporation"}]
+    for i, at in enumerate(visits):
+        profile = {**profiles[i % 3], "as_of": at.astimezone(dt.timezone(dt.timedelta(hours=9))).date().isoformat()}
+        ref, fast = reference_engine.screen(profile, at), engine.screen(profile, at)
+        assert [r.window for r in ref.results] == [r.window for r in fast.results], at
