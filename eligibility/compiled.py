@@ -29,8 +29,6 @@ from eligibility.windows import JST, Window, _shift, moment
 from programs.loader import Catalog
 from programs.schema import Program
 
-_EARLIEST = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
-_LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
 _STATUS = tuple(STATUS[o] for o in OUTCOMES)
 _KNOWN_FIELDS = [f.name for f in dataclasses.fields(ProgramResult)] == [
     "program", "status", "reasons", "missing_facts", "estimate", "rank", "score", "signals", "recommendation_ja",
@@ -160,8 +158,8 @@ class CompiledEngine(Engine):
         super().__init__(catalog)
         self.plans = {p.id: compile_plan(p.id, list(p.eligibility)) for p in catalog.programs.values()}
         self.alternatives = {pid: catalog.alternatives_of(pid) for pid in catalog.programs}
-        self._windows: dict[tuple[str, str | None, str | None], tuple[dt.datetime, dt.datetime, dt.datetime,
-                                                                       dt.datetime, Window | None]] = {}
+        self._windows: dict[tuple[str, str | None, str | None],
+                            tuple[float, float, float, float, Window | None]] = {}  # see cached_window
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one engine per catalog, lives as long as the process
     def fast_params(self, when: dt.date) -> FastParams:
@@ -198,23 +196,24 @@ class CompiledEngine(Engine):
                 out.update(_shift(r, years))
         return tuple(sorted(out))
 
-    def cached_window(self, prog: Program, profile: Profile, at: dt.datetime) -> Window | None:
+    def cached_window(self, prog: Program, profile: Profile, at: dt.datetime, ts: float | None = None) -> Window | None:
         """`window`, reused while no round boundary is crossed and the date (JST) is the same: a window depends on
-        the moment only through comparisons with those boundaries and through the date."""
+        the moment only through comparisons with those boundaries and through the date. `ts`: `at.timestamp()`."""
+        t = at.timestamp() if ts is None else ts
         key = (prog.id, profile.prefecture, profile.municipality)
         hit = self._windows.get(key)
-        if hit is not None and hit[0] < at < hit[1] and hit[2] <= at < hit[3]:
+        if hit is not None and hit[0] < t < hit[1] and hit[2] <= t < hit[3]:
             return hit[4]
         win = self.window(prog, profile, at)
         b = self.boundaries(prog.id)
         i = bisect.bisect_left(b, at)
         if i < len(b) and b[i] == at:  # on a boundary: not reused
             return win
-        day = dt.datetime.combine(at.astimezone(JST).date(), dt.time(0, 0), JST)
+        day = dt.datetime.combine(at.astimezone(JST).date(), dt.time(0, 0), JST).timestamp()
         if len(self._windows) > 16384:
             self._windows.clear()
-        self._windows[key] = (b[i - 1] if i else _EARLIEST, b[i] if i < len(b) else _LATEST, day,
-                              day + dt.timedelta(days=1), win)
+        self._windows[key] = (b[i - 1].timestamp() if i else float("-inf"), b[i].timestamp() if i < len(b) else
+                              float("inf"), day, day + 86400.0, win)
         return win
 
     def screen(self, data: Any, now: dt.datetime | None = None) -> Screening:
@@ -225,6 +224,7 @@ class CompiledEngine(Engine):
             now = dt.datetime.now(dt.UTC)
         at = moment(as_of, now)
         window = self.cached_window
+        ts = at.timestamp()
         prm = self.params_at(as_of)
         lazy = Lazy(self, profile, as_of)
         terms = self.terms(profile, as_of)
@@ -234,7 +234,7 @@ class CompiledEngine(Engine):
         for prog, plan, rp, bp, method, alternatives in self.table(as_of):
             o, m, outcome = plan.run(profile, terms, rp, as_of, slow)
             missing = plan.missing(o, m) if outcome == 1 else []
-            win = window(prog, profile, at)
+            win = window(prog, profile, at, ts)
             estimate = None
             if method is not None and outcome == 2:
                 cap_year = win.fiscal_year if win is not None and win.fiscal_year is not None else fy
