@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.jgrants.rounds import published_rounds, rounds_digest
 from app.store.catalog_review import approved_changes, changes_digest
 from app.store.catalogs import store_catalog_version
-from eligibility.engine import Engine
+from eligibility.compiled import CompiledEngine
 from programs.changes import ParameterChange, RoundChange, apply_changes, parse_change
 from programs.loader import Catalog, CatalogError
 from programs.rounds import Round
@@ -85,7 +85,7 @@ class LiveRounds:
             except (SQLAlchemyError, CatalogError, ValueError) as exc:
                 log.warning("synced rounds not applied (the catalog stays %s): %s", svc.catalog.version, exc)
                 return False
-            svc.engine = Engine(catalog)
+            svc.engine = CompiledEngine(catalog)
             svc.catalog = catalog
             self.digest = digest
             log.info("catalog %s: %d synced rounds applied", catalog.version, len(synced))

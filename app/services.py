@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.config import Settings
+from eligibility.compiled import CompiledEngine
 from eligibility.engine import Engine, Screening
 from matching.learner import load_gated
 from matching.scorer import Scorer
@@ -26,7 +27,7 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         catalog = load_catalog(settings.catalog_dir, settings.definitions_file)
-        engine = Engine(catalog)
+        engine = CompiledEngine(catalog)
         # Never because a file exists: only a model whose own holdout report beats this prior (matching/learner.py).
         model, why = load_gated(settings.model_path, settings.model_min_outcomes, Scorer.PRIOR_VERSION)
         if settings.model_path.is_file():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eligibility.compiled import CompiledResult, CompiledScreening
 from eligibility.engine import ProgramResult, Screening, Trace
 
 FORMAT = 1
@@ -39,7 +40,7 @@ def _program(r: ProgramResult) -> dict[str, Any]:
         "score": round(r.score, 4),
         "estimate": _numbers(r.estimate.as_dict()) if r.estimate else None,
         "missing_facts": list(r.missing_facts),
-        "criteria": _criteria(r.reasons),
+        "criteria": r.criteria() if isinstance(r, CompiledResult) and r._reasons is None else _criteria(r.reasons),
         "window": {k: win.get(k) for k in WINDOW_KEYS} if win else None,
         "alternatives": list(r.alternatives),
         "signals": [[s.get("signal"), s.get("value"), s.get("contribution")] for s in r.signals],
@@ -53,7 +54,8 @@ def outcome_of(screening: Screening) -> dict[str, Any]:
         "at": screening.at.isoformat() if screening.at else None,
         "model_version": screening.model_version,
         "phase": screening.phase.value,
-        "definitions": {k: c.outcome.value for k, c in screening.definitions.items()},
+        "definitions": screening.definition_outcomes() if isinstance(screening, CompiledScreening) else
+        {k: c.outcome.value for k, c in screening.definitions.items()},
         "programs": [_program(r) for r in screening.results],
     }
 

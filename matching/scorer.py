@@ -13,6 +13,7 @@ import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import linear_kernel
 
+from eligibility.compiled import CompiledResult
 from eligibility.engine import ProgramResult, Screening, Trace
 from eligibility.logic import Outcome
 from matching.model import Example, profile_context
@@ -90,6 +91,19 @@ def _needs_something(t: Trace) -> bool:
 
 def concrete_needs(result: ProgramResult) -> list[Trace]:
     """Top-level criteria met on what the applicant needs (a filing, a dispute …), not on who it is."""
+    if isinstance(result, CompiledResult) and result._reasons is None:  # from the outcomes, rendering if need be
+        plan, out = result.plan, []
+        for k, top in enumerate(plan.tops):
+            if result.outcomes[top] != 2:
+                continue
+            beyond = plan.reads_beyond(result.outcomes, top, IDENTITY_FACTS)
+            if beyond is None:  # a met test not seen yet: render, and learn its facts
+                t = result.top_trace(k)
+                plan.learn(top, t)
+                beyond = _needs_something(t)
+            if beyond:
+                out.append(result.label_only(k))  # only its label is read (matching/reasons.py)
+        return out
     return [top for top in result.reasons if top.outcome is Outcome.MET and _needs_something(top)]
 
 

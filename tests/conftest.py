@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from eligibility.compiled import CompiledEngine
 from eligibility.engine import Engine
 from matching.scorer import Scorer
 from programs.loader import load_catalog
@@ -22,6 +23,13 @@ def catalog():
 
 @pytest.fixture(scope="session")
 def engine(catalog):
+    """The engine the app serves with: the compiled one (eligibility/compiled.py)."""
+    return CompiledEngine(catalog)
+
+
+@pytest.fixture(scope="session")
+def reference_engine(catalog):
+    """The interpreted engine the compiled one is held against (tests/test_compiled.py)."""
     return Engine(catalog)
 
 

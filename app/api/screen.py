@@ -13,7 +13,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from app.api.slim import INCLUDES, slim
+from app.api.lean import slim_answer
+from app.api.slim import INCLUDES
 from app.deps import ApiLang, SearchDep, ServicesDep, StoreDep
 from app.errors import BadRequest, error_body
 from app.services import Services
@@ -178,11 +179,11 @@ async def screen(request: Request, svc: ServicesDep, store: StoreDep, lang: ApiL
         screening = svc.screen(data)
     except ProfileError as e:
         raise BadRequest(422, e.errors) from None
-    body = screening.as_dict(lang)
+    body = screening.as_dict(lang) if texts else slim_answer(screening, lang)
     # The stored row holds facts only (app/store/db.py); the answer is serialised once (the JSON JSONResponse
     # would send, with screening_id last), after the row went through the group-commit writer
     # (app/store/writer.py): answered once the transaction holding it has committed.
-    text = encode_json(body if texts else slim(body))
+    text = encode_json(body)
     screening_id = await store.save_screening_async(data, screening, text, source="api", lang=lang)
     return Response(with_screening_id(text.raw, screening_id), media_type="application/json")
 
@@ -228,8 +229,8 @@ async def screen_batch(request: Request, svc: ServicesDep, store: StoreDep, lang
         except ProfileError as e:
             results.append({"index": i, "status": 422, **error_body(e.errors, lang, 422)})
             continue
-        body = screening.as_dict(lang)
-        item = {"index": i, "status": 200, **(body if texts else slim(body))}
+        body = screening.as_dict(lang) if texts else slim_answer(screening, lang)
+        item = {"index": i, "status": 200, **body}
         # queued now, committed in groups by the writer, awaited below
         saved = store.save_screening_async(prof, screening, source="batch", lang=lang)
         pending.append((item, asyncio.ensure_future(saved)))

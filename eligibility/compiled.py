@@ -1,0 +1,251 @@
+"""The compiled engine: the reference engine's answers from generated plans, texts rendered only when read.
+
+`CompiledEngine.screen` returns the same `Screening` as `Engine.screen` (statuses, missing facts, estimates,
+windows, phase), with every criterion's outcome recorded in an array per program. The traces (labels,
+details, sources) and the definitions' details are built by the reference code (`engine._run`, the
+definitions) the first time a reader asks for them, so a change to their texts carries over.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from eligibility.dates import fiscal_year
+from eligibility.definitions import DEFINITIONS
+from eligibility.engine import STATUS, Engine, ProgramResult, Screening, Trace, _run
+from eligibility.estimates import METHODS, Estimate
+from eligibility.fastdefs import FAST_DEFINITIONS, FastParams, Term
+from eligibility.logic import Check
+from eligibility.phase import infer_phase
+from eligibility.plan import FROM_OUTCOME, OUTCOMES, Plan, compile_plan, slow_term
+from eligibility.predicates import Ctx
+from eligibility.profile import Profile, today_tokyo
+from eligibility.windows import JST, Window, _shift, moment
+from programs.loader import Catalog
+from programs.schema import Program
+
+_STATUS = tuple(STATUS[o] for o in OUTCOMES)
+_KNOWN_FIELDS = [f.name for f in dataclasses.fields(ProgramResult)] == [
+    "program", "status", "reasons", "missing_facts", "estimate", "rank", "score", "signals", "recommendation_ja",
+    "recommendation_en", "window", "alternatives"]
+
+
+class Lazy:
+    """What rendering a screening's texts needs, shared by its results: the context with its definitions memo."""
+
+    __slots__ = ("_ctx", "as_of", "engine", "prm", "profile")
+
+    def __init__(self, engine: CompiledEngine, profile: Profile, as_of: dt.date) -> None:
+        self.engine, self.profile, self.as_of = engine, profile, as_of
+        self.prm = engine.params_at(as_of)
+        self._ctx: Ctx | None = None
+
+    def ctx(self) -> Ctx:
+        if self._ctx is None:
+            self._ctx = Ctx(self.profile, self.as_of, self.prm, {})
+        return self._ctx
+
+
+class CompiledResult(ProgramResult):
+    """A program's result whose `reasons` (the traces) are built on first read; `outcomes` holds every
+    criterion's outcome (0 unmet, 1 unknown, 2 met) in the plan's order."""
+
+    _reasons: list[Trace] | None
+
+    def __init__(self, program: Program, status: str, missing: list[str], estimate: Estimate | None,
+                 window: Window | None, alternatives: tuple[str, ...], plan: Plan, outcomes: list[int],
+                 missing_by: dict[int, tuple[str, ...]], rule_params: dict[str, Any], lazy: Lazy) -> None:
+        if not _KNOWN_FIELDS:  # ProgramResult has gained a field: its own __init__ (slower, always right)
+            super().__init__(program, status, None, missing, estimate, window=window,  # type: ignore[arg-type]
+                             alternatives=alternatives)
+        else:  # the dataclass's __init__, written out (a fifth of a screening's time went there)
+            self.__dict__.update(
+                program=program, status=status, _reasons=None, missing_facts=missing, estimate=estimate, rank=None,
+                score=0.0, signals=[], recommendation_ja=[], recommendation_en=[], window=window,
+                alternatives=alternatives)
+        self.plan, self.outcomes, self.missing_by = plan, outcomes, missing_by
+        self.rule_params, self.lazy = rule_params, lazy
+
+    @property  # type: ignore[override]
+    def reasons(self) -> list[Trace]:
+        if self._reasons is None:
+            self._reasons = [self.top_trace(k) for k in range(len(self.plan.tops))]
+        return self._reasons
+
+    @reasons.setter
+    def reasons(self, value: list[Trace] | None) -> None:
+        self._reasons = value
+
+    def top_trace(self, k: int) -> Trace:
+        """The k-th top-level criterion's trace, rendered alone (a reader that needs only some of them)."""
+        if self._reasons is not None:
+            return self._reasons[k]
+        done = self.__dict__.setdefault("_tops", {})
+        hit = done.get(k)
+        if hit is None:
+            node = self.lazy.engine.compiled[self.program.id][k]
+            hit = done[k] = _run(node, self.rule_params, self.lazy.ctx())
+        return hit
+
+    def label_only(self, k: int) -> Trace:
+        """The k-th top-level criterion as a trace with its label and outcome only (for a reader that needs no
+        more, the ranking's reasons); the rendered one when it already is."""
+        done = self.__dict__.get("_tops") or {}
+        if self._reasons is not None or k in done:
+            return self.top_trace(k)
+        node = self.lazy.engine.compiled[self.program.id][k]
+        return Trace(node.id, node.label[0], node.label[1], OUTCOMES[self.outcomes[self.plan.tops[k]]], "", "", {}, [],
+                     node.source, node.provisional)
+
+    def top_outcomes(self) -> list[int]:
+        """Each top-level criterion's outcome (0 unmet, 1 unknown, 2 met), without rendering."""
+        return [self.outcomes[i] for i in self.plan.tops]
+
+    @property
+    def provisional_rule(self) -> bool:
+        """A top-level criterion is provisional (as `any(t.provisional for t in reasons)`, without rendering)."""
+        return any(node.provisional for node in self.lazy.engine.compiled[self.program.id])
+
+    def __eq__(self, other: object) -> bool:
+        # The dataclass's __eq__ compares `reasons`, which would render them; list.index / remove (the scorer)
+        # compare results of different programs, which differ without that.
+        if self is other:
+            return True
+        if isinstance(other, ProgramResult) and other.program_id != self.program_id:
+            return False
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def criteria(self) -> dict[str, str]:
+        """Every criterion's outcome by path (as `eligibility/outcome.py` stores them), without rendering."""
+        return self.plan.criteria(self.outcomes)
+
+
+class CompiledScreening(Screening):
+    """A screening whose definitions' details are built on first read; `terms` holds their outcomes."""
+
+    _definitions: dict[str, Check] | None
+
+    def __init__(self, terms: dict[str, Term], lazy: Lazy, **kw: Any) -> None:
+        super().__init__(definitions=None, **kw)  # type: ignore[arg-type]
+        self.terms, self.lazy = terms, lazy
+
+    @property  # type: ignore[override]
+    def definitions(self) -> dict[str, Check]:
+        if self._definitions is None:
+            ctx = self.lazy.ctx()
+            self._definitions = {name: ctx.definition(name) for name in self.definition_labels}
+        return self._definitions
+
+    @definitions.setter
+    def definitions(self, value: dict[str, Check] | None) -> None:
+        self._definitions = value
+
+    def definition_outcomes(self) -> dict[str, str]:
+        return {k: OUTCOMES[t[0]].value for k, t in self.terms.items()}
+
+
+class CompiledEngine(Engine):
+    """The reference engine's catalog checks, then one generated plan per program (eligibility/plan.py)."""
+
+    def __init__(self, catalog: Catalog):
+        super().__init__(catalog)
+        self.plans = {p.id: compile_plan(p.id, list(p.eligibility)) for p in catalog.programs.values()}
+        self.alternatives = {pid: catalog.alternatives_of(pid) for pid in catalog.programs}
+        self._windows: dict[tuple[str, str | None, str | None],
+                            tuple[float, float, float, float, Window | None]] = {}  # see cached_window
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one engine per catalog, lives as long as the process
+    def fast_params(self, when: dt.date) -> FastParams:
+        return FastParams.of(self.params_at(when))
+
+    @lru_cache(maxsize=4096)  # noqa: B019
+    def table(self, when: dt.date) -> tuple[tuple[Program, Plan, dict[str, Any], dict[str, Any], Any,
+                                                 tuple[str, ...]], ...]:
+        """Per program in force on a date: its plan, parameters, estimate method and alternatives."""
+        return tuple((prog, self.plans[prog.id], rp, bp, METHODS.get(prog.benefit.method), self.alternatives[prog.id])
+                     for prog, rp, bp in self.programs_at(when))
+
+    def terms(self, profile: Profile, as_of: dt.date) -> dict[str, Term]:
+        """Every definition's outcome and missing facts (the reference definition where there is no fast one)."""
+        f = self.fast_params(as_of)
+        out: dict[str, Term] = {}
+        for name in self.definition_labels:
+            fast = FAST_DEFINITIONS.get(name)
+            if fast is not None:
+                out[name] = fast(profile, as_of, f)
+            else:
+                c = DEFINITIONS[name](profile, as_of, self.params_at(as_of))
+                out[name] = FROM_OUTCOME[c.outcome], tuple(c.missing)
+        return out
+
+    @lru_cache(maxsize=1024)  # noqa: B019
+    def boundaries(self, program_id: str) -> tuple[dt.datetime, ...]:
+        """Every moment at which a program's window can change, apart from midnight JST: its rounds' openings
+        and ends, and the same a year and two years on (the predictions of eligibility/windows.py)."""
+        out: set[dt.datetime] = set()
+        for r in self.catalog.rounds_for(program_id):
+            out.update((r.opens_at, r.ends_at))
+            for years in (1, 2):
+                out.update(_shift(r, years))
+        return tuple(sorted(out))
+
+    def cached_window(self, prog: Program, profile: Profile, at: dt.datetime, ts: float | None = None) -> Window | None:
+        """`window`, reused while no round boundary is crossed and the date (JST) is the same: a window depends on
+        the moment only through comparisons with those boundaries and through the date. `ts`: `at.timestamp()`."""
+        t = at.timestamp() if ts is None else ts
+        key = (prog.id, profile.prefecture, profile.municipality)
+        hit = self._windows.get(key)
+        if hit is not None and hit[0] < t < hit[1] and hit[2] <= t < hit[3]:
+            return hit[4]
+        win = self.window(prog, profile, at)
+        b = self.boundaries(prog.id)
+        i = bisect.bisect_left(b, at)
+        if i < len(b) and b[i] == at:  # on a boundary: not reused
+            return win
+        day = dt.datetime.combine(at.astimezone(JST).date(), dt.time(0, 0), JST).timestamp()
+        if len(self._windows) > 16384:
+            self._windows.clear()
+        self._windows[key] = (b[i - 1].timestamp() if i else float("-inf"), b[i].timestamp() if i < len(b) else
+                              float("inf"), day, day + 86400.0, win)
+        return win
+
+    def screen(self, data: Any, now: dt.datetime | None = None) -> Screening:
+        """As `Engine.screen`, from the compiled plans; texts are rendered when first read."""
+        profile = self.validate(data)
+        as_of = profile.reference_date()
+        if now is None and as_of == today_tokyo():
+            now = dt.datetime.now(dt.UTC)
+        at = moment(as_of, now)
+        window = self.cached_window
+        ts = at.timestamp()
+        prm = self.params_at(as_of)
+        lazy = Lazy(self, profile, as_of)
+        terms = self.terms(profile, as_of)
+        slow: Callable[..., Term] = slow_term(lazy.ctx)
+        fy = fiscal_year(as_of, prm.fy_start_month)
+        results: list[ProgramResult] = []
+        for prog, plan, rp, bp, method, alternatives in self.table(as_of):
+            o, m, outcome = plan.run(profile, terms, rp, as_of, slow)
+            missing = plan.missing(o, m) if outcome == 1 else []
+            win = window(prog, profile, at, ts)
+            estimate = None
+            if method is not None and outcome == 2:
+                cap_year = win.fiscal_year if win is not None and win.fiscal_year is not None else fy
+                res = method(prog.id, profile, cap_year, bp)
+                estimate = res.estimate
+                missing += [x for x in res.missing if x not in missing]
+            results.append(CompiledResult(prog, _STATUS[outcome], missing, estimate, win, alternatives,
+                                          plan, o, m, rp, lazy))
+        return CompiledScreening(
+            terms, lazy,
+            as_of=as_of, profile=profile, phase=infer_phase(profile, as_of, prm.concept_years), results=results,
+            catalog_version=self.catalog.version, definition_sources=self.definition_sources,
+            definition_labels=self.definition_labels, at=at,
+        )
