@@ -216,7 +216,8 @@ class _Gen:
             return
         if name == "fact_nonempty" and set(args) == {"fact"} and self.fact(i, fact, [f"o[{i}] = 2 if v else 0"]):
             return
-        if name == "fact_present" and set(args) == {"fact"} and self.fact(i, fact, [f"o[{i}] = 2"]):
+        # A plan answered 「いいえ」 (litigation_insurance: false) is unmet, as p_fact_present says.
+        if name == "fact_present" and set(args) == {"fact"} and self.fact(i, fact, [f"o[{i}] = 0 if v is False else 2"]):
             return
         if name == "fact_assumed" and set(args) == {"fact", "expect"} and isinstance(fact, str) \
                 and fact in ANY_FACTS and fact.isidentifier():

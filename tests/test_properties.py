@@ -72,7 +72,8 @@ filing_st = st.fixed_dictionaries({"right": st.sampled_from(FILING_RIGHTS)},
                                   optional={"cost_yen": cost_st, "already_filed": st.booleans()})
 dispute_st = _opt({"kind": st.sampled_from(["counterfeit", "squatting", "defense"]), "cost_yen": cost_st,
                    "holds_local_right": st.booleans(), "holds_jp_trademark": st.booleans()})
-insurance_st = _opt({"premium_yen": st.integers(0, 5_000_000), "renewal": st.booleans()})
+# false: 「いいえ」 (none planned) is an answer, not a missing one (issue 14 item 3).
+insurance_st = st.one_of(st.just(False), _opt({"premium_yen": st.integers(0, 5_000_000), "renewal": st.booleans()}))
 award_st = st.fixed_dictionaries({"program_id": st.sampled_from(PROGRAM_IDS), "fiscal_year": st.integers(2018, 2028),
                                   "amount_yen": st.integers(0, 5_000_000)})
 
