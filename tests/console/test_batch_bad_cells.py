@@ -10,29 +10,18 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
 from app.console import batch_worker as W
 from app.store.batch_jobs import BatchJob, BatchJobRow
 from app.store.console import Case
-from tests.support.console import CHAMBER, csrf, db, logged_in, make_app, text_of
+from tests.support.console import CHAMBER, csrf, db, logged_in, served_app, text_of
 from tests.support.member_list import GOOD, bad_cells_list
-from tests.support.pg import postgres_url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
-    tmp = tmp_path_factory.mktemp(f"badcells-{request.param}")
-    urls = iter([f"sqlite:///{tmp}/batch.db"]) if request.param == "sqlite" else postgres_url()
-    application = make_app(next(urls), tmp)
-    try:
-        with TestClient(application):
-            yield application
-    finally:
-        application.state.store.dispose()  # type: ignore[attr-defined]
-        for _ in urls:  # drop the PostgreSQL schema
-            pass
+    yield from served_app(request.param, tmp_path_factory.mktemp(f"badcells-{request.param}"))
 
 
 def run_job(app: FastAPI, data: bytes) -> tuple[BatchJob, list[BatchJobRow], str]:

@@ -37,9 +37,19 @@ from app.store.base import utcnow
 from app.store.batch_jobs import BatchJob, BatchJobRow
 from app.store.console import AuditEvent, Case, CaseEvent, User
 from app.store.screenings import ScreeningRecord
-from tests.support.console import ADMIN, CHAMBER, TOKYO, client, csrf, db, logged_in, login, make_app, text_of
+from tests.support.console import (
+    ADMIN,
+    CHAMBER,
+    TOKYO,
+    client,
+    csrf,
+    db,
+    logged_in,
+    login,
+    served_app,
+    text_of,
+)
 from tests.support.member_list import BAD_EMPLOYEES, GOOD, HEAD
-from tests.support.pg import postgres_url
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 120
@@ -66,19 +76,11 @@ def member_list(encoding: str, rows: list[list[str]] = ROWS, head: list[str] = H
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
-    tmp = tmp_path_factory.mktemp(f"batch-{request.param}")
-    urls = iter([f"sqlite:///{tmp}/batch.db"]) if request.param == "sqlite" else postgres_url()
-    url = next(urls)
-    application = make_app(url, tmp)
-    with Session(application.state.store.engine) as s:  # type: ignore[attr-defined]
-        create_user(s, OSAKA_CHAMBER, "大阪 商子", "chamber_staff", "cci-osaka", DEMO_PASSWORD)
-    try:
-        with TestClient(application):
-            yield application
-    finally:
-        application.state.store.dispose()  # type: ignore[attr-defined]
-        for _ in urls:  # drop the PostgreSQL schema
-            pass
+    def chamber_staff(application: FastAPI) -> None:
+        with Session(application.state.store.engine) as s:  # type: ignore[attr-defined]
+            create_user(s, OSAKA_CHAMBER, "大阪 商子", "chamber_staff", "cci-osaka", DEMO_PASSWORD)
+
+    yield from served_app(request.param, tmp_path_factory.mktemp(f"batch-{request.param}"), prepare=chamber_staff)
 
 
 @pytest.fixture(scope="module")

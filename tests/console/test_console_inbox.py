@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlmodel import col
 
@@ -23,26 +22,16 @@ from tests.support.console import (
     db,
     get_case,
     logged_in,
-    make_app,
     post,
     quick_case,
+    served_app,
     text_of,
 )
-from tests.support.pg import postgres_url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
-    tmp = tmp_path_factory.mktemp(f"inbox-{request.param}")
-    urls = iter([f"sqlite:///{tmp}/inbox.db"]) if request.param == "sqlite" else postgres_url()
-    application = make_app(next(urls), tmp)
-    try:
-        with TestClient(application):
-            yield application
-    finally:
-        application.state.store.dispose()  # type: ignore[attr-defined]
-        for _ in urls:  # drop the PostgreSQL schema
-            pass
+    yield from served_app(request.param, tmp_path_factory.mktemp(f"inbox-{request.param}"))
 
 
 def referred_screening(app: FastAPI, form: dict[str, str], company: str | None = None) -> str:

@@ -40,28 +40,17 @@ from tests.support.console import (
     engine_of,
     get_case,
     logged_in,
-    make_app,
     new_case,
     post,
     quick_case,
+    served_app,
     text_of,
 )
-from tests.support.pg import postgres_url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
-    tmp = tmp_path_factory.mktemp(f"isolation-{request.param}")
-    urls = iter([f"sqlite:///{tmp}/isolation.db"]) if request.param == "sqlite" else postgres_url()
-    url = next(urls)
-    application = make_app(url, tmp)
-    try:
-        with TestClient(application):
-            yield application
-    finally:
-        application.state.store.dispose()  # type: ignore[attr-defined]
-        for _ in urls:  # drop the PostgreSQL schema
-            pass
+    yield from served_app(request.param, tmp_path_factory.mktemp(f"isolation-{request.param}"))
 
 
 @pytest.fixture(scope="module")

@@ -32,8 +32,7 @@ from app.console.batch_rows import ChamberCsv
 from app.factory import create_app
 from app.store.batch_jobs import BatchJob, BatchJobRow
 from app.store.console import Case, CaseEvent
-from tests.support.console import CHAMBER, csrf, db, logged_in, text_of
-from tests.support.pg import postgres_url
+from tests.support.console import CHAMBER, csrf, db, logged_in, served_app, text_of
 
 ROSTER = Path(__file__).resolve().parents[1] / "data" / "roster_cp932_30.csv"
 WAIT_SECONDS = 300
@@ -60,16 +59,8 @@ def _app(url: str, tmp: Path, base_url: str) -> FastAPI:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fake: FakeGbiz) -> Iterator[FastAPI]:
-    tmp = tmp_path_factory.mktemp(f"roster-{request.param}")
-    urls = iter([f"sqlite:///{tmp}/roster.db"]) if request.param == "sqlite" else postgres_url()
-    application = _app(next(urls), tmp, fake.url)
-    try:
-        with TestClient(application):
-            yield application
-    finally:
-        application.state.store.dispose()  # type: ignore[attr-defined]
-        for _ in urls:  # drop the PostgreSQL schema
-            pass
+    yield from served_app(request.param, tmp_path_factory.mktemp(f"roster-{request.param}"),
+                          build=lambda url, tmp: _app(url, tmp, fake.url))
 
 
 @pytest.fixture(scope="module")

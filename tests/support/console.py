@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,24 @@ FORM: dict[str, Any] = {
 
 def make_app(database_url: str, tmp: Path) -> FastAPI:
     return create_app(Settings(database_url=database_url, search_db=tmp / "search.db", seed_demo=True))
+
+
+def served_app(backend: str, tmp: Path, build: Callable[[str, Path], FastAPI] = make_app,
+               prepare: Callable[[FastAPI], None] | None = None) -> Iterator[FastAPI]:
+    """A module's app on SQLite (a file in `tmp`) or a schema of its own on PostgreSQL, started (lifespan) while
+    the module's tests run; the PostgreSQL schema is dropped afterwards."""
+    from tests.support.pg import postgres_url
+    urls = iter([f"sqlite:///{tmp}/navi.db"]) if backend == "sqlite" else postgres_url()
+    application = build(next(urls), tmp)
+    if prepare is not None:
+        prepare(application)
+    try:
+        with TestClient(application):
+            yield application
+    finally:
+        application.state.store.dispose()
+        for _ in urls:  # drop the PostgreSQL schema
+            pass
 
 
 _ip_counter = iter(range(1, 10_000))
