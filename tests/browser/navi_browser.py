@@ -77,14 +77,14 @@ class Server:
         self.log_file.close()
 
 
-def start_server(tmp: Path) -> Server:
-    """uvicorn on a free port with DATABASE_URL and NAVI_SEARCH_DB in `tmp` and the console's demo data; waits
-    for /healthz."""
+def start_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Server:
+    """uvicorn on a free port with DATABASE_URL and NAVI_SEARCH_DB in `tmp` and the console's demo data (and
+    `extra_env`, e.g. a fake gBizINFO); waits for /healthz."""
     port = free_port()
     # The console's browser tests log in with the demo accounts: the server loads the demo data on its empty
     # database (tests/conftest.py sets NAVI_SEED_DEMO=false for the apps the other tests build in-process).
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'navi.db'}", "NAVI_SEARCH_DB": str(tmp / "search.db"),
-           "NAVI_SEED_DEMO": "true", "PYTHONUNBUFFERED": "1"}
+           "NAVI_SEED_DEMO": "true", "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     log_path = tmp / "uvicorn.log"
     log_file = log_path.open("wb")
     process = subprocess.Popen(
