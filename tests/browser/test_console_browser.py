@@ -190,7 +190,8 @@ def test_a_yorozu_case_handed_to_the_inpit_desk_and_hidden_from_osaka(console: C
     with tokyo.expect_navigation():
         link.click()
     expect(tokyo.locator("h1")).to_have_text(company)
-    expect(tokyo.locator("p.notice").first).to_contain_text("から紹介を受けた案件です")
+    expect(tokyo.locator("p.notice", has_text="から紹介を受けた案件です")).to_be_visible()
+    expect(tokyo.locator("p.notice.unread")).to_contain_text("未読")  # a new referral, read now it is opened
     expect(tokyo.locator("ol.notes")).to_contain_text("特許出願の相談をお願いします。")
 
     osaka = console()
@@ -307,5 +308,13 @@ def test_a_desk_administrator_adds_an_advisor_who_then_logs_in(console: Callable
     other.get_by_label("パスワード").fill(password)
     with other.expect_navigation():
         other.keyboard.press("Enter")
+    # A temporary password is changed before anything else (issue 16).
+    expect(other.locator("h1")).to_have_text("パスワード変更")
+    no_blocking_problems(other, "forced password change")
+    other.get_by_label("いまのパスワード").fill(password)
+    other.get_by_label("新しいパスワード", exact=True).fill("browser-new-pass-42")
+    other.get_by_label("新しいパスワード（確認）").fill("browser-new-pass-42")
+    submit(other, "パスワードを変更する")
+    other.goto("/console/cases")
     expect(other.locator("h1")).to_have_text("案件一覧")
     expect(other.get_by_role("link", name="アカウント", exact=True)).to_have_count(0)  # an advisor: no menu item
