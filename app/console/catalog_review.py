@@ -7,6 +7,8 @@
     POST /console/catalog/drafts/{id}/approve     applies the change to the live catalog (app/live_catalog.py)
     POST /console/catalog/drafts/{id}/reject      a reason is required; the next sync does not bring the same
                                                   proposal back (app/jgrants/sync.py add_draft: by content hash)
+    GET  /console/catalog/programs/{program_id}   one program of the published catalog: its rounds (area, dates,
+                                                  status today, source, check date, origin) and dated values
     POST /console/users/{id}/catalog-editor       a desk administrator grants or withdraws the role
 
 Every view and decision is in the audit log (action view / update, the draft in the detail).
@@ -23,11 +25,15 @@ from sqlmodel import Session, col
 
 from app.console import cases as C
 from app.console.catalog_drafts import KIND_LABELS, as_json, diffs, proposal, read_form
+from app.console.catalog_rounds import ORIGINS, STATUSES, program_rows, round_rows, value_rows
 from app.console.deps import Checked, Form, LoggedIn, PageError, Staff, db_session, form_text, services_of
 from app.console.layout import console_lang, console_page, redirect
 from app.jgrants.models import JGrantsDraft, JGrantsRound
 from app.store.catalog_review import CatalogChange, CatalogEditor
 from app.store.console import User
+from app.web.results_view import catalog_checked
+from app.web.windows_view import STALE_TEXT, freshness
+from programs.rounds import JST
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -42,6 +48,9 @@ DECIDED = (("この下書きは確認済みです", "This draft has been decided
 ADMIN_ONLY = (("このページは窓口管理者だけが使えます", "Only desk administrators can do this"),
               ("権限の付与は窓口管理者（desk_admin）のアカウントで行ってください。",
                "Grant roles with a desk administrator account."))
+NO_PROGRAM = (("制度が見つかりません", "Program not found"),
+              ("この制度は公開中のカタログにありません。一覧から選び直してください。",
+               "This program is not in the published catalog. Choose it again from the list."))
 NOT_YOURS = (("アカウントが見つかりません", "Account not found"),
              ("このアカウントはないか、あなたの窓口のものではありません。", "This account does not exist or belongs to another desk."))
 DONE = {"approved": ("承認し、カタログに反映しました", "Approved and applied to the catalog"),
@@ -88,8 +97,33 @@ def queue(request: Request, ctx: LoggedIn) -> HTMLResponse:
         db.commit()
     done = request.query_params.get("done")
     notice = DONE[done][0 if lang == "ja" else 1] if done in DONE else None
+    svc = services_of(request)
+    programs = program_rows(svc.catalog, catalog_checked(svc), dt.datetime.now(JST).date(),
+                            svc.settings.stale_after_days, lang)
     return console_page(request, "console/catalog.html", ctx, pending=pending, decided=decided, notice=notice,
-                        kinds=KIND_LABELS, section="catalog")
+                        kinds=KIND_LABELS, programs=programs, stale_text=STALE_TEXT.get(lang, STALE_TEXT["en"]), section="catalog")
+
+
+@router.get("/catalog/programs/{program_id}")
+def program_page(request: Request, program_id: str, ctx: LoggedIn) -> HTMLResponse:
+    lang = console_lang(request)
+    svc = services_of(request)
+    catalog = svc.catalog  # the published one (this server's copy of the live catalog)
+    with db_session(request) as db:
+        _require_editor(db, ctx)
+        program = catalog.programs.get(program_id)
+        if program is None:
+            raise PageError(404, *NO_PROGRAM, back="/console/catalog", ctx=ctx)
+        C.audit(db, ctx.actor, "view", None, catalog_program=program.id, catalog_version=catalog.version)
+        db.commit()
+    now = dt.datetime.now(JST)
+    rounds = round_rows(catalog, program.id, now, lang)
+    checked, stale = freshness(max((r.checked_at for r in rounds), default=None), catalog_checked(svc), now.date(),
+                               svc.settings.stale_after_days, lang)
+    return console_page(request, "console/catalog_program.html", ctx, program=program, rounds=rounds,
+                        values=value_rows(program, lang), checked=checked,
+                        stale=STALE_TEXT.get(lang, STALE_TEXT["en"]) if stale else None, version=catalog.version,
+                        origins=ORIGINS, statuses=STATUSES, section="catalog")
 
 
 def _draft_page(request: Request, ctx: Staff, draft: JGrantsDraft, values: dict[str, str],
