@@ -102,7 +102,9 @@ def concrete_needs(result: ProgramResult) -> list[Trace]:
                 plan.learn(top, t)
                 beyond = _needs_something(t)
             if beyond:
-                out.append(result.label_only(k))  # only its label is read (matching/reasons.py)
+                # Rendered: the reason sentence quotes the rule's detail too (the applicant's own answer,
+                # matching/reasons.py), and it must read the same when a stored screening is rendered again.
+                out.append(result.top_trace(k))
         return out
     return [top for top in result.reasons if top.outcome is Outcome.MET and _needs_something(top)]
 

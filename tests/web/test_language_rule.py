@@ -109,7 +109,8 @@ def test_the_switch_sets_the_cookie_and_later_pages_keep_it(app: FastAPI, urls: 
         assert cookie.startswith(f"{LANG_COOKIE}=en;") and "samesite=lax" in cookie.lower() and "path=/" in cookie.lower()
         assert "max-age=31536000" in cookie.lower()
         for name in ("landing", "questionnaire", "print", "console_login"):  # no ?lang, a Japanese browser
-            assert '<html lang="en"' in c.get(urls[name], headers={"Accept-Language": "ja"}).text, name
+            # (the questionnaire's private link redirects to its step: followed)
+            assert '<html lang="en"' in c.get(urls[name], headers={"Accept-Language": "ja"}, follow_redirects=True).text, name
         assert "set-cookie" not in c.get(urls["landing"] + "?lang=en").headers  # already remembered
         c.get(urls["landing"] + "?lang=ja")
         assert '<html lang="ja"' in c.get(urls["print"], headers={"Accept-Language": "en"}).text
