@@ -270,7 +270,7 @@ def print_view(view: dict[str, Any], lang: str, level: int = 0) -> dict[str, Any
         reasons = list(p.get("recommendation") or ())
         if not reasons:
             reasons = [t["label"] for t in p.get("reasons") or () if t.get("outcome") == "met"]
-        p["print_reasons"] = reasons[: 2 if level == 0 else 1]
+        p["print_reasons"] = reasons[:1]  # one reason a program on paper (the page has them all): one A4 page
     # On paper, the source of each top program's first rule (three at most): its title and the address, which
     # paper cannot link; the full page has all of them.
     sources: dict[str, str] = {}
