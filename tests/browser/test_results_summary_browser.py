@@ -95,12 +95,9 @@ def test_first_thing_to_do_is_on_the_first_phone_screen(name: str, new_page: Cal
 
 
 
-# Chromium prints the print page as it is (level 0); only the PDF route shrinks a long summary until WeasyPrint fits
-# it on one page (app/web/pdf.py). The startup's five long program names and reasons take about 2 % more than an A4
-# page in Chromium (1,066 px of 1,043) before and after issue 14: a known gap, not this change.
-PRINT_CASES = [pytest.param("startup", marks=pytest.mark.xfail(strict=True, reason="known: Chromium prints the "
-                                                                "startup's summary on 2 pages; the PDF fits")),
-               "manufacturer", "sole-proprietor"]
+# Chromium prints the print page as it is (level 0); the PDF route also shrinks a long summary until WeasyPrint
+# fits it on one page (app/web/pdf.py). With one reason a program on paper every persona's print page fits too.
+PRINT_CASES = ["startup", "manufacturer", "sole-proprietor"]
 
 
 @pytest.mark.parametrize("name", PRINT_CASES)
