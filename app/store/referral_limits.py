@@ -44,12 +44,15 @@ def claim_referral_slot(engine: Engine, address: str, limit: int, window: dt.tim
     with Session(engine) as db:
         db.exec(delete(ReferralAttempt).where(col(ReferralAttempt.at) < utcnow() - KEPT))  # type: ignore[call-overload]
         row = ReferralAttempt(client_hash=key)
+        slot, at = row.id, row.at
         db.add(row)
         db.commit()
         since = utcnow() - window
+        # Only the attempts recorded before this one count (time, then id): in a burst the first `limit` pass and
+        # the rest are refused, whatever order the servers count in (counting every row let a burst refuse all).
+        earlier = (col(ReferralAttempt.at) < at) | ((col(ReferralAttempt.at) == at) & (col(ReferralAttempt.id) <= slot))
         count = db.scalar(select(func.count()).select_from(ReferralAttempt).where(
-            col(ReferralAttempt.client_hash) == key, col(ReferralAttempt.at) >= since)) or 0
-        slot = row.id
+            col(ReferralAttempt.client_hash) == key, col(ReferralAttempt.at) >= since, earlier)) or 0
         if count > limit:
             db.exec(delete(ReferralAttempt).where(col(ReferralAttempt.id) == slot))  # type: ignore[call-overload]
             db.commit()
