@@ -97,9 +97,9 @@ class ScreenTable:
                 np.isnan(self.amount[:, j]) & np.isnan(other.amount[:, j]))
             for i in np.flatnonzero(~same_amount | (self.has_estimate[:, j] != other.has_estimate[:, j]))[:3]:
                 out.append(f"row {i} {pid}: amount {self.amount[i, j]} vs {other.amount[i, j]}")
-            for i, (a, b) in enumerate(zip(self.windows[j], other.windows[j], strict=True)):
-                if a != b:
-                    out.append(f"row {i} {pid}: window {a} vs {b}")
+            for i, (wa, wb) in enumerate(zip(self.windows[j], other.windows[j], strict=True)):
+                if wa != wb:
+                    out.append(f"row {i} {pid}: window {wa} vs {wb}")
                     break
         out += [f"row {i}: phase {a} vs {b}" for i, (a, b) in enumerate(zip(self.phase, other.phase, strict=True))
                 if a != b][:3]
