@@ -6,7 +6,9 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +140,7 @@ def _heading_table() -> dict[str, Column]:
 HEADINGS = _heading_table()
 
 
+@lru_cache(maxsize=4096)  # a roster repeats its few headings on every row; the lookup normalises the text
 def column_for(heading: str) -> Column | None:
     """The column a heading names (Japanese heading or contract field name; 全角/半角 and spaces ignored).
 
@@ -181,12 +184,35 @@ def _put(profile: dict[str, Any], path: str, value: Any) -> None:
         profile[head] = value
 
 
-def to_profile(row: Row) -> tuple[dict[str, Any], dict[str, str], list[RowError]]:
+# A cell's reading: ("ok", value) | ("note", Unplaced) | ("error", NormalizeError), by (field, text).
+CellCache = dict[tuple[str, str], tuple[str, Any]]
+
+
+def parse_cell(col: Column, raw: str, cache: CellCache | None) -> tuple[str, Any]:
+    """One cell through its column's parser, each distinct text once per cache (the parsers are pure)."""
+    key = (col.field, raw)
+    if cache is not None and (hit := cache.get(key)) is not None:
+        return hit
+    try:
+        got: tuple[str, Any] = ("ok", col.parse(raw))
+    except Unplaced as e:
+        got = ("note", e)
+    except NormalizeError as e:
+        got = ("error", e)
+    if cache is not None:
+        if len(cache) > 200_000:  # a file of mostly distinct cells (names, texts): memory stays bounded
+            cache.clear()
+        cache[key] = got
+    return got
+
+
+def to_profile(row: Row, cache: CellCache | None = None) -> tuple[dict[str, Any], dict[str, str], list[RowError]]:
     """The profile of one row, which heading fed which field (for messages), and the cells' errors.
 
     An address fills 都道府県 and 市区町村 that have no column (or an empty one) of their own; the
     contact is not a profile field; without an 申請者の種類 the name's legal form (株式会社 …) gives it.
-    What was inferred or could not be placed is put in `row.notes`.
+    What was inferred or could not be placed is put in `row.notes`. With a `cache` (a batch), each distinct
+    cell text is parsed once.
     """
     profile: dict[str, Any] = {}
     heading_of: dict[str, str] = {}
@@ -208,13 +234,12 @@ def to_profile(row: Row) -> tuple[dict[str, Any], dict[str, str], list[RowError]
             continue
         if is_unknown(raw):
             continue
-        try:
-            value = col.parse(raw)
-        except Unplaced as e:
-            row.notes.append(RowError(heading, e.message_ja, e.message_en))
+        kind, value = parse_cell(col, raw, cache)
+        if kind == "note":
+            row.notes.append(RowError(heading, value.message_ja, value.message_en))
             continue
-        except NormalizeError as e:
-            errors.append(RowError(heading, e.message_ja, e.message_en))
+        if kind == "error":
+            errors.append(RowError(heading, value.message_ja, value.message_en))
             continue
         if col.field == "address":
             address = value
@@ -317,8 +342,9 @@ def input_format(path: Path, fmt: str | None) -> str:
     return "jsonl" if path.suffix.lower() in JSONL_SUFFIXES else "csv"
 
 
-def read_csv(text: str) -> tuple[list[Row], list[str]]:
-    """The data rows (numbered as in a spreadsheet, heading = row 1) and the headings that are ignored."""
+def iter_csv(text: str) -> tuple[list[str], Iterator[Row]]:
+    """The headings that are ignored and the data rows, read as they are asked for (numbered as in a
+    spreadsheet, heading = row 1); InputError for a file without a known heading, or at a broken row."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     try:
         header = next(reader)
@@ -340,18 +366,26 @@ def read_csv(text: str) -> tuple[list[Row], list[str]]:
             seen.add(col.field)
             use.append((i, h.lstrip("\ufeff").strip()))
     ignored = [h.strip() for h in header if h.strip() and column_for(h) is None]
-    rows = []
-    number = 1
-    try:
-        for record in reader:
-            number += 1
-            if not any(c.strip() for c in record):
-                continue  # an empty line
-            cells = {h: (record[i] if i < len(record) else "") for i, h in use}
-            rows.append(_readable(Row(number, cells)))
-    except csv.Error as e:
-        raise InputError(f"{number + 1}行目付近を CSV として読めません: {e}", f"CSV error near row {number + 1}: {e}") from None
-    return rows, ignored
+
+    def rows() -> Iterator[Row]:
+        number = 1
+        try:
+            for record in reader:
+                number += 1
+                if not any(c.strip() for c in record):
+                    continue  # an empty line
+                yield _readable(Row(number, {h: (record[i] if i < len(record) else "") for i, h in use}))
+        except csv.Error as e:
+            raise InputError(f"{number + 1}行目付近を CSV として読めません: {e}",
+                             f"CSV error near row {number + 1}: {e}") from None
+
+    return ignored, rows()
+
+
+def read_csv(text: str) -> tuple[list[Row], list[str]]:
+    """The data rows (numbered as in a spreadsheet, heading = row 1) and the headings that are ignored."""
+    ignored, rows = iter_csv(text)
+    return list(rows), ignored
 
 
 def read_input(data: bytes, in_format: str = "csv", encoding: str | None = None) -> tuple[list[Row], list[str]]:
