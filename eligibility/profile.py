@@ -84,6 +84,11 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _has_control(v: Any) -> bool:
+    t = type(v)
+    if t is str:
+        return CONTROL.search(v) is not None
+    if v is None or t is int or t is float or t is bool:  # the usual values, without isinstance's union check
+        return False
     if isinstance(v, str):
         return CONTROL.search(v) is not None
     if isinstance(v, list | tuple):

@@ -184,17 +184,19 @@ def _put(profile: dict[str, Any], path: str, value: Any) -> None:
         profile[head] = value
 
 
-# A cell's reading: ("ok", value) | ("note", Unplaced) | ("error", NormalizeError), by (field, text).
+# A cell's reading: ("unknown", None) | ("ok", value) | ("note", Unplaced) | ("error", NormalizeError), by
+# (field, text).
 CellCache = dict[tuple[str, str], tuple[str, Any]]
 
 
 def parse_cell(col: Column, raw: str, cache: CellCache | None) -> tuple[str, Any]:
-    """One cell through its column's parser, each distinct text once per cache (the parsers are pure)."""
+    """One cell through its column's parser (empty or 「わからない」: unknown), each distinct text once per cache
+    (the parsers are pure functions of the text)."""
     key = (col.field, raw)
     if cache is not None and (hit := cache.get(key)) is not None:
         return hit
     try:
-        got: tuple[str, Any] = ("ok", col.parse(raw))
+        got: tuple[str, Any] = ("unknown", None) if is_unknown(raw) else ("ok", col.parse(raw))
     except Unplaced as e:
         got = ("note", e)
     except NormalizeError as e:
@@ -232,9 +234,9 @@ def to_profile(row: Row, cache: CellCache | None = None) -> tuple[dict[str, Any]
         if not isinstance(raw, str):  # JSON Lines: a number, list or object goes to validation as it is
             _put(profile, col.field, raw)
             continue
-        if is_unknown(raw):
-            continue
         kind, value = parse_cell(col, raw, cache)
+        if kind == "unknown":
+            continue
         if kind == "note":
             row.notes.append(RowError(heading, value.message_ja, value.message_en))
             continue
@@ -439,6 +441,9 @@ def _has_bad_bytes(value: Any) -> bool:
 def _readable(row: Row) -> Row:
     """A row whose cells hold undecodable bytes (or lone surrogates) fails with one error per such cell; the
     cell is dropped (the company name is kept with U+FFFD, so that the row can be recognised)."""
+    values = list(row.cells.values())
+    if all(isinstance(v, str) for v in values) and UNDECODABLE.search("".join([*row.cells, *values])) is None:
+        return row  # the usual row: one search over all its text (the pattern is one character class)
     for heading in [h for h, v in row.cells.items() if _has_bad_bytes(h) or _has_bad_bytes(v)]:
         value = row.cells.pop(heading)
         row.errors.append(RowError(printable(heading), *BAD_BYTES))
