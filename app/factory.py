@@ -1,11 +1,16 @@
 """The composition root: `create_app(settings)` builds the services, the store and the routes. Importing this
-module builds nothing; `app.main:app` is the served app."""
+module builds nothing; `app.main:app` is the served app.
+
+What it builds goes on `app.state`, read for requests by app/deps.py only (routes declare `ServicesDep`,
+`StoreDep`, …) and, for code that holds the app but serves no request (the worker command, tests), by `parts_of`.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -14,11 +19,12 @@ from fastapi.staticfiles import StaticFiles
 from app.api.screen import router
 from app.api.screenings import router as screenings_router
 from app.companies.views import router as companies_router
+from app.companies.wiring import Companies
 from app.config import Settings, get_settings
 from app.console.batch import FORM_OVERHEAD as BATCH_FORM_OVERHEAD
 from app.console.batch import MAX_BYTES as BATCH_MAX_BYTES
 from app.console.batch import TOO_LARGE as BATCH_TOO_LARGE
-from app.console.job_runner import runner_for
+from app.console.job_runner import Jobs
 from app.console.seed import seed_if_empty
 from app.console.web import install as install_console
 from app.errors import install as install_error_policy
@@ -45,16 +51,34 @@ DESCRIPTION = """
 """
 
 
+@dataclass(frozen=True)
+class Parts:
+    """What `create_app` built (the same objects the routes get through app/deps.py)."""
+
+    services: Services
+    store: Store
+    search: Callable[[str], list[str]] | None
+    companies: Companies
+    jobs: Jobs
+
+
+def parts_of(app: FastAPI) -> Parts:
+    """The parts of an app made by `create_app`, for code that holds the app but serves no request (the worker
+    command, tests)."""
+    state = app.state
+    return Parts(state.services, state.store, state.search_programs, state.companies, state.jobs)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runner = runner_for(app)  # batch jobs queued or left by a stopped server are resumed (issue 16)
+        runner = jobs.runner()  # batch jobs queued or left by a stopped server are resumed (issue 16)
         yield
         if runner is not None:
             runner.stop()
-        app.state.store.dispose()
+        store.dispose()
 
     app = FastAPI(
         title="知財支援ナビ API",
@@ -66,25 +90,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None if settings.environment == "production" else "/docs",
         redoc_url=None if settings.environment == "production" else "/redoc",
     )
-    app.state.services = Services.build(settings)
-    app.state.search_programs = search_hook(app.state.services.catalog, settings.search_db)
+    services = app.state.services = Services.build(settings)
+    app.state.search_programs = search_hook(services.catalog, settings.search_db)
     migrate(settings.database_url)  # alembic upgrade head (storage issue)
-    app.state.store = Store.from_url(settings.database_url)
+    store = app.state.store = Store.from_url(settings.database_url)
+    companies = app.state.companies = Companies(services.settings, store.engine)  # gBizINFO, made on first use
+    jobs = app.state.jobs = Jobs(store, services, companies)  # the batch job runner, started on first use
     # The published catalog = YAML + synced jGrants rounds, rebuilt when a sync changes them (issue 12).
-    app.state.services.live = LiveRounds(app.state.store.engine, app.state.services.catalog)
-    app.state.services.live.refresh(app.state.services, force=True)
+    services.live = LiveRounds(store.engine, services.catalog)
+    services.live.refresh(services, force=True)
     # Every screening names its catalog version; keep that version so the screening renders as it was made
     # (app/web/stored.py). Whoever publishes another catalog (synced rounds, approved changes) calls this too.
-    store_catalog_version(app.state.store.engine, app.state.services.catalog)
+    store_catalog_version(store.engine, services.catalog)
     app.include_router(router)
     app.include_router(screenings_router)
     app.include_router(companies_router)  # GET /api/v1/companies/{corporate_number}: gBizINFO prefill (issue 13)
     app.include_router(results_router)
     app.include_router(feeds_router)  # deadlines.ics and rounds.atom (issue 12 item 6)
     app.include_router(questionnaire_router)
-    install_console(app, settings)  # /console: routes, error pages, headers
+    install_console(app, settings, services, store)  # /console: routes, error pages, headers
     if settings.seed_demo_on_start:  # demo desks, accounts and cases on a fresh database (never in production)
-        seed_if_empty(app.state.store, app.state.services)
+        seed_if_empty(store, services)
     app.add_middleware(QueryContext)  # the header's language switch keeps the query (app/web/i18n.py)
     app.add_middleware(LanguageSwitch)  # a GET with ?lang= sets the navi_lang cookie (app/web/language.py)
     app.add_middleware(SecurityHeaders, settings=settings)  # outermost: keeps the console's stricter values
@@ -97,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz", summary="稼働確認", tags=["ops"])
     async def healthz() -> dict[str, str]:
-        return {"status": "ok", "catalog_version": app.state.services.catalog.version}
+        return {"status": "ok", "catalog_version": services.catalog.version}
 
     install_error_policy(app, settings)  # app/errors.py: JSON under /api/, a page elsewhere, 503 without a database
     return app

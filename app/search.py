@@ -216,8 +216,8 @@ def open_index(catalog: Catalog, path: Path | str) -> ProgramIndex:
 
 
 def search_hook(catalog: Catalog, path: Path | str) -> Callable[[str], list[str]] | None:
-    """`index.search` for `app.state.search_programs`, or None (with a warning) if the file cannot be
-    built or opened — the API then falls back to its simple in-memory search."""
+    """`index.search`, the app's program search (`app.deps.SearchDep`), or None (with a warning) if the file
+    cannot be built or opened — the API then falls back to its simple in-memory search."""
     try:
         return open_index(catalog, path).search
     except (OSError, sqlite3.Error) as e:

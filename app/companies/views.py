@@ -1,7 +1,7 @@
 """`GET /api/v1/companies/{corporate_number}`: gBizINFO's facts of a company, each with its source (contract v1.1).
 
-Settings, the store's engine and the catalog come from `app.state` (app/companies/wiring.py); the error body
-and the language from app.api.
+The company lookup (`CompaniesDep`, app/companies/wiring.py) and the catalog (`ServicesDep`) are the route's
+dependencies (app/deps.py); the error body and the language come from app.api.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.screen import ErrorBody
 from app.companies.client import GbizError
 from app.companies.mapping import to_prefill
-from app.companies.wiring import lookup_for
+from app.deps import CompaniesDep, ServicesDep
 from app.deps import api_lang as lang_of
 from app.errors import BadRequest, error_body
 from app.intake.normalize import NormalizeError, parse_corporate_number
@@ -119,6 +119,8 @@ def _unavailable(error: GbizError, lang: str) -> JSONResponse:
 )
 async def company(
     request: Request,
+    svc: ServicesDep,
+    companies: CompaniesDep,
     corporate_number: Annotated[str, Path(description="法人番号（13桁。全角数字・ハイフン可）",
                                           examples=["9010401123456", "９０１０－４０１１－２３４５６"])],
 ) -> JSONResponse:
@@ -127,7 +129,7 @@ async def company(
         number = parse_corporate_number(corporate_number)
     except NormalizeError as e:
         raise BadRequest(422, [FieldError("corporate_number", e.code, e.message_ja, e.message_en)]) from None
-    lookup = lookup_for(request.app)
+    lookup = companies.lookup()
     if not lookup.client.configured:
         return _unavailable(GbizError("no_token"), lang)
     try:
@@ -140,7 +142,7 @@ async def company(
                           "gBizINFOにこの法人番号の会社が見つかりません。番号を確認するか、各項目を直接入力してください",
                           "gBizINFO has no company with this corporate number; check it or enter the answers directly")
         return JSONResponse(error_body([item], lang, 404), status_code=404)
-    known = set(request.app.state.services.catalog.programs)
+    known = set(svc.catalog.programs)
     body = to_prefill(number, record, known, lang)
     body["fetched_at"] = fetched_at.isoformat()
     return JSONResponse(body)

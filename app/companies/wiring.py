@@ -1,16 +1,15 @@
 """The one module of the package that reaches into the rest of the app: settings, the store's engine, migrations.
 
-`lookup_for(app)` for the routes (from `app.state`, set up by app.main) and `cli_prefill(settings, …)` for the
-command line's batch (app/batch.py `run(prefill=…)`).
+`Companies` for the app (made by app/factory.py, given to routes as `app.deps.CompaniesDep`) and
+`cli_prefill(settings, …)` for the command line's batch (app/batch.py `run(prefill=…)`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Collection
 from typing import Any
-
-from fastapi import FastAPI
 
 from app.companies.batch import prefill_rows
 from app.companies.client import GbizClient
@@ -28,13 +27,20 @@ def make_lookup(settings: Settings, engine: Any) -> CompanyLookup:
     return CompanyLookup(client, engine, dt.timedelta(hours=settings.gbizinfo_cache_ttl_hours))
 
 
-def lookup_for(app: FastAPI) -> CompanyLookup:
-    """The app's CompanyLookup, built on first use from its settings and its store's engine."""
-    lookup: CompanyLookup | None = getattr(app.state, "companies", None)
-    if lookup is None:
-        lookup = make_lookup(app.state.services.settings, app.state.store.engine)
-        app.state.companies = lookup
-    return lookup
+class Companies:
+    """The app's CompanyLookup, built on first use from its settings and its store's engine (an app that never
+    asks gBizINFO makes no HTTP client)."""
+
+    def __init__(self, settings: Settings, engine: Any):
+        self.settings, self.engine = settings, engine
+        self._lookup: CompanyLookup | None = None
+        self._lock = threading.Lock()
+
+    def lookup(self) -> CompanyLookup:
+        with self._lock:
+            if self._lookup is None:
+                self._lookup = make_lookup(self.settings, self.engine)
+            return self._lookup
 
 
 def cli_prefill(settings: Settings, known_programs: Collection[str], field_of: Callable[[str], str | None],

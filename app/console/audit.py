@@ -20,6 +20,7 @@ from app.console.layout import console_page
 from app.console.workflow import (
     ACTION_NAMES,
 )
+from app.deps import ServicesDep, StoreDep
 from app.store.console import (
     AuditEvent,
     Case,
@@ -39,7 +40,7 @@ FORBIDDEN = (("このページは窓口管理者だけが見られます", "Only
 
 
 @router.get("/audit")
-def audit_log(request: Request, ctx: LoggedIn) -> HTMLResponse:
+def audit_log(request: Request, svc: ServicesDep, store: StoreDep, ctx: LoggedIn) -> HTMLResponse:
     if not ctx.is_admin:
         raise PageError(403, *FORBIDDEN, back="/console/cases", ctx=ctx)
     q = request.query_params
@@ -48,7 +49,7 @@ def audit_log(request: Request, ctx: LoggedIn) -> HTMLResponse:
     action_filter = (q.get("action") or "").strip()
     page_text = q.get("page") or "1"
     page = int(page_text) if page_text.isdigit() and 0 < int(page_text) < 100_000 else 1
-    with db_session(request) as db:
+    with db_session(store) as db:
         staff = db.scalars(select(User).where(col(User.desk_id) == ctx.desk.id).order_by(col(User.email))).all()
         stmt = select(AuditEvent).where(col(AuditEvent.desk_id) == ctx.desk.id)
         if case_filter:
@@ -70,7 +71,9 @@ def audit_log(request: Request, ctx: LoggedIn) -> HTMLResponse:
     base = {k: v for k, v in (("case", case_filter), ("user", user_filter), ("action", action_filter)) if v}
     page_links = {n: "/console/audit?" + urlencode({**base, "page": n}) for n in range(1, pages + 1)
                   if n in (1, pages) or abs(n - page) <= 2}
-    return console_page(request, "console/audit.html", ctx, desks=desks, rows=rows, total=total, page=page,
-                  pages=pages, page_links=page_links, staff=staff, users=users, names=names,
-                  actions=list(ACTION_NAMES), f={"case": case_filter, "user": user_filter, "action": action_filter},
-                  detail=lambda d: json.dumps(d, ensure_ascii=False, sort_keys=True)[:300], section="audit")
+    return console_page(request, svc, store, "console/audit.html", ctx, desks=desks, rows=rows, total=total,
+                        page=page, pages=pages, page_links=page_links, staff=staff, users=users, names=names,
+                        actions=list(ACTION_NAMES),
+                        f={"case": case_filter, "user": user_filter, "action": action_filter},
+                        detail=lambda d: json.dumps(d, ensure_ascii=False, sort_keys=True)[:300],
+                        section="audit")

@@ -55,18 +55,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from app.batch import csv_cell
-from app.companies.wiring import lookup_for
+from app.companies.wiring import Companies
 from app.console import batch_rows as R
 from app.console import cases as C
 from app.console import security as S
 from app.console.batch_worker import JST, PRINT_MAX, PRINT_PART, STALE, TOP, Msg, pick
-from app.console.deps import CSRF_FAILED, LoggedIn, PageError, Staff, db_session, services_of, store_of
-from app.console.job_runner import enqueue_batch, runner_for
+from app.console.deps import CSRF_FAILED, LoggedIn, PageError, Staff, db_session
+from app.console.job_runner import Jobs, enqueue_batch
 from app.console.layout import Labels, console_lang, console_page, redirect
 from app.console.workflow import label
+from app.deps import CompaniesDep, JobsDep, ServicesDep, StoreDep
 from app.intake.columns import JSONL_SUFFIXES, InputError, Row, read_input
 from app.intake.normalize import NormalizeError, parse_date
 from app.intake.roster import accepted_columns, jsic_sources, template_csv
+from app.services import Services
 from app.store.base import utcnow
 from app.store.batch_jobs import BATCH_ROLES, BatchJob, BatchJobFile, BatchJobRow
 from app.store.console import User
@@ -187,10 +189,10 @@ def purge_expired_jobs(db: Session, retention_days: int, now: dt.datetime | None
     return len(old)
 
 
-def _jobs_page(request: Request, ctx: Staff, status: int = 200, errors: dict[str, str] | None = None,
-               form: dict[str, Any] | None = None) -> HTMLResponse:
-    retention = services_of(request).settings.batch_retention_days
-    with db_session(request) as db:
+def _jobs_page(request: Request, svc: Services, store: Store, ctx: Staff, status: int = 200,
+               errors: dict[str, str] | None = None, form: dict[str, Any] | None = None) -> HTMLResponse:
+    retention = svc.settings.batch_retention_days
+    with db_session(store) as db:
         purge_expired_jobs(db, retention)  # keep the page's promise (templates/console/batch.html)
         jobs = list(db.scalars(select(BatchJob).where(col(BatchJob.desk_id) == ctx.desk.id)
                                .order_by(col(BatchJob.created_at).desc()).limit(RECENT_JOBS)).all())
@@ -199,16 +201,18 @@ def _jobs_page(request: Request, ctx: Staff, status: int = 200, errors: dict[str
             _expire_stale(job)
     lang = console_lang(request)
     values = {"as_of": "", "create_cases": True, "make_pdfs": True, "duplicates": "skip", **(form or {})}
-    return console_page(request, "console/batch.html", ctx, status=status, jobs=jobs, users=users, errors=errors or {},
-                  form=values, job_status=lambda s: label(JOB_STATUS_LABELS, s, lang),
-                  max_mb=MAX_BYTES // (1024 * 1024), max_rows=MAX_ROWS, print_max=PRINT_MAX, section="batch",
-                  retention_days=retention, columns=accepted_columns(lang), jsic_sources=jsic_sources())
+    return console_page(request, svc, store, "console/batch.html", ctx, status=status, jobs=jobs, users=users,
+                        errors=errors or {}, form=values,
+                        job_status=lambda s: label(JOB_STATUS_LABELS, s, lang),
+                        max_mb=MAX_BYTES // (1024 * 1024), max_rows=MAX_ROWS, print_max=PRINT_MAX,
+                        section="batch", retention_days=retention, columns=accepted_columns(lang),
+                        jsic_sources=jsic_sources())
 
 
 @router.get("/batch")
-def batch_form(request: Request, ctx: LoggedIn) -> HTMLResponse:
+def batch_form(request: Request, svc: ServicesDep, store: StoreDep, ctx: LoggedIn) -> HTMLResponse:
     _require_role(ctx)
-    return _jobs_page(request, ctx)
+    return _jobs_page(request, svc, store, ctx)
 
 
 @router.get("/batch/template.csv")
@@ -220,15 +224,18 @@ def template(request: Request, ctx: LoggedIn) -> Response:
 
 
 @router.post("/batch")
-async def upload(request: Request, ctx: LoggedIn) -> Response:
+async def upload(request: Request, svc: ServicesDep, store: StoreDep, companies: CompaniesDep, jobs: JobsDep,
+                 ctx: LoggedIn) -> Response:
     """Checks the size before the body is read (Content-Length), then the CSRF token, then the file."""
     _require_role(ctx)
     lang = console_lang(request)
     length = request.headers.get("content-length", "")
     if not length.isdigit():
-        return await run_in_threadpool(_jobs_page, request, ctx, 411, {"file": pick(LENGTH_REQUIRED, lang)})
+        return await run_in_threadpool(_jobs_page, request, svc, store, ctx, 411,
+                                       {"file": pick(LENGTH_REQUIRED, lang)})
     if int(length) > MAX_BYTES + FORM_OVERHEAD:
-        return await run_in_threadpool(_jobs_page, request, ctx, 413, {"file": pick(TOO_LARGE, lang)})
+        return await run_in_threadpool(_jobs_page, request, svc, store, ctx, 413, {"file": pick(TOO_LARGE,
+                                                                                                lang)})
     form = await request.form(max_files=1, max_fields=20)
     token = form.get("csrf_token")
     if not isinstance(token, str) or not S.same(token, ctx.login.csrf_token):
@@ -239,7 +246,7 @@ async def upload(request: Request, ctx: LoggedIn) -> Response:
         data = await upload.read(MAX_BYTES + 1)
         filename = upload.filename or ""
         await upload.close()
-    return await run_in_threadpool(_accept, request, ctx, form, data, filename)
+    return await run_in_threadpool(_accept, request, svc, store, companies, jobs, ctx, form, data, filename)
 
 
 def _clean_filename(name: str) -> str:
@@ -252,14 +259,15 @@ def _clean_filename(name: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f]", "", base).strip()[:255]
 
 
-def batch_prefill(request: Request, rows: list[Row]) -> tuple[R.Fetch | None, int]:
+def batch_prefill(request: Request, svc: Services, companies: Companies,
+                  rows: list[Row]) -> tuple[R.Fetch | None, int]:
     """A 法人番号 → its gBizINFO prefill, for the rows that have one (None: no such row, or no token)."""
-    svc = services_of(request)
-    return R.prefill_fetch(lookup_for(request.app), svc.catalog.programs, svc.settings.gbizinfo_max_concurrency,
+    return R.prefill_fetch(companies.lookup(), svc.catalog.programs, svc.settings.gbizinfo_max_concurrency,
                            rows, console_lang(request))
 
 
-def _accept(request: Request, ctx: Staff, form: FormData, data: bytes, filename: str) -> Response:
+def _accept(request: Request, svc: Services, store: Store, companies: Companies, jobs: Jobs, ctx: Staff,
+            form: FormData, data: bytes, filename: str) -> Response:
     lang = console_lang(request)
     as_of_text = form.get("as_of")
     as_of_text = as_of_text.strip()[:100] if isinstance(as_of_text, str) else ""
@@ -296,16 +304,16 @@ def _accept(request: Request, ctx: Staff, form: FormData, data: bytes, filename:
             elif len(rows) > MAX_ROWS:
                 errors["file"], status = pick(TOO_MANY_ROWS, lang) % {"n": f"{len(rows):,}"}, 413
     if errors:
-        return _jobs_page(request, ctx, status if "file" in errors else 422, errors, values)
+        return _jobs_page(request, svc, store, ctx, status if "file" in errors else 422, errors, values)
     digest = R.sha256(data)
     notices: dict[str, Any] = {}
     if not R.has_column(rows, "company_name"):
         notices["no_name_column"] = True
-    prefill, _ = batch_prefill(request, rows)
+    prefill, _ = batch_prefill(request, svc, companies, rows)
     if R.has_column(rows, "corporate_number") and prefill is None:
         notices["prefill_off"] = True
     default_as_of = (as_of or today_tokyo()).isoformat()  # one date for the whole list
-    with db_session(request) as db:
+    with db_session(store) as db:
         before = R.earlier_upload(db, ctx.desk.id, digest)
         if before is not None:
             notices["same_file_as"] = {"job_id": before.id, "at": S.aware(before.created_at).isoformat()}
@@ -321,17 +329,17 @@ def _accept(request: Request, ctx: Staff, form: FormData, data: bytes, filename:
                 rows=len(rows), create_cases=job.create_cases, make_pdfs=job.make_pdfs, sha256=digest,
                 skip_duplicates=job.skip_duplicates, same_file_as=(before.id if before else None))
         db.commit()
-    runner = runner_for(request.app)
+    runner = jobs.runner()
     if runner is not None:
         runner.wake()
     return redirect(f"/console/batch/{job.id}")
 
 
 @router.get("/batch/{job_id}")
-def job_page(request: Request, job_id: str, ctx: LoggedIn) -> HTMLResponse:
+def job_page(request: Request, svc: ServicesDep, store: StoreDep, job_id: str, ctx: LoggedIn) -> HTMLResponse:
     _require_role(ctx)
     lang = console_lang(request)
-    with db_session(request) as db:
+    with db_session(store) as db:
         job = _load_job(db, ctx, job_id)
         finished = job.status in ("done", "failed")
         bad: list[BatchJobRow] = []
@@ -370,15 +378,16 @@ def job_page(request: Request, job_id: str, ctx: LoggedIn) -> HTMLResponse:
         link = Markup('<a href="/console/batch/{0}">{1}</a>').format(
             same["job_id"], "前回の一括判定" if lang == "ja" else "the earlier batch")
         same_file_as = {"when": fmt_datetime(dt.datetime.fromisoformat(same["at"]), lang), "link": link}
-    return console_page(request, "console/batch_job.html", ctx, job=job, running=running, printing=printing,
-                  refreshing=running or printing, percent=percent, pdf_percent=pdf_percent, bad=bad, good=good,
-                  parts=parts, uploader=uploader, failure=failure, skipped=skipped, same_file_as=same_file_as, shown_rows=SHOWN_ROWS, shown_errors=SHOWN_ERRORS,
-                  job_status=label(JOB_STATUS_LABELS, job.status, lang),
-                  pdf_status=label(PDF_STATUS_LABELS, job.pdf_status, lang),
-                  error_text=lambda r: " / ".join(
-                      (f"{Labels(lang, services_of(request)).heading(e.get('label'))}: " if e.get("label") else "") + str(e.get("message_ja" if lang == "ja" else "message_en"))
-                      for e in r.errors),
-                  section="batch")
+    return console_page(request, svc, store, "console/batch_job.html", ctx, job=job, running=running,
+                        printing=printing, refreshing=running or printing, percent=percent,
+                        pdf_percent=pdf_percent, bad=bad, good=good, parts=parts, uploader=uploader, failure=failure,
+                        skipped=skipped, same_file_as=same_file_as, shown_rows=SHOWN_ROWS, shown_errors=SHOWN_ERRORS,
+                        job_status=label(JOB_STATUS_LABELS, job.status, lang),
+                        pdf_status=label(PDF_STATUS_LABELS, job.pdf_status, lang),
+                        error_text=lambda r: " / ".join(
+                            (f"{Labels(lang, svc).heading(e.get('label'))}: " if e.get("label") else "")
+                            + str(e.get("message_ja" if lang == "ja" else "message_en")) for e in r.errors),
+                        section="batch")
 
 
 # ------------------------------------------------------------------ downloads
@@ -408,9 +417,9 @@ def _stamp(job: BatchJob) -> str:
 
 
 @router.get("/batch/{job_id}/results.csv")
-def results_csv(request: Request, job_id: str, ctx: LoggedIn) -> Response:
+def results_csv(request: Request, store: StoreDep, job_id: str, ctx: LoggedIn) -> Response:
     _require_role(ctx)
-    with db_session(request) as db:
+    with db_session(store) as db:
         job = _load_job(db, ctx, job_id)
         if job.status != "done":
             raise _not_ready(ctx, job)
@@ -435,11 +444,11 @@ def _ok_rows(db: Session, job: BatchJob) -> list[tuple[int, str, str | None]]:
 
 
 @router.get("/batch/{job_id}/summaries.pdf")
-def summaries_pdf(request: Request, job_id: str, ctx: LoggedIn) -> Response:
+def summaries_pdf(request: Request, store: StoreDep, job_id: str, ctx: LoggedIn) -> Response:
     _require_role(ctx)
     part_text = request.query_params.get("part") or "1"
     part = int(part_text) if part_text.isdigit() and len(part_text) < 6 else 0
-    with db_session(request) as db:
+    with db_session(store) as db:
         job = _load_job(db, ctx, job_id)
         if job.pdf_status != "done":
             raise _not_ready(ctx, job)
@@ -499,9 +508,9 @@ def _zip_stream(store: Store, entries: list[tuple[int, str]], when: dt.datetime)
 
 
 @router.get("/batch/{job_id}/summaries.zip")
-def summaries_zip(request: Request, job_id: str, ctx: LoggedIn) -> Response:
+def summaries_zip(request: Request, store: StoreDep, job_id: str, ctx: LoggedIn) -> Response:
     _require_role(ctx)
-    with db_session(request) as db:
+    with db_session(store) as db:
         job = _load_job(db, ctx, job_id)
         if job.pdf_status != "done":
             raise _not_ready(ctx, job)
@@ -511,6 +520,6 @@ def summaries_zip(request: Request, job_id: str, ctx: LoggedIn) -> Response:
         _audit_export(db, ctx, job, "zip", [c for _, _, c in rows if c], rows_in_file=len(rows))
     entries = list(zip([files[n] for n, _, _ in rows], R.zip_names(name for _, name, _ in rows), strict=True))
     short = job.id[:8]
-    return StreamingResponse(_zip_stream(store_of(request), entries, utcnow()), media_type="application/zip",
+    return StreamingResponse(_zip_stream(store, entries, utcnow()), media_type="application/zip",
                              headers=_disposition(f"batch-summaries-{_stamp(job)}-{short}.zip",
                                                   f"一括判定_要約_{_stamp(job)}_{short}.zip"))

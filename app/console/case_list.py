@@ -20,9 +20,9 @@ from app.console.deps import (
     LoggedIn,
     PageError,
     db_session,
-    services_of,
 )
 from app.console.layout import Labels, console_lang, console_page
+from app.deps import ServicesDep, StoreDep
 from app.services import Services
 from app.store.console import (
     STATUSES,
@@ -42,11 +42,10 @@ def program_options(svc: Services, lang: str) -> list[tuple[str, str]]:
 
 
 @router.get("/cases")
-def case_list(request: Request, ctx: LoggedIn) -> HTMLResponse:
-    svc = services_of(request)
+def case_list(request: Request, svc: ServicesDep, store: StoreDep, ctx: LoggedIn) -> HTMLResponse:
     lang = console_lang(request)
     f = C.parse_filters(request.query_params, list(svc.catalog.programs))
-    with db_session(request) as db:
+    with db_session(store) as db:
         imported = inbox.import_referrals(db, ctx.actor)
         unread = inbox.unread_count(db, ctx.desk.id)
         rows, total = C.list_cases(db, ctx.desk.id, f)
@@ -60,23 +59,23 @@ def case_list(request: Request, ctx: LoggedIn) -> HTMLResponse:
     page_links = {n: "/console/cases?" + urlencode(f.query(n)) for n in range(1, pages + 1)
                   if n in (1, pages) or abs(n - f.page) <= 2}
     flash_imported = imported > 0
-    return console_page(request, "console/cases.html", ctx, desks=desks, rows=rows, total=total, f=f, pages=pages,
-                  page_links=page_links, eligible=eligible, statuses=STATUSES, prefectures=PREFECTURES,
-                  programs=program_options(svc, lang), new_count=new_count, imported=imported, unread=unread,
-                  flash_imported=flash_imported, errors={k: v[0] if lang == "ja" else v[1] for k, v in f.errors.items()},
-                  csv_url="/console/cases.csv" + ("?" + urlencode(f.query()) if f.query() else ""),
-                  section="cases", status=422 if f.errors else 200)
+    return console_page(request, svc, store, "console/cases.html", ctx, desks=desks, rows=rows, total=total,
+                        f=f, pages=pages, page_links=page_links, eligible=eligible, statuses=STATUSES,
+                        prefectures=PREFECTURES, programs=program_options(svc, lang), new_count=new_count,
+                        imported=imported, unread=unread, flash_imported=flash_imported,
+                        errors={k: v[0] if lang == "ja" else v[1] for k, v in f.errors.items()},
+                        csv_url="/console/cases.csv" + ("?" + urlencode(f.query()) if f.query() else ""),
+                        section="cases", status=422 if f.errors else 200)
 
 
 @router.get("/cases.csv")
-def case_export(request: Request, ctx: LoggedIn) -> Response:
-    svc = services_of(request)
+def case_export(request: Request, svc: ServicesDep, store: StoreDep, ctx: LoggedIn) -> Response:
     lang = console_lang(request)
     f = C.parse_filters(request.query_params, list(svc.catalog.programs))
     if f.errors:  # never export more than was asked for: a filter that cannot be read is a 422 page
         raise PageError(422, ("絞り込みの条件を確認してください", "Check the filters"),
                         next(iter(f.errors.values())), back="/console/cases", ctx=ctx)
-    with db_session(request) as db:
+    with db_session(store) as db:
         rows = C.export_cases(db, ctx.desk.id, f)
         eligible = C.eligible_programs(db, [c.id for c in rows])
         desks = C.desks_by_id(db)

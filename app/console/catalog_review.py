@@ -26,11 +26,14 @@ from sqlmodel import Session, col
 from app.console import cases as C
 from app.console.catalog_drafts import KIND_LABELS, as_json, diffs, proposal, read_form
 from app.console.catalog_rounds import ORIGINS, STATUSES, program_rows, round_rows, value_rows
-from app.console.deps import Checked, Form, LoggedIn, PageError, Staff, db_session, form_text, services_of
+from app.console.deps import Checked, Form, LoggedIn, PageError, Staff, db_session, form_text
 from app.console.layout import console_lang, console_page, redirect
+from app.deps import ServicesDep, StoreDep
 from app.jgrants.models import JGrantsDraft, JGrantsRound
+from app.services import Services
 from app.store.catalog_review import CatalogChange, CatalogEditor
 from app.store.console import User
+from app.store.db import Store
 from app.web.results_view import catalog_checked
 from app.web.windows_view import STALE_TEXT, freshness
 from programs.rounds import JST
@@ -85,9 +88,9 @@ def _opens(db: Session, draft: JGrantsDraft) -> dt.date | None:
 
 
 @router.get("/catalog")
-def queue(request: Request, ctx: LoggedIn) -> HTMLResponse:
+def queue(request: Request, svc: ServicesDep, store: StoreDep, ctx: LoggedIn) -> HTMLResponse:
     lang = console_lang(request)
-    with db_session(request) as db:
+    with db_session(store) as db:
         _require_editor(db, ctx)
         pending = db.scalars(select(JGrantsDraft).where(col(JGrantsDraft.status) == "pending")
                              .order_by(col(JGrantsDraft.created_at), col(JGrantsDraft.id))).all()
@@ -97,19 +100,19 @@ def queue(request: Request, ctx: LoggedIn) -> HTMLResponse:
         db.commit()
     done = request.query_params.get("done")
     notice = DONE[done][0 if lang == "ja" else 1] if done in DONE else None
-    svc = services_of(request)
     programs = program_rows(svc.catalog, catalog_checked(svc), dt.datetime.now(JST).date(),
                             svc.settings.stale_after_days, lang)
-    return console_page(request, "console/catalog.html", ctx, pending=pending, decided=decided, notice=notice,
-                        kinds=KIND_LABELS, programs=programs, stale_text=STALE_TEXT.get(lang, STALE_TEXT["en"]), section="catalog")
+    return console_page(request, svc, store, "console/catalog.html", ctx, pending=pending, decided=decided,
+                        notice=notice, kinds=KIND_LABELS, programs=programs,
+                        stale_text=STALE_TEXT.get(lang, STALE_TEXT["en"]), section="catalog")
 
 
 @router.get("/catalog/programs/{program_id}")
-def program_page(request: Request, program_id: str, ctx: LoggedIn) -> HTMLResponse:
+def program_page(request: Request, svc: ServicesDep, store: StoreDep, program_id: str,
+                 ctx: LoggedIn) -> HTMLResponse:
     lang = console_lang(request)
-    svc = services_of(request)
     catalog = svc.catalog  # the published one (this server's copy of the live catalog)
-    with db_session(request) as db:
+    with db_session(store) as db:
         _require_editor(db, ctx)
         program = catalog.programs.get(program_id)
         if program is None:
@@ -120,43 +123,43 @@ def program_page(request: Request, program_id: str, ctx: LoggedIn) -> HTMLRespon
     rounds = round_rows(catalog, program.id, now, lang)
     checked, stale = freshness(max((r.checked_at for r in rounds), default=None), catalog_checked(svc), now.date(),
                                svc.settings.stale_after_days, lang)
-    return console_page(request, "console/catalog_program.html", ctx, program=program, rounds=rounds,
-                        values=value_rows(program, lang), checked=checked,
-                        stale=STALE_TEXT.get(lang, STALE_TEXT["en"]) if stale else None, version=catalog.version,
-                        origins=ORIGINS, statuses=STATUSES, section="catalog")
+    return console_page(request, svc, store, "console/catalog_program.html", ctx, program=program,
+                        rounds=rounds, values=value_rows(program, lang), checked=checked,
+                        stale=STALE_TEXT.get(lang, STALE_TEXT["en"]) if stale else None,
+                        version=catalog.version, origins=ORIGINS, statuses=STATUSES, section="catalog")
 
 
-def _draft_page(request: Request, ctx: Staff, draft: JGrantsDraft, values: dict[str, str],
-                errors: dict[str, str] | None = None, status: int = 200, reason: str = "",
-                reason_error: str | None = None) -> HTMLResponse:
+def _draft_page(request: Request, svc: Services, store: Store, ctx: Staff, draft: JGrantsDraft,
+                values: dict[str, str], errors: dict[str, str] | None = None, status: int = 200,
+                reason: str = "", reason_error: str | None = None) -> HTMLResponse:
     lang = console_lang(request)
-    svc = services_of(request)
     programs = sorted(((pid, p.names.ja if lang == "ja" else p.names.en) for pid, p in svc.catalog.programs.items()),
                       key=lambda x: x[1])
     params = sorted(svc.catalog.programs[draft.program_id].benefit.parameters) \
         if draft.program_id in svc.catalog.programs else []
-    return console_page(request, "console/catalog_draft.html", ctx, status=status, draft=draft,
+    return console_page(request, svc, store, "console/catalog_draft.html", ctx, status=status, draft=draft,
                         diffs=diffs(draft, lang), values=values, errors=errors or {}, programs=programs,
                         params=params, kinds=KIND_LABELS, reason=reason, reason_error=reason_error,
                         money_rows=range(len((draft.proposed or {}).get("changes") or ())), section="catalog")
 
 
 @router.get("/catalog/drafts/{draft_id}")
-def draft_page(request: Request, draft_id: str, ctx: LoggedIn) -> HTMLResponse:
-    with db_session(request) as db:
+def draft_page(request: Request, svc: ServicesDep, store: StoreDep, draft_id: str,
+               ctx: LoggedIn) -> HTMLResponse:
+    with db_session(store) as db:
         _require_editor(db, ctx)
         draft = _draft(db, ctx, draft_id)
-        values = proposal(draft, services_of(request).catalog, _opens(db, draft))
+        values = proposal(draft, svc.catalog, _opens(db, draft))
         C.audit(db, ctx.actor, "view", None, catalog_draft=draft.id, kind=draft.kind)
         db.commit()
-    return _draft_page(request, ctx, draft, values)
+    return _draft_page(request, svc, store, ctx, draft, values)
 
 
 @router.post("/catalog/drafts/{draft_id}/approve")
-def approve(request: Request, draft_id: str, ctx: Checked, form: Form) -> Response:
+def approve(request: Request, svc: ServicesDep, store: StoreDep, draft_id: str, ctx: Checked,
+            form: Form) -> Response:
     lang = console_lang(request)
-    svc = services_of(request)
-    with db_session(request) as db:
+    with db_session(store) as db:
         _require_editor(db, ctx)
         draft = _draft(db, ctx, draft_id)
         if draft.status != "pending":
@@ -164,7 +167,7 @@ def approve(request: Request, draft_id: str, ctx: Checked, form: Form) -> Respon
         proposed = proposal(draft, svc.catalog, _opens(db, draft))
         reviewed = read_form(form, draft, svc.catalog, lang)
         if reviewed.errors:
-            return _draft_page(request, ctx, draft, reviewed.values, reviewed.errors, status=422)
+            return _draft_page(request, svc, store, ctx, draft, reviewed.values, reviewed.errors, status=422)
         edited = sorted(k for k, v in reviewed.values.items() if proposed.get(k, "") != v)
         note = form_text(form, "note", REASON_MAX)[:REASON_MAX] or None
         now = dt.datetime.now(dt.UTC)
@@ -183,19 +186,20 @@ def approve(request: Request, draft_id: str, ctx: Checked, form: Form) -> Respon
 
 
 @router.post("/catalog/drafts/{draft_id}/reject")
-def reject(request: Request, draft_id: str, ctx: Checked, form: Form) -> Response:
+def reject(request: Request, svc: ServicesDep, store: StoreDep, draft_id: str, ctx: Checked,
+           form: Form) -> Response:
     lang = console_lang(request)
     reason = form_text(form, "reason", REASON_MAX)
-    with db_session(request) as db:
+    with db_session(store) as db:
         _require_editor(db, ctx)
         draft = _draft(db, ctx, draft_id)
         if draft.status != "pending":
             raise PageError(409, *DECIDED, back="/console/catalog", ctx=ctx)
         if not reason or len(reason) > REASON_MAX:
             msg = ("却下の理由を500文字以内で入力してください", "Give the reason for rejecting (at most 500 characters)")
-            values = proposal(draft, services_of(request).catalog, _opens(db, draft))
-            return _draft_page(request, ctx, draft, values, status=422, reason=reason[:REASON_MAX],
-                               reason_error=msg[0 if lang == "ja" else 1])
+            values = proposal(draft, svc.catalog, _opens(db, draft))
+            return _draft_page(request, svc, store, ctx, draft, values, status=422,
+                               reason=reason[:REASON_MAX], reason_error=msg[0 if lang == "ja" else 1])
         draft.status, draft.decided_at, draft.decided_by = "rejected", dt.datetime.now(dt.UTC), ctx.user.id
         draft.decision_note = reason
         db.add(draft)
@@ -205,11 +209,11 @@ def reject(request: Request, draft_id: str, ctx: Checked, form: Form) -> Respons
 
 
 @router.post("/users/{user_id}/catalog-editor")
-def grant(request: Request, user_id: str, ctx: Checked, form: Form) -> Response:
+def grant(request: Request, store: StoreDep, user_id: str, ctx: Checked, form: Form) -> Response:
     if not ctx.is_admin:
         raise PageError(403, *ADMIN_ONLY, back="/console/cases", ctx=ctx)
     on = form.get("grant") == "yes"
-    with db_session(request) as db:
+    with db_session(store) as db:
         user = db.get(User, user_id[:36])
         if user is None or user.desk_id != ctx.desk.id:
             raise PageError(404, *NOT_YOURS, back="/console/users", ctx=ctx)

@@ -1,4 +1,7 @@
-"""The console's request dependencies: the logged-in user (`LoggedIn`), CSRF-checked POSTs (`Checked`), the form, the store and services; its error exceptions."""
+"""The console's request dependencies: the logged-in user (`LoggedIn`), CSRF-checked POSTs (`Checked`), the form.
+
+Also the console's error exceptions. The dependencies get the store through `app.deps.StoreDep` as the routes
+do; routes declare `svc: ServicesDep`, `store: StoreDep` themselves and open sessions with `db_session(store)`."""
 
 from __future__ import annotations
 
@@ -6,19 +9,18 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from app.config import Settings
 from app.console import cases as C
 from app.console import security as S
-from app.deps import services_of, store_of
+from app.deps import StoreDep
 from app.store.console import (
     DeskRecord,
     LoginSession,
     User,
 )
+from app.store.db import Store
 
 # ------------------------------------------------------------------ errors and the request's user
 
@@ -78,22 +80,15 @@ class Staff:
         return self.user.role == "desk_admin"
 
 
-def engine_of(request: Request) -> Engine:
-    return store_of(request).engine
+def db_session(store: Store) -> Session:
+    """A session of the store's database whose objects stay readable after the commit."""
+    return Session(store.engine, expire_on_commit=False)
 
 
-def settings_of(request: Request) -> Settings:
-    return services_of(request).settings
-
-
-def db_session(request: Request) -> Session:
-    return Session(engine_of(request), expire_on_commit=False)
-
-
-def current(request: Request) -> Staff:
+def current(request: Request, store: StoreDep) -> Staff:
     """The logged-in user of this request (LoginRequired otherwise)."""
     token = request.cookies.get(S.SESSION_COOKIE)
-    with db_session(request) as db:
+    with db_session(store) as db:
         loaded = S.load_session(db, token)
         desk = db.get(DeskRecord, loaded[1].desk_id) if loaded else None
         if loaded is None or desk is None or token is None:

@@ -18,11 +18,10 @@ import os
 import socket
 import threading
 
-from fastapi import FastAPI
 from sqlmodel import Session, col, select
 
 from app.companies.service import CompanyLookup
-from app.companies.wiring import lookup_for
+from app.companies.wiring import Companies
 from app.console import batch_rows as R
 from app.console.batch_worker import INTERRUPTED_RETRIES, _fail, process
 from app.intake.columns import read_input
@@ -36,7 +35,8 @@ log = logging.getLogger("navi.jobs")
 POLL_SECONDS = 5.0  # an idle thread looks for claimable jobs this often (an upload wakes it at once)
 
 
-def enqueue_batch(db: Session, job_id: str, data: bytes, fmt: str, default_as_of: str, explicit_as_of: bool) -> None:
+def enqueue_batch(db: Session, job_id: str, data: bytes, fmt: str, default_as_of: str,
+                  explicit_as_of: bool) -> None:
     """Queue a batch job (in the caller's transaction, with the job's row): any worker may claim it."""
     db.add(JobLease(job_id=job_id, kind="batch", payload=data,
                     params={"format": fmt, "default_as_of": default_as_of, "explicit_as_of": explicit_as_of}))
@@ -134,19 +134,22 @@ class JobRunner:
         release(engine, lease.job_id, me)
 
 
-_RUNNERS: dict[int, JobRunner] = {}
-_RUNNERS_LOCK = threading.Lock()
+class Jobs:
+    """The app server's job runner, made and started on first use (made by app/factory.py, given to routes as
+    `app.deps.JobsDep`); none when NAVI_JOB_WORKER_THREADS is 0 (workers run elsewhere)."""
 
+    def __init__(self, store: Store, services: Services, companies: Companies):
+        self.store, self.services, self.companies = store, services, companies
+        self._runner: JobRunner | None = None
+        self._lock = threading.Lock()
 
-def runner_for(app: FastAPI) -> JobRunner | None:
-    """The app's runner, started on first use (None when NAVI_JOB_WORKER_THREADS is 0: workers run elsewhere)."""
-    services: Services = app.state.services
-    if services.settings.job_worker_threads <= 0:
-        return None
-    with _RUNNERS_LOCK:
-        runner = _RUNNERS.get(id(app))
-        if runner is None:
-            runner = JobRunner(app.state.store, services, services.settings.job_worker_threads,
-                               services.settings.job_lease_seconds, lookup_for(app))
-            _RUNNERS[id(app)] = runner
-    return runner.start()
+    def runner(self) -> JobRunner | None:
+        """The runner, started (None when NAVI_JOB_WORKER_THREADS is 0)."""
+        settings = self.services.settings
+        if settings.job_worker_threads <= 0:
+            return None
+        with self._lock:
+            if self._runner is None:
+                self._runner = JobRunner(self.store, self.services, settings.job_worker_threads,
+                                         settings.job_lease_seconds, self.companies.lookup())
+        return self._runner.start()

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.console.deps import Staff, engine_of, services_of
+from app.console.deps import Staff
 from app.console.workflow import (
     ACTION_LABELS,
     ACTION_NAMES,
@@ -28,6 +28,7 @@ from app.store.console import (
     DeskRecord,
     User,
 )
+from app.store.db import Store
 from app.web.formats import fmt_date, fmt_datetime
 from app.web.language import page_lang
 from app.web.render import render_page
@@ -162,8 +163,10 @@ def console_lang(request: Request) -> str:
     return page_lang(request)
 
 
-def console_page(request: Request, template: str, ctx: Staff | None = None, status: int = 200,
-                 desks: dict[str, DeskRecord] | None = None, **kw: Any) -> HTMLResponse:
+def console_page(request: Request, svc: Services, store: Store, template: str, ctx: Staff | None = None,
+                 status: int = 200, desks: dict[str, DeskRecord] | None = None, **kw: Any) -> HTMLResponse:
+    """One console page: the template with the user's context (menu, CSRF token), labels and flash message;
+    `svc` and `store` are the route's (`ServicesDep`, `StoreDep`)."""
     lang = console_lang(request)
     done = request.query_params.get("done")
     flash = label(FLASH, done, lang) if done in FLASH else None
@@ -171,8 +174,8 @@ def console_page(request: Request, template: str, ctx: Staff | None = None, stat
         lang, template, status=status,
         me=ctx.user if ctx else None, my_desk=ctx.desk if ctx else None, csrf=ctx.login.csrf_token if ctx else "",
         is_admin=bool(ctx and ctx.is_admin), can_batch=bool(ctx and ctx.user.role in BATCH_ROLES),
-        is_catalog_editor=ctx is not None and is_catalog_editor(engine_of(request), ctx.user.id),
-        L=Labels(lang, services_of(request), desks), flash=flash,
+        is_catalog_editor=ctx is not None and is_catalog_editor(store.engine, ctx.user.id),
+        L=Labels(lang, svc, desks), flash=flash,
         path=request.url.path, **kw)
 
 

@@ -20,12 +20,14 @@ from app.console.deps import (
     PageError,
     db_session,
     form_text,
-    settings_of,
 )
 from app.console.layout import console_lang, console_page, redirect, safe_next
+from app.deps import ServicesDep, StoreDep
+from app.services import Services
 from app.store.console import (
     User,
 )
+from app.store.db import Store
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -38,22 +40,24 @@ def console_root() -> RedirectResponse:
     return redirect("/console/cases")
 
 
-def _login_page(request: Request, status: int = 200, error: tuple[str, str] | None = None,
-                email: str = "", next_url: str = "/console/cases") -> HTMLResponse:
+def _login_page(request: Request, svc: Services, store: Store, status: int = 200,
+                error: tuple[str, str] | None = None, email: str = "",
+                next_url: str = "/console/cases") -> HTMLResponse:
     token = S.login_csrf(request)
     lang = console_lang(request)
-    response = console_page(request, "console/login.html", status=status, login_csrf=token, email=email,
-                      next_url=next_url, error=(error[0] if lang == "ja" else error[1]) if error else None)
-    S.set_login_csrf_cookie(response, token, S.is_secure(request, settings_of(request)))
+    response = console_page(request, svc, store, "console/login.html", status=status, login_csrf=token,
+                            email=email, next_url=next_url,
+                            error=(error[0] if lang == "ja" else error[1]) if error else None)
+    S.set_login_csrf_cookie(response, token, S.is_secure(request, svc.settings))
     return response
 
 
 @router.get("/login")
-def login_form(request: Request) -> Response:
-    with db_session(request) as db:
+def login_form(request: Request, svc: ServicesDep, store: StoreDep) -> Response:
+    with db_session(store) as db:
         if S.load_session(db, request.cookies.get(S.SESSION_COOKIE)) is not None:
             return redirect("/console/cases")
-    return _login_page(request, next_url=safe_next(request.query_params.get("next")))
+    return _login_page(request, svc, store, next_url=safe_next(request.query_params.get("next")))
 
 
 BAD_LOGIN = ("メールアドレスまたはパスワードが正しくありません", "The e-mail address or the password is wrong")
@@ -62,7 +66,7 @@ THROTTLED = ("ログインの失敗が続いたため、しばらくログイン
 
 
 @router.post("/login")
-def login(request: Request, form: Form) -> Response:
+def login(request: Request, svc: ServicesDep, store: StoreDep, form: Form) -> Response:
     next_url = safe_next(form.get("next"))
     sent = form.get("csrf_token")
     if not isinstance(sent, str) or not S.same(sent, request.cookies.get(S.LOGIN_CSRF_COOKIE)):
@@ -72,12 +76,12 @@ def login(request: Request, form: Form) -> Response:
     email = S.normalize_email(raw_email if isinstance(raw_email, str) else "")
     password = password[:S.PASSWORD_MAX] if isinstance(password, str) else ""
     ip = S.client_ip(request)
-    with db_session(request) as db:
+    with db_session(store) as db:
         attempt = S.claim_attempt(db, email, ip)
         if attempt is None:
             C.audit(db, C.Actor(None, None, ip), "login_failed", email=email, reason="throttled")
             db.commit()
-            return _login_page(request, status=429, error=THROTTLED, email=email, next_url=next_url)
+            return _login_page(request, svc, store, status=429, error=THROTTLED, email=email, next_url=next_url)
         user = db.scalar(select(User).where(col(User.email) == email)) if email else None
         ok, new_hash = S.verify_password(password, user.password_hash if user is not None and user.active else None)
         S.settle_attempt(db, attempt, ok)
@@ -85,7 +89,7 @@ def login(request: Request, form: Form) -> Response:
             actor = C.Actor(user.id if user else None, user.desk_id if user else None, ip)
             C.audit(db, actor, "login_failed", email=email, reason="bad_credentials")
             db.commit()
-            return _login_page(request, status=401, error=BAD_LOGIN, email=email, next_url=next_url)
+            return _login_page(request, svc, store, status=401, error=BAD_LOGIN, email=email, next_url=next_url)
         if new_hash:
             user.password_hash = new_hash
             db.add(user)
@@ -95,30 +99,30 @@ def login(request: Request, form: Form) -> Response:
         C.audit(db, C.Actor(user.id, user.desk_id, ip), "login")
         db.commit()
     response = redirect("/console/password" if user.must_change_password else next_url)
-    secure = S.is_secure(request, settings_of(request))
+    secure = S.is_secure(request, svc.settings)
     S.set_session_cookie(response, token, secure)
     response.delete_cookie(S.LOGIN_CSRF_COOKIE, path=S.COOKIE_PATH, httponly=True, samesite="lax", secure=secure)
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, ctx: Checked) -> Response:
-    with db_session(request) as db:
+def logout(request: Request, svc: ServicesDep, store: StoreDep, ctx: Checked) -> Response:
+    with db_session(store) as db:
         S.end_session(db, ctx.token)
         C.audit(db, ctx.actor, "logout")
         db.commit()
     response = redirect("/console/login?done=logout")
-    S.clear_session_cookie(response, S.is_secure(request, settings_of(request)))
+    S.clear_session_cookie(response, S.is_secure(request, svc.settings))
     return response
 
 
 @router.get("/password")
-def password_form(request: Request, ctx: LoggedIn) -> HTMLResponse:
-    return console_page(request, "console/password.html", ctx, errors={}, section="password")
+def password_form(request: Request, svc: ServicesDep, store: StoreDep, ctx: LoggedIn) -> HTMLResponse:
+    return console_page(request, svc, store, "console/password.html", ctx, errors={}, section="password")
 
 
 @router.post("/password")
-def change_password(request: Request, ctx: Checked, form: Form) -> Response:
+def change_password(request: Request, svc: ServicesDep, store: StoreDep, ctx: Checked, form: Form) -> Response:
     lang = console_lang(request)
     pick: Callable[[tuple[str, str]], str] = (lambda m: m[0]) if lang == "ja" else (lambda m: m[1])
     current_pw = form_text(form, "current_password", S.PASSWORD_MAX)
@@ -126,11 +130,11 @@ def change_password(request: Request, ctx: Checked, form: Form) -> Response:
     new_pw = new_pw if isinstance(new_pw, str) else ""
     confirm = form.get("new_password_confirm")
     errors: dict[str, str] = {}
-    with db_session(request) as db:
+    with db_session(store) as db:
         attempt = S.claim_attempt(db, ctx.user.email, ctx.ip)
         if attempt is None:
-            return console_page(request, "console/password.html", ctx, status=429, section="password",
-                          errors={"current_password": pick(THROTTLED)})
+            return console_page(request, svc, store, "console/password.html", ctx, status=429,
+                                section="password", errors={"current_password": pick(THROTTLED)})
         user = db.get(User, ctx.user.id)
         assert user is not None
         ok, _ = S.verify_password(current_pw, user.password_hash)
@@ -146,7 +150,8 @@ def change_password(request: Request, ctx: Checked, form: Form) -> Response:
         elif confirm != new_pw:
             errors["new_password_confirm"] = pick(("確認のパスワードが一致しません", "The two new passwords differ"))
         if errors:
-            return console_page(request, "console/password.html", ctx, status=422, errors=errors, section="password")
+            return console_page(request, svc, store, "console/password.html", ctx, status=422, errors=errors,
+                                section="password")
         user.password_hash = S.hash_password(new_pw)
         user.password_changed_at = dt.datetime.now(dt.UTC)
         temporary, user.must_change_password = user.must_change_password, False
@@ -156,5 +161,5 @@ def change_password(request: Request, ctx: Checked, form: Form) -> Response:
         C.audit(db, ctx.actor, "password_change", None, **({"replaced_temporary": True} if temporary else {}))
         db.commit()
     response = redirect("/console/cases?done=password")
-    S.set_session_cookie(response, token, S.is_secure(request, settings_of(request)))
+    S.set_session_cookie(response, token, S.is_secure(request, svc.settings))
     return response

@@ -9,34 +9,36 @@ from fastapi import Request
 from app.companies.client import GbizError
 from app.companies.mapping import to_prefill
 from app.companies.prefill import profile_values
-from app.companies.wiring import lookup_for
+from app.companies.wiring import Companies
 from app.console import cases as C
-from app.console.deps import Staff, services_of
+from app.console.deps import Staff
 from app.console.layout import console_lang
 from app.intake.normalize import NormalizeError, parse_corporate_number
+from app.services import Services
 from app.store.console import Case, CaseEvent
 
 NOT_FOUND = ("gBizINFOにこの法人番号の会社が見つかりません。番号を確認してください",
              "gBizINFO has no company with this corporate number; check it")
 
 
-def fetch_prefill(request: Request, number: str, lang: str) -> dict[str, Any] | None:
+def fetch_prefill(svc: Services, companies: Companies, number: str, lang: str) -> dict[str, Any] | None:
     """The prefill of `number` (None: unknown company). Raises GbizError."""
-    lookup = lookup_for(request.app)
+    lookup = companies.lookup()
     if not lookup.client.configured:
         raise GbizError("no_token")
     record, _ = lookup.record(number)
     if record is None:
         return None
-    return to_prefill(number, record, set(services_of(request).catalog.programs), lang)
+    return to_prefill(number, record, set(svc.catalog.programs), lang)
 
 
-def record_new_case_prefill(request: Request, db: Any, ctx: Staff, case: Case, number_text: str) -> None:
+def record_new_case_prefill(request: Request, svc: Services, companies: Companies, db: Any, ctx: Staff,
+                            case: Case, number_text: str) -> None:
     """After a case is made from a prefilled form: the provenance of the values that are still gBizINFO's
     (the advisor may have changed some) as a `prefill` event and an audit row; nothing when it cannot be told."""
     try:
         number = parse_corporate_number(number_text)
-        prefill = fetch_prefill(request, number, console_lang(request))
+        prefill = fetch_prefill(svc, companies, number, console_lang(request))
     except (NormalizeError, GbizError):
         return
     if prefill is None:

@@ -26,8 +26,11 @@ from sqlmodel import Session, col
 from app.console import cases as C
 from app.console.deps import Checked, Form, LoggedIn, Staff, db_session, form_text, not_found
 from app.console.layout import console_lang, console_page, redirect
+from app.deps import ServicesDep, StoreDep
 from app.intake.normalize import NormalizeError, parse_date
+from app.services import Services
 from app.store.console import Case, CaseOutcome
+from app.store.db import Store
 from app.store.ranking import FEEDBACK, RankingFeedback, RankingLog
 from app.store.screenings import ScreeningRecord
 from matching.records import LEGACY, Decision, ShownItem, ShownList, Stage, to_json
@@ -60,33 +63,35 @@ def _case(db: Session, ctx: Staff, case_id: str) -> Case:
         raise not_found(ctx) from None
 
 
-def _page(request: Request, ctx: Staff, case: Case, db: Session, status: int = 200,
+def _page(request: Request, svc: Services, store: Store, ctx: Staff, case: Case, db: Session, status: int = 200,
           errors: dict[str, str] | None = None, form: dict[str, str] | None = None) -> HTMLResponse:
     lang = console_lang(request)
     log = db.get(RankingLog, case.latest_screening_id) if case.latest_screening_id else None
     rows = db.scalars(select(RankingFeedback).where(col(RankingFeedback.case_id) == case.id)
                       .order_by(col(RankingFeedback.at))).all()
     items = [{"position": i, "program_id": it[0], "status": it[2]} for i, it in enumerate(log.items, 1)] if log else []
-    return console_page(request, "console/case_ranking.html", ctx, status=status, case=case, log=log, items=items,
-                        rows=rows, actions=ACTION_LABELS, errors=errors or {},
+    return console_page(request, svc, store, "console/case_ranking.html", ctx, status=status, case=case,
+                        log=log, items=items, rows=rows, actions=ACTION_LABELS, errors=errors or {},
                         form={"program_id": "", "action": "pick", "reason": "", "on": "", **(form or {})},
                         ranker=ranker_words(log.ranker if log else None, lang), section="cases")
 
 
 @router.get("/cases/{case_id}/ranking")
-def ranking_page(request: Request, case_id: str, ctx: LoggedIn) -> HTMLResponse:
-    with db_session(request) as db:
+def ranking_page(request: Request, svc: ServicesDep, store: StoreDep, case_id: str,
+                 ctx: LoggedIn) -> HTMLResponse:
+    with db_session(store) as db:
         case = _case(db, ctx, case_id)
         C.audit(db, ctx.actor, "view", case.id, page="ranking")
         db.commit()
-        return _page(request, ctx, case, db)
+        return _page(request, svc, store, ctx, case, db)
 
 
 @router.post("/cases/{case_id}/ranking")
-def add_feedback(request: Request, case_id: str, ctx: Checked, form: Form) -> Response:
+def add_feedback(request: Request, svc: ServicesDep, store: StoreDep, case_id: str, ctx: Checked,
+                 form: Form) -> Response:
     pick = 0 if console_lang(request) == "ja" else 1
     values = {k: form_text(form, k, REASON_MAX if k == "reason" else 80) for k in ("program_id", "action", "reason", "on")}
-    with db_session(request) as db:
+    with db_session(store) as db:
         case = _case(db, ctx, case_id)
         log = db.get(RankingLog, case.latest_screening_id) if case.latest_screening_id else None
         shown = {it[0] for it in log.items} if log else set()
@@ -104,7 +109,7 @@ def add_feedback(request: Request, case_id: str, ctx: Checked, form: Form) -> Re
             except NormalizeError as e:
                 errors["on"] = (e.message_ja, e.message_en)[pick]
         if errors:
-            return _page(request, ctx, case, db, status=422, errors=errors, form=values)
+            return _page(request, svc, store, ctx, case, db, status=422, errors=errors, form=values)
         db.add(RankingFeedback(case_id=case.id, screening_id=case.latest_screening_id, program_id=values["program_id"],
                                action=values["action"], reason=values["reason"] or None, on_date=on,
                                user_id=ctx.user.id))

@@ -25,8 +25,11 @@ from app.console.catalog_review import editor_ids
 from app.console.deps import Checked, Form, LoggedIn, PageError, Staff, db_session, form_text
 from app.console.layout import console_lang, console_page, redirect
 from app.console.seed import SetupError, create_user
+from app.deps import ServicesDep, StoreDep
 from app.intake.contact import EMAIL_RE
+from app.services import Services
 from app.store.console import User
+from app.store.db import Store
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -60,14 +63,16 @@ def _staff(db: Session, ctx: Staff) -> list[User]:
                            .order_by(col(User.active).desc(), col(User.email))).all())
 
 
-def _page(request: Request, ctx: Staff, status: int = 200, errors: dict[str, str] | None = None,
-          form: dict[str, Any] | None = None, issued: dict[str, str] | None = None) -> HTMLResponse:
-    with db_session(request) as db:
+def _page(request: Request, svc: Services, store: Store, ctx: Staff, status: int = 200,
+          errors: dict[str, str] | None = None, form: dict[str, Any] | None = None,
+          issued: dict[str, str] | None = None) -> HTMLResponse:
+    with db_session(store) as db:
         staff = _staff(db, ctx)
         editors = editor_ids(db, [u.id for u in staff])
     values = {"email": "", "display_name": "", "role": "advisor", **(form or {})}
-    return console_page(request, "console/users.html", ctx, status=status, staff=staff, errors=errors or {},
-                  form=values, roles=WEB_ROLES, issued=issued, section="users", editors=editors)
+    return console_page(request, svc, store, "console/users.html", ctx, status=status, staff=staff,
+                        errors=errors or {}, form=values, roles=WEB_ROLES, issued=issued, section="users",
+                        editors=editors)
 
 
 def _own(db: Session, ctx: Staff, user_id: str) -> User:
@@ -78,13 +83,13 @@ def _own(db: Session, ctx: Staff, user_id: str) -> User:
 
 
 @router.get("/users")
-def users_page(request: Request, ctx: LoggedIn) -> HTMLResponse:
+def users_page(request: Request, svc: ServicesDep, store: StoreDep, ctx: LoggedIn) -> HTMLResponse:
     _require_admin(ctx)
-    return _page(request, ctx)
+    return _page(request, svc, store, ctx)
 
 
 @router.post("/users")
-def add_user(request: Request, ctx: Checked, form: Form) -> Response:
+def add_user(request: Request, svc: ServicesDep, store: StoreDep, ctx: Checked, form: Form) -> Response:
     _require_admin(ctx)
     lang = console_lang(request)
     pick = 0 if lang == "ja" else 1
@@ -99,7 +104,7 @@ def add_user(request: Request, ctx: Checked, form: Form) -> Response:
     if values["role"] not in WEB_ROLES:
         errors["role"] = ("役割を選んでください", "Choose a role")[pick]
     password = temporary_password()
-    with db_session(request) as db:
+    with db_session(store) as db:
         if not errors:
             try:
                 user = create_user(db, values["email"], values["display_name"], values["role"], ctx.desk.id, password)
@@ -110,16 +115,16 @@ def add_user(request: Request, ctx: Checked, form: Form) -> Response:
                 db.add(user)
                 C.audit(db, ctx.actor, "create", None, account=user.email, role=user.role, temporary_password=True)
                 db.commit()
-                return _page(request, ctx, status=201, issued={"email": user.email, "password": password,
-                                                               "kind": "created"})
-    return _page(request, ctx, status=422, errors=errors, form=values)
+                return _page(request, svc, store, ctx, status=201,
+                             issued={"email": user.email, "password": password, "kind": "created"})
+    return _page(request, svc, store, ctx, status=422, errors=errors, form=values)
 
 
 @router.post("/users/{user_id}/password")
-def reset_password(request: Request, user_id: str, ctx: Checked) -> Response:
+def reset_password(request: Request, svc: ServicesDep, store: StoreDep, user_id: str, ctx: Checked) -> Response:
     _require_admin(ctx)
     password = temporary_password()
-    with db_session(request) as db:
+    with db_session(store) as db:
         user = _own(db, ctx, user_id)
         user.password_hash = S.hash_password(password)
         user.password_changed_at = None  # a temporary password: not changed by its owner yet
@@ -130,14 +135,14 @@ def reset_password(request: Request, user_id: str, ctx: Checked) -> Response:
         db.commit()
     if user.id == ctx.user.id:  # one's own sessions ended too: log in again with the new password
         return redirect("/console/login")
-    return _page(request, ctx, issued={"email": user.email, "password": password, "kind": "reset"})
+    return _page(request, svc, store, ctx, issued={"email": user.email, "password": password, "kind": "reset"})
 
 
 @router.post("/users/{user_id}/active")
-def set_active(request: Request, user_id: str, ctx: Checked, form: Form) -> Response:
+def set_active(request: Request, store: StoreDep, user_id: str, ctx: Checked, form: Form) -> Response:
     _require_admin(ctx)
     active = form.get("active") == "yes"
-    with db_session(request) as db:
+    with db_session(store) as db:
         user = _own(db, ctx, user_id)
         if user.id == ctx.user.id and not active:
             raise PageError(409, *SELF, back="/console/users", ctx=ctx)

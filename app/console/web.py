@@ -58,6 +58,8 @@ from app.console.deps import (
     PasswordChangeRequired,
 )
 from app.console.layout import console_lang, console_page, redirect, safe_next
+from app.services import Services
+from app.store.db import Store
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -101,8 +103,9 @@ class ConsoleHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    """Add the console to the app: routes, error pages, security headers."""
+def install(app: FastAPI, settings: Settings, services: Services, store: Store) -> None:
+    """Add the console to the app: routes, error pages, security headers. The error pages are rendered by
+    exception handlers, which get no dependencies: they use the app's `services` and `store` given here."""
     for screen in (login, case_list, case_pages, case_prefill, audit, batch, users):  # one router per screen
         app.include_router(screen.router)
     for extra in (catalog_review, ranking_feedback):  # issue 12: catalog review; issue 17: ranking feedback
@@ -121,8 +124,8 @@ def install(app: FastAPI, settings: Settings) -> None:
         assert isinstance(exc, PageError)
         lang = console_lang(request)
         pick = 0 if lang == "ja" else 1
-        return console_page(request, "console/error.html", exc.ctx, status=exc.status, title=exc.title[pick],
-                      message=exc.message[pick], back=exc.back)
+        return console_page(request, services, store, "console/error.html", exc.ctx, status=exc.status,
+                            title=exc.title[pick], message=exc.message[pick], back=exc.back)
 
     async def password_change_required(request: Request, exc: Exception) -> Response:
         return redirect("/console/password")

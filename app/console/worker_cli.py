@@ -8,19 +8,18 @@ import os
 import socket
 import threading
 
-from app.companies.wiring import lookup_for
 from app.config import Settings
 from app.console.job_runner import JobRunner
-from app.factory import create_app
+from app.factory import create_app, parts_of
 
 log = logging.getLogger("navi.jobs")
 
 
 def run_worker(args: argparse.Namespace) -> int:
     settings = Settings()
-    app = create_app(settings)  # migrates the database, builds the services and the published catalog
-    runner = JobRunner(app.state.store, app.state.services, max(1, args.threads), settings.job_lease_seconds,
-                       lookup_for(app))
+    parts = parts_of(create_app(settings))  # migrates the database, builds the services and the published catalog
+    runner = JobRunner(parts.store, parts.services, max(1, args.threads), settings.job_lease_seconds,
+                       parts.companies.lookup())
     log.warning("worker %s:%d: waiting for jobs (lease %ss)", socket.gethostname(), os.getpid(),
                 settings.job_lease_seconds)
     try:
@@ -33,6 +32,6 @@ def run_worker(args: argparse.Namespace) -> int:
             for t in threads:
                 t.join()
     finally:
-        app.state.store.dispose()
+        parts.store.dispose()
     return 0
 

@@ -1,6 +1,6 @@
 """The questionnaire's optional 法人番号: gBizINFO's answers filled into a draft, each with its source (issue 13).
 
-`apply_prefill(app, draft, text)` reads the number, asks gBizINFO (through the cached lookup of
+`apply_prefill(companies, svc, draft, text)` reads the number, asks gBizINFO (through the cached lookup of
 app/companies), and fills the draft's BLANK answers (what the person typed is never overwritten); facts the
 questionnaire has no question for (市区町村, prior awards) go into the profile directly. The provenance of
 every filled value is kept in `draft.progress["prefill"]` (both languages), so the page shows
@@ -14,16 +14,15 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI
-
 from app.companies.client import GbizError
 from app.companies.mapping import to_prefill
 from app.companies.prefill import Answer, profile_awards, questionnaire_answers
-from app.companies.wiring import lookup_for
+from app.companies.wiring import Companies
 from app.intake.answers import unknown_name
 from app.intake.normalize import NormalizeError, parse_corporate_number
 from app.intake.parsers import Msg
 from app.intake.questions import QUESTION
+from app.services import Services
 from app.store.drafts import QuestionnaireDraft
 
 log = logging.getLogger("navi.gbizinfo")
@@ -79,8 +78,8 @@ def source_of(draft: QuestionnaireDraft, name: str, raw: dict[str, Any], lang: s
             "note": (note.get(lang) or note.get("ja") or "") if filled.get("confirm") else ""}
 
 
-def apply_prefill(app: FastAPI, draft: QuestionnaireDraft, text: str) -> Outcome:
-    """Fill the draft from gBizINFO (the draft is changed, not saved)."""
+def apply_prefill(companies: Companies, svc: Services, draft: QuestionnaireDraft, text: str) -> Outcome:
+    """Fill the draft from gBizINFO (the draft is changed, not saved); `companies` and `svc` are the route's."""
     text = (text or "").strip()
     draft.answers = {**(draft.answers or {}), FIELD: text[:40]}
     if not text:
@@ -89,7 +88,7 @@ def apply_prefill(app: FastAPI, draft: QuestionnaireDraft, text: str) -> Outcome
         number = parse_corporate_number(text)
     except NormalizeError as e:
         return Outcome(error=(e.message_ja, e.message_en))
-    lookup = lookup_for(app)
+    lookup = companies.lookup()
     if not lookup.client.configured:
         problem = GbizError("no_token")
         return Outcome(notice=(problem.message("ja"), problem.message("en")))
@@ -100,7 +99,7 @@ def apply_prefill(app: FastAPI, draft: QuestionnaireDraft, text: str) -> Outcome
         return Outcome(notice=(e.message("ja"), e.message("en")))
     if record is None:
         return Outcome(notice=M_NOT_FOUND)
-    known = set(app.state.services.catalog.programs)
+    known = set(svc.catalog.programs)
     ja, en = (questionnaire_answers(to_prefill(number, record, known, lang)) for lang in ("ja", "en"))
     prefill = to_prefill(number, record, known, "ja")
     return _fill(draft, number, prefill, ja, en)

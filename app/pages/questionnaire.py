@@ -24,11 +24,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from app.deps import ServicesDep, services_of, store_of
+from app.companies.wiring import Companies
+from app.deps import CompaniesDep, ServicesDep, StoreDep
 from app.intake.adaptive import Screener, new_progress, next_step, page_facts, previous_step, remaining
 from app.intake.answers import (
     ENGINE_MESSAGES,
@@ -44,6 +44,7 @@ from app.intake.parsers import Msg
 from app.intake.questions import FACT_ORDER, FINAL, FIRST, GROUP_BY_STEP, Question
 from app.pages.q_prefill import FIELD, apply_prefill, source_of
 from app.services import Services
+from app.store.db import Store
 from app.store.drafts import DRAFT_RETENTION_DAYS, QuestionnaireDraft, create_draft, load_draft, save_draft
 from app.web.edit_link import remember_edit
 from app.web.language import SUPPORTED, page_lang
@@ -60,22 +61,18 @@ def not_found(lang: str) -> HTMLResponse:
     return render_page(lang, "questionnaire_not_found.html", status=404, private=True)
 
 
-def _engine(request: Request) -> Engine:
-    return store_of(request).engine
-
-
 # ------------------------------------------------------------------ routes
 
 
-def landing(request: Request, lang: str, status: int = 200, error: bool = False) -> HTMLResponse:
+def landing(svc: Services, lang: str, status: int = 200, error: bool = False) -> HTMLResponse:
     return render_page(lang, "index.html", status=status, headers=NO_REFERRER, consent_error=error,
                        draft_days=DRAFT_RETENTION_DAYS,
-                       record_years=max(1, services_of(request).settings.screening_retention_days // 365))
+                       record_years=max(1, svc.settings.screening_retention_days // 365))
 
 
 @router.get("/", response_class=HTMLResponse, summary="はじめに（個人情報の取り扱いと同意）", include_in_schema=False)
-async def index(request: Request) -> HTMLResponse:
-    return landing(request, page_lang(request))
+async def index(request: Request, svc: ServicesDep) -> HTMLResponse:
+    return landing(svc, page_lang(request))
 
 
 @router.get("/q", include_in_schema=False)
@@ -84,16 +81,15 @@ async def q_get(request: Request) -> RedirectResponse:
 
 
 @router.post("/q", summary="同意して質問をはじめる", include_in_schema=False)
-async def start(request: Request) -> Response:
+async def start(request: Request, svc: ServicesDep, store: StoreDep) -> Response:
     form = await request.form()
     chosen = form.get("lang")
     lang = chosen if isinstance(chosen, str) and chosen in SUPPORTED else page_lang(request)
     if form.get("consent") != "yes":
-        return landing(request, lang, status=422, error=True)  # nothing is stored without consent
-    token = await run_in_threadpool(create_draft, _engine(request), lang, new_progress(), FIRST.step)
+        return landing(svc, lang, status=422, error=True)  # nothing is stored without consent
+    token = await run_in_threadpool(create_draft, store.engine, lang, new_progress(), FIRST.step)
     # Keep the landing page's promise: old screenings never sent to a desk are deleted.
-    await run_in_threadpool(store_of(request).purge_expired,
-                            services_of(request).settings.screening_retention_days)
+    await run_in_threadpool(store.purge_expired, svc.settings.screening_retention_days)
     return RedirectResponse(f"/q/{token}", status_code=303)  # the private link (to the first step)
 
 
@@ -120,28 +116,29 @@ def step_url(token: str, step: str) -> str:
     return f"/q/{token}/{step}"
 
 
-def _screener(request: Request) -> Screener:
+def _screener(request: Request, svc: Services) -> Screener:
     """One screener per request (a profile is screened once however often a request asks)."""
     screener: Screener | None = getattr(request.state, "screener", None)
     if screener is None:
-        screener = request.state.screener = Screener(services_of(request))
+        screener = request.state.screener = Screener(svc)
     return screener
 
 
-def _questions(request: Request, draft: QuestionnaireDraft, step: str) -> list[Question]:
-    facts = page_facts(_screener(request), draft.profile, _progress(draft)["asked"], step)
+def _questions(request: Request, svc: Services, draft: QuestionnaireDraft, step: str) -> list[Question]:
+    facts = page_facts(_screener(request, svc), draft.profile, _progress(draft)["asked"], step)
     return [q for q in GROUP_BY_STEP[step].questions if q.fact in facts]
 
 
-def show_page(request: Request, draft: QuestionnaireDraft, step: str, *, raw: Raw | None = None,
-              errors: dict[str, Msg] | None = None, status: int = 200, notice: Msg | None = None) -> HTMLResponse:
+def show_page(request: Request, svc: Services, draft: QuestionnaireDraft, step: str, *,
+              raw: Raw | None = None, errors: dict[str, Msg] | None = None, status: int = 200,
+              notice: Msg | None = None) -> HTMLResponse:
     lang = page_lang(request)  # the one rule (app/web/language.py); draft.lang follows it (resume)
     group = GROUP_BY_STEP[step]
-    screener = _screener(request)
+    screener = _screener(request, svc)
     asked = _progress(draft)["asked"]
     questions = [q for q in group.questions if q.fact in page_facts(screener, draft.profile, asked, step)]
     view = View(lang, raw if raw is not None else draft.answers, errors or {},
-                filing_rule=filing_rule(services_of(request), lang))
+                filing_rule=filing_rule(svc, lang))
     fields = [view.question(q) for q in questions]
     for q, f in zip(questions, fields, strict=True):
         f["source"] = source_of(draft, q.fact, view.raw, lang)
@@ -173,9 +170,9 @@ def show_page(request: Request, draft: QuestionnaireDraft, step: str, *, raw: Ra
     )
 
 
-async def _load(request: Request, token: str) -> QuestionnaireDraft | None:
+async def _load(request: Request, store: Store, token: str) -> QuestionnaireDraft | None:
     """The draft of a private link; its language follows the page's (?lang= > cookie > Accept-Language)."""
-    engine = _engine(request)
+    engine = store.engine
     draft = await run_in_threadpool(load_draft, engine, token)
     lang = page_lang(request)
     if draft is not None and lang != draft.lang:  # the language the screening is stored in (it opens in any)
@@ -185,33 +182,33 @@ async def _load(request: Request, token: str) -> QuestionnaireDraft | None:
 
 
 @router.get("/q/{token}", name="questionnaire_page", include_in_schema=False)
-async def resume(request: Request, token: str) -> Response:
+async def resume(request: Request, store: StoreDep, token: str) -> Response:
     """The private link: to the step where the person left off (one address per step, so the browser's
     back button goes to the step before)."""
-    draft = await _load(request, token)
+    draft = await _load(request, store, token)
     if draft is None:
         return not_found(page_lang(request))
     return RedirectResponse(step_url(draft.token, current_step(draft)), status_code=303)
 
 
-def _visible(request: Request, draft: QuestionnaireDraft, step: str) -> str:
+def _visible(request: Request, svc: Services, draft: QuestionnaireDraft, step: str) -> str:
     """`step`, or the next step with questions when nothing on it can matter for this applicant."""
-    if _questions(request, draft, step):
+    if _questions(request, svc, draft, step):
         return step
-    return next_step(_screener(request), draft.profile, _progress(draft)["asked"], step)
+    return next_step(_screener(request, svc), draft.profile, _progress(draft)["asked"], step)
 
 
 @router.get("/q/{token}/{step}", name="questionnaire_step", response_class=HTMLResponse, include_in_schema=False)
-async def show_step(request: Request, token: str, step: str, svc: ServicesDep) -> Response:
-    draft = await _load(request, token)
+async def show_step(request: Request, svc: ServicesDep, store: StoreDep, token: str, step: str) -> Response:
+    draft = await _load(request, store, token)
     if draft is None:
         return not_found(page_lang(request))
     if step not in GROUP_BY_STEP:  # a step of an older version of the questions, or a typo
         return RedirectResponse(step_url(draft.token, current_step(draft)), status_code=303)
-    shown = await run_in_threadpool(_visible, request, draft, step)
+    shown = await run_in_threadpool(_visible, request, svc, draft, step)
     if shown != step:
         return RedirectResponse(step_url(draft.token, shown), status_code=303)
-    return await run_in_threadpool(show_page, request, draft, step)
+    return await run_in_threadpool(show_page, request, svc, draft, step)
 
 
 def _apply(draft: QuestionnaireDraft, questions: list[Question], raw: Raw,
@@ -258,15 +255,14 @@ def _keep_answers(draft: QuestionnaireDraft, questions: list[Question], raw: Raw
     return answers
 
 
-def finish(request: Request, draft: QuestionnaireDraft) -> RedirectResponse:
+def finish(request: Request, svc: Services, store: Store, draft: QuestionnaireDraft) -> RedirectResponse:
     """Screen the profile, store the screening (source "web"), and send the person to the results."""
-    svc = services_of(request)
     lang = page_lang(request)
     screening = svc.screen(draft.profile)
-    screening_id = store_of(request).save_screening(
+    screening_id = store.save_screening(
         draft.profile, screening, screening.as_dict(lang), source="web", lang=lang)
     draft.screening_id = screening_id
-    save_draft(_engine(request), draft)
+    save_draft(store.engine, draft)
     # The results' address carries no edit token (it can be shared): the private edit link is kept in a
     # cookie of that results page only (app/web/edit_link.py).
     response = RedirectResponse(f"/results/{screening_id}", status_code=303)
@@ -287,20 +283,20 @@ def _moved(draft: QuestionnaireDraft, progress: dict[str, Any], step: str, to: s
     return progress
 
 
-def _post(request: Request, draft: QuestionnaireDraft, step: str, form: FormData) -> Response:
-    engine = _engine(request)
-    svc = services_of(request)
-    questions = _questions(request, draft, step)
+def _post(request: Request, svc: Services, store: Store, companies: Companies, draft: QuestionnaireDraft,
+          step: str, form: FormData) -> Response:
+    engine = store.engine
+    questions = _questions(request, svc, draft, step)
     action = form.get("action")
     if action == "prefill":  # 「法人番号から入力する」 (its own form: nothing else of the page is posted)
         number = form.get(FIELD)
-        outcome = apply_prefill(request.app, draft, number if isinstance(number, str) else "")
+        outcome = apply_prefill(companies, svc, draft, number if isinstance(number, str) else "")
         if outcome.error is not None:
-            return show_page(request, draft, step, errors={FIELD: outcome.error}, status=422)
+            return show_page(request, svc, draft, step, errors={FIELD: outcome.error}, status=422)
         save_draft(engine, draft)
-        return show_page(request, draft, step, notice=outcome.notice)
+        return show_page(request, svc, draft, step, notice=outcome.notice)
     raw = read_raw(form, questions)
-    screener = _screener(request)
+    screener = _screener(request, svc)
 
     if action == "back":
         progress = _progress(draft)
@@ -313,12 +309,12 @@ def _post(request: Request, draft: QuestionnaireDraft, step: str, form: FormData
 
     profile, progress, errors = _apply(draft, questions, raw, svc)
     if errors:
-        return show_page(request, draft, step, raw=raw, errors=errors, status=422)
+        return show_page(request, svc, draft, step, raw=raw, errors=errors, status=422)
     draft.answers = _keep_answers(draft, questions, raw)
     draft.profile = profile
     if action == "finish" or step == FINAL:
         draft.progress = progress
-        return finish(request, draft)
+        return finish(request, svc, store, draft)
     to = next_step(screener, profile, progress["asked"], step)
     draft.progress = _moved(draft, progress, step, to)
     save_draft(engine, draft)
@@ -334,24 +330,26 @@ def _back(history: list[str], step: str, to: str) -> list[str]:
 
 
 @router.post("/q/{token}/{step}", include_in_schema=False)
-async def answer_step(request: Request, token: str, step: str, svc: ServicesDep) -> Response:
+async def answer_step(request: Request, svc: ServicesDep, store: StoreDep, companies: CompaniesDep,
+                      token: str, step: str) -> Response:
     """Save the step's answers, then 303 to the next step's address (Post/Redirect/Get)."""
-    engine = _engine(request)
+    engine = store.engine
     draft = await run_in_threadpool(load_draft, engine, token)
     if draft is None:
         return not_found(page_lang(request))
     if step not in GROUP_BY_STEP:
         return RedirectResponse(step_url(draft.token, current_step(draft)), status_code=303)
     form = await request.form()
-    return await run_in_threadpool(_post, request, draft, step, form)
+    return await run_in_threadpool(_post, request, svc, store, companies, draft, step, form)
 
 
 @router.post("/q/{token}", include_in_schema=False)
-async def answer(request: Request, token: str) -> Response:
+async def answer(request: Request, svc: ServicesDep, store: StoreDep, companies: CompaniesDep,
+                 token: str) -> Response:
     """A form of a page served before steps had their own address: the answers of the current step."""
-    engine = _engine(request)
+    engine = store.engine
     draft = await run_in_threadpool(load_draft, engine, token)
     if draft is None:
         return not_found(page_lang(request))
     form = await request.form()
-    return await run_in_threadpool(_post, request, draft, current_step(draft), form)
+    return await run_in_threadpool(_post, request, svc, store, companies, draft, current_step(draft), form)

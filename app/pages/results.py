@@ -24,9 +24,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.deps import api_lang, services_of, store_of
+from app.deps import ServicesDep, StoreDep, api_lang
 from app.desks import get_desk
 from app.intake.contact import REFER_FIELDS, validate_referral
+from app.services import Services
+from app.store.db import Store
 from app.store.drafts import load_draft
 from app.store.referral_limits import claim_referral_slot, release_referral_slot
 from app.store.referrals import AlreadyReferred, get_referral, save_referral
@@ -59,18 +61,18 @@ REFER_ERRORS: dict[int | str, dict[str, Any]] = {
 # ------------------------------------------------------------------ rendering
 
 
-async def load_screening(request: Request, screening_id: str, lang: str) -> Loaded | None:
+async def load_screening(svc: Services, store: Store, screening_id: str, lang: str) -> Loaded | None:
     loaded = await run_in_threadpool(
-        load_result, store_of(request), services_of(request), screening_id, lang,
+        load_result, store, svc, screening_id, lang,
     )
     # A screening of a console case (case_id set) is read only in the console, audited (issue 16, finding 9).
     return None if loaded is None or loaded.record.case_id is not None else loaded
 
 
-def _token(request: Request) -> str | None:
+def _token(request: Request, store: Store) -> str | None:
     """The private edit link's token, if this browser holds it for this page and its draft still exists."""
     token = edit_token(request)
-    return token if token and load_draft(store_of(request).engine, token) is not None else None
+    return token if token and load_draft(store.engine, token) is not None else None
 
 
 def not_found(lang: str) -> HTMLResponse:
@@ -82,36 +84,36 @@ def not_found(lang: str) -> HTMLResponse:
 
 @router.get("/results/{screening_id}", response_class=HTMLResponse, summary="審査結果のページ（非公開リンク）",
             responses=PAGE_ERRORS)
-async def results_page(request: Request, screening_id: str) -> Response:
+async def results_page(request: Request, svc: ServicesDep, store: StoreDep, screening_id: str) -> Response:
     lang = api_lang(request)
     if "q" in request.query_params:  # an old address with the edit token: the token goes to a cookie
-        return await run_in_threadpool(_clean_address, request, screening_id)
-    loaded = await load_screening(request, screening_id, lang)
+        return await run_in_threadpool(_clean_address, request, store, screening_id)
+    loaded = await load_screening(svc, store, screening_id, lang)
     if loaded is None:
         return not_found(lang)
-    view = build_view(loaded, request, await run_in_threadpool(_token, request))
+    view = build_view(loaded, request, await run_in_threadpool(_token, request, store), svc)
     return render_page(lang, "results.html", **view, form={}, errors={})
 
 
 @router.get("/results/{screening_id}/print", response_class=HTMLResponse, summary="印刷用の1ページ要約（A4）",
             responses=PAGE_ERRORS)
-async def results_print(request: Request, screening_id: str) -> HTMLResponse:
+async def results_print(request: Request, svc: ServicesDep, store: StoreDep, screening_id: str) -> HTMLResponse:
     lang = api_lang(request)
-    loaded = await load_screening(request, screening_id, lang)
+    loaded = await load_screening(svc, store, screening_id, lang)
     if loaded is None:
         return not_found(lang)
-    view = print_view(build_view(loaded, request, None), lang)
+    view = print_view(build_view(loaded, request, None, svc), lang)
     return render_page(lang, "print_summary.html", **view, pdf=False)
 
 
 @router.get("/results/{screening_id}/summary.pdf", summary="1ページ要約の PDF（A4・日本語フォント埋め込み）",
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}, **PAGE_ERRORS})
-async def results_pdf(request: Request, screening_id: str) -> Response:
+async def results_pdf(request: Request, svc: ServicesDep, store: StoreDep, screening_id: str) -> Response:
     lang = api_lang(request)
-    loaded = await load_screening(request, screening_id, lang)
+    loaded = await load_screening(svc, store, screening_id, lang)
     if loaded is None:
         return not_found(lang)
-    view = build_view(loaded, request, None)
+    view = build_view(loaded, request, None, svc)
     template = environment(lang).get_template("print_summary.html")
 
     def html_for(level: int) -> str:
@@ -129,25 +131,24 @@ async def results_pdf(request: Request, screening_id: str) -> Response:
 
 @router.post("/results/{screening_id}/refer", response_class=HTMLResponse, summary="審査結果を相談窓口に送る",
              status_code=303, responses=REFER_ERRORS)
-async def refer(request: Request, screening_id: str) -> Response:
+async def refer(request: Request, svc: ServicesDep, store: StoreDep, screening_id: str) -> Response:
     lang = api_lang(request)
-    loaded = await load_screening(request, screening_id, lang)
+    loaded = await load_screening(svc, store, screening_id, lang)
     if loaded is None:
         return not_found(lang)
     raw = await request.form()
     form = {k: v for k in REFER_FIELDS if isinstance(v := raw.get(k), str)}
     values, errors = validate_referral(form, lang)
-    token = await run_in_threadpool(_token, request)
+    token = await run_in_threadpool(_token, request, store)
     if errors:
-        view = build_view(loaded, request, token)
+        view = build_view(loaded, request, token, svc)
         return render_page(lang, "results.html", status=422, **view, form=form, errors=errors)
-    store = store_of(request)
     # Per-address rate limit, counted in the database so that every app server shares it (issue 16, finding 4).
-    limit = services_of(request).settings.referral_limit_per_hour
+    limit = svc.settings.referral_limit_per_hour
     address = request.client.host if request.client else "unknown"
     slot = await run_in_threadpool(claim_referral_slot, store.engine, address, limit, dt.timedelta(hours=1))
     if slot is None:
-        view = build_view(loaded, request, token)
+        view = build_view(loaded, request, token, svc)
         message = (f"この端末からの送信が多すぎます（1時間に{limit}件まで）。しばらく待ってから、もう一度送ってください"
                    if lang == "ja" else f"Too many referrals from this device (at most {limit} an hour); wait a while"
                    " and send it again")
@@ -157,7 +158,7 @@ async def refer(request: Request, screening_id: str) -> Response:
         referral = await run_in_threadpool(save_referral, store.engine, loaded.record.id, values)
     except AlreadyReferred:  # one pending referral per screening and desk: a message, not a second case
         await run_in_threadpool(release_referral_slot, store.engine, slot)
-        view = build_view(loaded, request, token)
+        view = build_view(loaded, request, token, svc)
         message = ("この審査結果はすでにこの窓口へ送っています。窓口からの連絡をお待ちください" if lang == "ja" else
                    "You have already sent this result to this desk; the desk will contact you")
         return render_page(lang, "results.html", status=409, **view, form=form, errors={"desk_id": message})
@@ -169,9 +170,8 @@ async def refer(request: Request, screening_id: str) -> Response:
 
 @router.get("/results/{screening_id}/referrals/{referral_id}", response_class=HTMLResponse,
             summary="相談窓口に送った後の確認ページ", responses=PAGE_ERRORS)
-async def referred(request: Request, screening_id: str, referral_id: str) -> HTMLResponse:
+async def referred(request: Request, store: StoreDep, screening_id: str, referral_id: str) -> HTMLResponse:
     lang = api_lang(request)
-    store = store_of(request)
     referral = await run_in_threadpool(get_referral, store.engine, screening_id, referral_id)
     desk = get_desk(referral.desk_id) if referral is not None else None
     if referral is None or desk is None:
@@ -180,14 +180,14 @@ async def referred(request: Request, screening_id: str, referral_id: str) -> HTM
                        has_contact=bool(referral.contact_email or referral.contact_phone), qs=f"?lang={lang}")
 
 
-def _clean_address(request: Request, screening_id: str) -> Response:
+def _clean_address(request: Request, store: Store, screening_id: str) -> Response:
     """`/results/{id}?q=token` (the address before issue 14): the token becomes this browser's edit link
     (when it is the draft of this screening) and the address loses it, so what is shared opens the results only."""
     keep = [(k, v) for k, v in request.query_params.multi_items() if k != "q"]
     response = RedirectResponse(f"/results/{quote(screening_id)}" + (f"?{urlencode(keep)}" if keep else ""),
                                 status_code=303)
     token = request.query_params.get("q") or ""
-    draft = load_draft(store_of(request).engine, token) if TOKEN_RE.match(token) else None
+    draft = load_draft(store.engine, token) if TOKEN_RE.match(token) else None
     if draft is not None and draft.screening_id == screening_id:
         remember_edit(response, request, screening_id, token)
     return response

@@ -179,11 +179,11 @@ def _rank_key(r: dict[str, Any]) -> tuple[int, int, str]:
     return (1 if rank is None else 0, rank or 0, str(r.get("name") or ""))
 
 
-def build_view(loaded: Loaded, request: Request, q: str | None, services: Services | None = None) -> dict[str, Any]:
-    """The results page's view; `services` for a caller without an app (the batch's printable summaries)."""
+def build_view(loaded: Loaded, request: Request, q: str | None, svc: Services) -> dict[str, Any]:
+    """The results page's view; `svc` is the route's (`ServicesDep`) or the batch worker's, `request` gives the
+    links' base address."""
     lang = loaded.lang
     rec, result = loaded.record, loaded.result
-    svc: Services = services if services is not None else request.app.state.services
     fresh = Freshness(dt.date.fromisoformat(str(result.get("as_of") or rec.as_of)), dt.datetime.now(JST).date(),
                       svc.settings.stale_after_days, catalog_checked(svc))
     programs = sorted((program_view(r, lang, fresh) for r in result.get("results") or ()), key=_rank_key)

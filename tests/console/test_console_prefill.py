@@ -15,9 +15,8 @@ from sqlmodel import col
 
 from app.companies.tests import fake_gbizinfo as f
 from app.companies.tests.fake_gbizinfo import FakeGbiz
-from app.companies.wiring import lookup_for
 from app.config import Settings
-from app.factory import create_app
+from app.factory import create_app, parts_of
 from app.store.console import CaseEvent, CaseRevision
 from tests.support.console import FORM, TOKYO, audit_rows, db, get_case, logged_in, new_case, post, text_of
 
@@ -39,7 +38,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, fake: FakeGbiz) -> Iterator[Fa
     application = create_app(Settings(database_url=f"sqlite:///{tmp}/c.db", search_db=tmp / "search.db",
                                       seed_demo=True, gbizinfo_base_url=fake.url, gbizinfo_token=f.TOKEN,
                                       gbizinfo_timeout_seconds=0.3))
-    lookup_for(application).client.backoff = 0.01
+    parts_of(application).companies.lookup().client.backoff = 0.01
     with TestClient(application):
         yield application
 

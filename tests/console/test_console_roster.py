@@ -26,10 +26,9 @@ from sqlmodel import Session, col, select
 
 from app.companies.tests import fake_gbizinfo as f
 from app.companies.tests.fake_gbizinfo import FakeGbiz
-from app.companies.wiring import lookup_for
 from app.config import Settings
 from app.console.batch_rows import ChamberCsv
-from app.factory import create_app
+from app.factory import create_app, parts_of
 from app.store.batch_jobs import BatchJob, BatchJobRow
 from app.store.console import Case, CaseEvent
 from tests.support.console import CHAMBER, csrf, db, logged_in, served_app, text_of
@@ -53,7 +52,7 @@ def _app(url: str, tmp: Path, base_url: str) -> FastAPI:
     application = create_app(Settings(database_url=url, search_db=tmp / "search.db", seed_demo=True,
                                       gbizinfo_base_url=base_url, gbizinfo_token=f.TOKEN,
                                       gbizinfo_timeout_seconds=0.5))
-    lookup_for(application).client.backoff = 0.01
+    parts_of(application).companies.lookup().client.backoff = 0.01
     return application
 
 

@@ -11,9 +11,8 @@ from fastapi.testclient import TestClient
 
 from app.companies.tests import fake_gbizinfo as f
 from app.companies.tests.fake_gbizinfo import FakeGbiz
-from app.companies.wiring import lookup_for
 from app.config import Settings
-from app.factory import create_app
+from app.factory import create_app, parts_of
 from app.store.drafts import load_draft
 
 SOURCE = "gBizINFO（2026年7月1日更新）より"
@@ -31,7 +30,7 @@ def fake() -> Iterator[FakeGbiz]:
 def make_client(tmp_path: Path, fake: FakeGbiz, **over: object) -> TestClient:
     values = {"gbizinfo_base_url": fake.url, "gbizinfo_token": f.TOKEN, "gbizinfo_timeout_seconds": 0.3, **over}
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/q.db", search_db=tmp_path / "search.db", **values))
-    lookup_for(app).client.backoff = 0.01
+    parts_of(app).companies.lookup().client.backoff = 0.01
     return TestClient(app, raise_server_exceptions=False)
 
 

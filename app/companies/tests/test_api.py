@@ -10,9 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.companies.tests import fake_gbizinfo as f
-from app.companies.wiring import lookup_for
 from app.config import Settings
-from app.factory import create_app
+from app.factory import create_app, parts_of
 
 
 def make_app(tmp_path, fake, **over):
@@ -20,7 +19,7 @@ def make_app(tmp_path, fake, **over):
     values = {"gbizinfo_base_url": fake.url, "gbizinfo_token": f.TOKEN, "gbizinfo_timeout_seconds": 0.3, **over}
     settings = Settings(database_url=f"sqlite:///{db}", search_db=db.with_name("search.db"), **values)
     app = create_app(settings)
-    lookup_for(app).client.backoff = 0.01  # keep the retries' back-off short in tests
+    parts_of(app).companies.lookup().client.backoff = 0.01  # keep the retries' back-off short in tests
     return app
 
 
@@ -81,7 +80,7 @@ def test_second_call_is_served_from_the_cache(client, fake):
 
 
 def test_cache_expires_after_the_ttl(client, fake):
-    lookup = lookup_for(client.app)
+    lookup = parts_of(client.app).companies.lookup()
     assert client.get(f"/api/v1/companies/{f.OSAKA}").status_code == 200
     asked = fake.count(f.OSAKA)
     real = lookup.clock
@@ -138,8 +137,8 @@ def test_the_token_never_leaks(client, fake, caplog):
     with caplog.at_level(logging.DEBUG):
         answers = [client.get(f"/api/v1/companies/{n}", headers={"Accept-Language": lang})
                    for n in (f.SAMPLE, f.MISSING, f.BROKEN, f.SLOW, f.GARBAGE, f.NULLS, "123") for lang in ("ja", "en")]
-    lookup = lookup_for(client.app)
-    settings = client.app.state.services.settings
+    lookup = parts_of(client.app).companies.lookup()
+    settings = parts_of(client.app).services.settings
     texts = [caplog.text, repr(lookup.client), repr(settings), str(settings), json.dumps(client.get("/openapi.json").json()),
              *(a.text for a in answers), *(str(v) for a in answers for v in a.headers.values())]
     assert all(f.TOKEN not in t for t in texts)
