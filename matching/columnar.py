@@ -56,32 +56,32 @@ class _Needs:
 
     def column(self, j: int, plan: Plan, rows: np.ndarray) -> np.ndarray:
         """(N,) bool: a met top-level criterion read a fact beyond IDENTITY_FACTS, for `rows` (False elsewhere)."""
-        o = self.table.outcomes[j]
+        met_all = self.table.outcomes[j][rows] == 2  # (rows, criteria)
         pid = self.table.program_ids[j]
-        out = np.zeros(len(o), dtype=bool)
+        out = np.zeros(len(rows), dtype=bool)
         for k, top in enumerate(plan.tops):
-            met = np.zeros(len(o), dtype=bool)
-            met[rows] = o[rows, top] == 2
+            met = met_all[:, top]
             if not met.any():
                 continue
             tests = _tests_below(plan, top)
-            beyond = np.zeros(len(o), dtype=bool)
-            dynamic = np.zeros(len(o), dtype=bool)  # a met test whose facts are not known without rendering
-            for i in tests:
-                hit = met & (o[:, i] == 2)
-                if not hit.any():
-                    continue
-                names = self._learned(plan, pid, k, top, i, hit)
+            hits = met_all[:, tests] & met[:, None]
+            beyond = np.zeros(len(rows), dtype=bool)
+            dynamic = np.zeros(len(rows), dtype=bool)  # a met test whose facts are not known without rendering
+            for t in np.flatnonzero(hits.any(axis=0)).tolist():
+                hit = hits[:, t]
+                names = self._learned(plan, pid, k, top, tests[t], int(rows[np.argmax(hit)]))
                 if names is None:
                     dynamic |= hit
                 elif any(n not in IDENTITY_FACTS for n in names):
                     beyond |= hit
-            for row in np.flatnonzero(dynamic & ~beyond):
-                beyond[row] = _needs_something(self.trace(pid, k, int(row)))
+            for r in np.flatnonzero(dynamic & ~beyond).tolist():
+                beyond[r] = _needs_something(self.trace(pid, k, int(rows[r])))
             out |= beyond
-        return out
+        full = np.zeros(len(self.table), dtype=bool)
+        full[rows] = out
+        return full
 
-    def _learned(self, plan: Plan, pid: str, k: int, top: int, i: int, hit: np.ndarray) -> frozenset[str] | None:
+    def _learned(self, plan: Plan, pid: str, k: int, top: int, i: int, row: int) -> frozenset[str] | None:
         """A met test's fact names, the same for every profile (learned from one rendered trace, as
         `Plan.learn`); None for a predicate whose facts depend on the profile."""
         test = plan.nodes[i].test
@@ -89,7 +89,7 @@ class _Needs:
             return None
         names = plan.met_facts.get(i)
         if names is None:
-            plan.learn(top, self.trace(pid, k, int(np.flatnonzero(hit)[0])))
+            plan.learn(top, self.trace(pid, k, row))
             names = plan.met_facts.get(i)
         return names
 
@@ -165,24 +165,28 @@ def rank_table(scorer: Scorer, engine: CompiledEngine, table: ScreenTable) -> tu
     stated = _per(stated_sets, lambda s: [pid in s for pid in ids], bool)[stated_code]
     described = np.zeros((len(descs), np_), dtype=bool)
     sims = np.zeros((len(descs), np_))
+    in_scorer = np.array([pid in scorer.index for pid in ids])
+    at = np.array([scorer.index.get(pid, 0) for pid in ids])
     for d, text in enumerate(descs):
         found = needs_in_text(scorer.needs, text)
         described[d] = [pid in found for pid in ids]
-        sim = scorer.similarities(text)
-        sims[d] = [sim.get(pid, 0.0) for pid in ids]
+        sim = scorer.similarity_vector(text)
+        if sim is not None:
+            sims[d] = np.where(in_scorer, sim[at], 0.0)
     described, sims = described[desc], sims[desc]
 
     # needs_info: only who the applicant is unknown (missing ⊆ IDENTITY_FACTS) or the need itself.
     identity = np.zeros((n, np_), dtype=bool)
     subset: dict[tuple[str, ...], bool] = {}
     for j in range(np_):
-        miss = table.missing[j]
-        for i in np.flatnonzero(status[:, j] == 1).tolist():
-            m = miss[i]
-            hit = subset.get(m)
-            if hit is None:
-                hit = subset[m] = set(m) <= IDENTITY_FACTS
-            identity[i, j] = hit
+        rows = np.flatnonzero(status[:, j] == 1)
+        if not len(rows):
+            continue
+        got = list(map(table.missing[j].__getitem__, rows.tolist()))
+        for m in dict.fromkeys(got):
+            if m not in subset:
+                subset[m] = set(m) <= IDENTITY_FACTS
+        identity[rows, j] = np.fromiter(map(subset.__getitem__, got), dtype=bool, count=len(got))
     need_key = (status == 1) & ~identity  # status_key(r) == "needs_info_need" (nothing stated)
 
     # Concrete needs, only where they decide the need signal.
@@ -242,21 +246,24 @@ def rank_table(scorer: Scorer, engine: CompiledEngine, table: ScreenTable) -> tu
     fit = 1.0 - np.exp(-total / w.fit_norm)
     bias = np.array([float(w.kind_bias.get(k, 0.0)) for k in kind])
     factor = base * act_f * win_f
-    s = np.clip(factor * (w.floor + (1 - w.floor) * fit) + bias, 0.0, 1.0)
+    raw = factor * (w.floor + (1 - w.floor) * fit) + bias
+    s = np.clip(raw, 0.0, 1.0)
     s[~live] = 0.0
+    exact = (raw < -_TIE) | (raw > 1.0 + _TIE) | (total == 0)  # the same whatever an ulp of exp
 
-    index = np.array([scorer.index.get(pid, 0) for pid in ids])
+    # The columns by catalog index, then table order: a stable sort of -score within a row then ties as
+    # `sorted(key=(-score, index))` does.
+    perm = np.lexsort((np.arange(np_), np.array([scorer.index.get(pid, 0) for pid in ids])))
 
     def order() -> np.ndarray:
-        neg = np.where(live, -s, np.inf)
-        return np.lexsort((np.broadcast_to(np.arange(np_), (n, np_)), np.broadcast_to(index, (n, np_)), neg), axis=-1)
+        return perm[np.argsort(np.where(live, -s, np.inf)[:, perm], axis=1, kind="stable")]
 
     srt = order()
     # np.exp may differ from math.exp by an ulp: where two scores (nearly) tie on different fit sums, the row is
     # scored again with math.exp, as Scorer.score does.
     ss, ts = np.take_along_axis(s, srt, 1), np.take_along_axis(total, srt, 1)
-    lv = np.take_along_axis(live, srt, 1)
-    close = (np.abs(np.diff(ss, axis=1)) <= _TIE) & (np.diff(ts, axis=1) != 0) & lv[:, 1:]
+    lv, cl = np.take_along_axis(live, srt, 1), np.take_along_axis(exact, srt, 1)
+    close = (np.abs(np.diff(ss, axis=1)) <= _TIE) & (np.diff(ts, axis=1) != 0) & lv[:, 1:] & ~(cl[:, 1:] & cl[:, :-1])
     redo = np.flatnonzero(close.any(axis=1))
     for i in redo.tolist():
         for j in np.flatnonzero(live[i]).tolist():

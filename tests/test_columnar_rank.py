@@ -123,3 +123,11 @@ def test_none_with_a_learned_model(engine, scorer, catalog):
     table = ScreenTable.from_screenings([engine.screen(p, NOW) for p in profs])
     assert rank_table(Scorer(catalog.programs.values(), model=Dummy()), engine, table) is None
     assert rank_table(scorer, engine, table) is not None
+
+
+def test_near_ties_scored_again_with_math_exp(engine, scorer, monkeypatch):
+    """Every row taken as a near tie: all scored again with math.exp (the path for ulp-close scores), still equal."""
+    import matching.columnar as columnar
+
+    monkeypatch.setattr(columnar, "_TIE", 2.0)
+    _check(engine, scorer, _valid([{**c, "as_of": "2026-06-01"} for c in _cases()]))
