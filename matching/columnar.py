@@ -113,15 +113,14 @@ def _window_status(table: ScreenTable, j: int) -> tuple[np.ndarray, list[str | N
 
 def _stated(scorer: Scorer, profiles: list[Profile]) -> tuple[np.ndarray, list[set[str]]]:
     """Per row the code of the programs whose need the structured answers state (needs_stated), computed once per
-    distinct reading of the facts DescriptionNeed.stated_by reads (per row when a need reads another)."""
-    facts = {need.fact for need in scorer.needs}
-    if not facts <= {"overseas_disputes", "litigation_insurance", "foreign_filings"}:
-        return _codes(frozenset(needs_stated(scorer.needs, p)) for p in profiles)  # type: ignore[return-value]
+    distinct reading of what DescriptionNeed.stated_by reads: the disputes' kinds, whether an insurance is
+    planned, whether a foreign filing is still to be made."""
     rep: dict[tuple[Any, ...], int] = {}
     codes = np.empty(len(profiles), dtype=np.intp)
     for i, p in enumerate(profiles):
-        key = (frozenset(d.kind for d in p.overseas_disputes or ()), bool(p.litigation_insurance),
-               any(not f.already_filed for f in p.foreign_filings or ()))
+        key = (frozenset(d.kind for d in p.overseas_disputes) if p.overseas_disputes else None,
+               bool(p.litigation_insurance),
+               any(not f.already_filed for f in p.foreign_filings) if p.foreign_filings else False)
         codes[i] = rep.setdefault(key, i)
     firsts, codes = np.unique(codes, return_inverse=True)
     return codes.reshape(-1), [needs_stated(scorer.needs, profiles[int(i)]) for i in firsts]
@@ -155,7 +154,7 @@ def rank_table(scorer: Scorer, engine: CompiledEngine, table: ScreenTable) -> tu
 
     # Per row: who the applicant is, its interests, its description, its stated needs, no IP yet.
     atype, atypes = _codes(p.applicant_type for p in profiles)
-    inter, interests = _codes(tuple(p.interests) if p.interests else () for p in profiles)
+    inter, interests = _codes(frozenset(p.interests) if p.interests else frozenset() for p in profiles)
     desc, descs = _codes(p.description for p in profiles)
     stated_code, stated_sets = _stated(scorer, profiles)
     no_ip_row = np.fromiter((has_no_ip(p) for p in profiles), dtype=bool, count=n)
@@ -202,8 +201,8 @@ def rank_table(scorer: Scorer, engine: CompiledEngine, table: ScreenTable) -> tu
     desc_need = (described & (need == 0)).astype(np.float64)
     audience = _per(atypes, lambda a: [bool(a) and a in w.audience.get(pid, ()) for pid in ids], np.float64)[atype]
     no_ip = np.where(no_ip_row[:, None], np.array([float(w.no_ip.get(pid, 0.0)) for pid in ids])[None, :], 0.0)
-    interest = _per(interests, lambda t: [len(set(t) & set(p.interests)) / len(set(t)) if t else 0.0
-                                          for p in progs], np.float64)[inter]
+    served = [set(p.interests) for p in progs]
+    interest = _per(interests, lambda t: [len(t & x) / len(t) if t else 0.0 for x in served], np.float64)[inter]
     amount = np.where(np.isnan(table.amount) | ~live, 0.0, table.amount)
     top_money = np.where(amount != 0, amount, -np.inf).max(axis=1, keepdims=True)
     top_money[np.isinf(top_money)] = 0.0
@@ -227,7 +226,7 @@ def rank_table(scorer: Scorer, engine: CompiledEngine, table: ScreenTable) -> tu
     classes = [[w.action.class_of(p, prof) for p in progs] for prof in who]
     act_f = np.array([[w.action.factor(c) for c in row] for row in classes])[atype]
     lifted = np.array([[c in w.action.lifted for c in row] for row in classes])[atype]
-    by_interest = np.array([[bool(w.action.lifting_interests.get(c, frozenset()) & set(interests[t]))
+    by_interest = np.array([[bool(w.action.lifting_interests.get(c, frozenset()) & interests[t])
                              for c in classes[a]] for a, t in _pairs(atype, inter)], dtype=bool).reshape(-1, np_)
     pair_code = _pair_codes(atype, inter)
     said = (need != 0) | (desc_need != 0) | (audience != 0)

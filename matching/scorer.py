@@ -159,12 +159,9 @@ class Scorer:
         """`similarities` as an array in `programs` order; None where `similarities` is empty."""
         if not text or not text.strip():
             return None
-        vocabulary = self._vocabulary
-        counts: dict[int, int] = {}  # in the order the n-grams first occur, as the dot product below sums
-        for gram, c in Counter(self._analyze(nfkc(text))).items():
-            j = vocabulary.get(gram)
-            if j is not None:
-                counts[j] = c
+        grams = Counter(self._analyze(nfkc(text)))
+        # In the order the n-grams first occur (the dot product below sums in that order).
+        counts = {j: c for j, c in zip(map(self._vocabulary.get, grams), grams.values(), strict=True) if j is not None}
         if not counts:  # no n-gram in common with any program: every similarity is 0
             return None
         idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
