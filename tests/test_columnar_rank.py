@@ -131,3 +131,28 @@ def test_near_ties_scored_again_with_math_exp(engine, scorer, monkeypatch):
 
     monkeypatch.setattr(columnar, "_TIE", 2.0)
     _check(engine, scorer, _valid([{**c, "as_of": "2026-06-01"} for c in _cases()]))
+
+
+def test_rendering_where_facts_depend_on_the_profile(engine, scorer, monkeypatch):
+    """Every predicate taken as one whose met facts depend on the profile: the rows' traces are rendered."""
+    import matching.columnar as columnar
+
+    monkeypatch.setattr(columnar, "STATIC_FACTS", frozenset())
+    _check(engine, scorer, _valid([{**c, "as_of": "2026-06-01"} for c in _cases()]))
+
+
+def test_learns_on_a_fresh_engine(catalog, scorer):
+    """Plans that have learned no met test yet: the columnar ranking learns them (as Plan.learn) and is equal."""
+    from eligibility.compiled import CompiledEngine
+
+    fresh = CompiledEngine(catalog)
+    assert not any(plan.met_facts for plan in fresh.plans.values())
+    profs = _valid([{**c, "as_of": "2025-09-01"} for c in _cases()])
+    table = ScreenTable.from_screenings([fresh.screen(p, NOW) for p in profs])
+    first = rank_table(scorer, fresh, table)
+    assert first is not None
+    assert any(plan.met_facts for plan in fresh.plans.values())
+    _check(fresh, scorer, profs)
+    again = rank_table(scorer, fresh, table)
+    assert again is not None
+    assert (again[0] == first[0]).all() and (again[1] == first[1]).all()
