@@ -226,11 +226,12 @@ def rank_table(scorer: Scorer, engine: CompiledEngine, table: ScreenTable) -> tu
     classes = [[w.action.class_of(p, prof) for p in progs] for prof in who]
     act_f = np.array([[w.action.factor(c) for c in row] for row in classes])[atype]
     lifted = np.array([[c in w.action.lifted for c in row] for row in classes])[atype]
-    by_interest = np.array([[bool(w.action.lifting_interests.get(c, frozenset()) & interests[t])
-                             for c in classes[a]] for a, t in _pairs(atype, inter)], dtype=bool).reshape(-1, np_)
-    pair_code = _pair_codes(atype, inter)
+    cls_code, names = _codes(c for row in classes for c in row)
+    hits = np.array([[bool(w.action.lifting_interests.get(c, frozenset()) & t) for c in names] for t in interests],
+                    dtype=bool).reshape(len(interests), -1)
+    by_interest = hits[inter[:, None], cls_code.reshape(len(atypes), np_)[atype]]  # the class's interest is stated
     said = (need != 0) | (desc_need != 0) | (audience != 0)
-    act_f = np.where(lifted & (said | by_interest[pair_code]), 1.0, act_f)
+    act_f = np.where(lifted & (said | by_interest), 1.0, act_f)
     win_code = np.zeros((n, np_), dtype=np.intp)
     win_keys: list[list[str | None]] = []
     win_f = np.ones((n, np_))
@@ -260,8 +261,9 @@ def rank_table(scorer: Scorer, engine: CompiledEngine, table: ScreenTable) -> tu
     srt = order()
     # np.exp may differ from math.exp by an ulp: where two scores (nearly) tie on different fit sums, the row is
     # scored again with math.exp, as Scorer.score does.
-    ss, ts = np.take_along_axis(s, srt, 1), np.take_along_axis(total, srt, 1)
-    lv, cl = np.take_along_axis(live, srt, 1), np.take_along_axis(exact, srt, 1)
+    flat = (srt + np.arange(0, n * np_, np_)[:, None]).ravel()
+    ss, ts = s.ravel()[flat].reshape(n, np_), total.ravel()[flat].reshape(n, np_)
+    lv, cl = live.ravel()[flat].reshape(n, np_), exact.ravel()[flat].reshape(n, np_)
     close = (np.abs(np.diff(ss, axis=1)) <= _TIE) & (np.diff(ts, axis=1) != 0) & lv[:, 1:] & ~(cl[:, 1:] & cl[:, :-1])
     redo = np.flatnonzero(close.any(axis=1))
     for i in redo.tolist():
@@ -330,15 +332,6 @@ def _listed_first(groups: list[list[str]], ids: tuple[str, ...], a: int, b: int,
     pa, pb = ids[a], ids[b]
     group = next((g for g in groups if pa in g and pb in g), None)
     return group is not None and group.index(pa) < group.index(pb)
-
-
-def _pairs(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int]]:
-    return list(dict.fromkeys(zip(a.tolist(), b.tolist(), strict=True)))
-
-
-def _pair_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    codes, _ = _codes(zip(a.tolist(), b.tolist(), strict=True))
-    return codes
 
 
 class _Alt:
