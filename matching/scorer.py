@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,15 +150,20 @@ class Scorer:
         """Cosine similarity of the text with each program's description (TF-IDF of character 2–3-grams,
         1 + ln(tf), L2-normalised), relative to the best match. The same values as
         `similarities_reference`, computed straight from the fitted vocabulary, idf and program vectors."""
+        sims = self.similarity_vector(text)
+        if sims is None:
+            return {}
+        return {p.id: float(sims[i]) for i, p in enumerate(self.programs)}
+
+    def similarity_vector(self, text: str | None) -> np.ndarray | None:
+        """`similarities` as an array in `programs` order; None where `similarities` is empty."""
         if not text or not text.strip():
-            return {}
-        counts: dict[int, int] = {}
-        for gram in self._analyze(nfkc(text)):
-            j = self._vocabulary.get(gram)
-            if j is not None:
-                counts[j] = counts.get(j, 0) + 1
+            return None
+        grams = Counter(self._analyze(nfkc(text)))
+        # In the order the n-grams first occur (the dot product below sums in that order).
+        counts = {j: c for j, c in zip(map(self._vocabulary.get, grams), grams.values(), strict=True) if j is not None}
         if not counts:  # no n-gram in common with any program: every similarity is 0
-            return {}
+            return None
         idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
         weights = (1.0 + np.log(tf)) * self._idf[idx]  # sublinear_tf=True
@@ -165,9 +171,9 @@ class Scorer:
         sims = self._vectors[:, idx] @ weights
         top = float(sims.max()) if len(sims) else 0.0
         if top <= 0:
-            return {}
+            return None
         # Relative to the best match, so the most similar program gets the full text weight.
-        return {p.id: float(sims[i]) / top for i, p in enumerate(self.programs)}
+        return sims / top
 
     def similarities_reference(self, text: str | None) -> dict[str, float]:
         """`similarities` through scikit-learn's own transform (the tests compare the two)."""

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +54,14 @@ class DescriptionNeed:
             return any(not f.already_filed for f in profile.foreign_filings or ())
         return False
 
+    @cached_property
+    def normalized(self) -> tuple[tuple[str, str], ...]:
+        """Each pattern with its NFKC form (normalised once, not on every description)."""
+        return tuple((pat, nfkc(pat)) for pat in self.patterns)
+
     def found_in(self, text: str) -> str | None:
         """The first pattern that occurs in `text` (already NFKC) without a negation right after it."""
-        for pat in self.patterns:
-            p = nfkc(pat)
+        for pat, p in self.normalized:
             start = 0
             while (i := text.find(p, start)) >= 0:
                 if not _NEGATION.match(text[i + len(p):]):
