@@ -68,8 +68,19 @@ def area_in(p: Profile, areas: list[tuple[str | None, str | None]]) -> Term:
     return 0, ()
 
 
+_AREAS: dict[int, tuple[list[str], list[tuple[str | None, str | None]]]] = {}
+
+
 def areas_of(values: list[str]) -> list[tuple[str | None, str | None]]:
-    return [split_area(v) for v in values]
+    """The areas split, remembered for the list object (a program's parameter on a date is the same list)."""
+    hit = _AREAS.get(id(values))
+    if hit is not None and hit[0] is values:
+        return hit[1]
+    out = [split_area(v) for v in values]
+    if len(_AREAS) > 4096:
+        _AREAS.clear()
+    _AREAS[id(values)] = (values, out)
+    return out
 
 
 def on_or_after(as_of: dt.date, date: dt.date | str) -> int:
@@ -92,6 +103,9 @@ class Plan:
     # A met test's fact names, learned from its first rendered trace (the same for every profile for the
     # predicates in STATIC_FACTS): what the ranking reads without rendering (matching/scorer.py).
     met_facts: dict[int, frozenset[str]] = field(default_factory=dict, compare=False)
+    # Generated: `missing_of(o, m)` is `missing(o, m)` for an unknown program, unrolled over the tree.
+    missing_of: Callable[[list[int], dict[int, tuple[str, ...]]], list[str]] | None = field(default=None,
+                                                                                            compare=False)
 
     def learn(self, i: int, trace: Any) -> None:
         """Record the fact names of the met tests below criterion i from its rendered trace."""
@@ -252,8 +266,39 @@ def compile_plan(program_id: str, criteria: list[Criterion]) -> Plan:
     source = "def run(p, d, rp, as_of, slow):\n" + "".join(f"    {line}\n" for line in body)
     code = compile(source, f"<plan {program_id}>", "exec")
     exec(code, g.ns)  # noqa: S102 - our own generated source; every catalog value is a namespace constant
+    miss = missing_source(tuple(g.kinds), tuple(g.kids), tops)
+    exec(compile(miss, f"<plan {program_id} missing>", "exec"), g.ns)  # noqa: S102 - generated from the shape
     return Plan(program_id, g.ns["run"], tuple(g.paths), tuple(g.kinds), tuple(g.kids), tops, tuple(g.nodes),
-                source)
+                source, missing_of=g.ns["missing_of"])
+
+
+def missing_source(kinds: tuple[str, ...], kids: tuple[tuple[int, ...], ...], tops: tuple[int, ...]) -> str:
+    """`Plan.missing` unrolled: the missing facts of every unknown test reached through unknown criteria, in
+    order, each once (uniting level by level keeps the first occurrences, as one pass over all of them does)."""
+    lines: list[str] = []
+
+    def visit(i: int, pad: str) -> None:
+        if kinds[i] == "test":
+            lines.append(f"{pad}r += m[{i}]")
+        elif kinds[i] == "not":
+            visit(kids[i][0], pad)  # a negation is unknown exactly when its criterion is
+        else:
+            for k in kids[i]:
+                lines.append(f"{pad}if o[{k}] == 1:")
+                visit(k, pad + "    ")
+
+    for t in tops:
+        lines.append(f"if o[{t}] == 1:")
+        visit(t, "    ")
+    # An any/all without criteria is never unknown: its `if` has no body, given `pass`.
+    body: list[str] = []
+    for n, line in enumerate(lines):
+        body.append(line)
+        nxt = lines[n + 1] if n + 1 < len(lines) else ""
+        if line.endswith(":") and len(nxt) - len(nxt.lstrip()) <= len(line) - len(line.lstrip()):
+            body.append(line[:len(line) - len(line.lstrip())] + "    pass")
+    return ("def missing_of(o, m):\n    r = []\n" + "".join(f"    {line}\n" for line in body)
+            + "    return list(dict.fromkeys(r)) if len(r) > 1 else r\n")
 
 
 def slow_term(ctx_of: Callable[[], Ctx]) -> Callable[[Callable[..., Any], dict[str, Any], dict[str, Any]], Term]:

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 
 from eligibility.compare import mismatches
 from eligibility.compiled import CompiledEngine, CompiledResult, CompiledScreening
+from eligibility.fastdefs import FAST_DEFINITIONS, all_terms
 from eligibility.logic import Check, Outcome
 from eligibility.outcome import outcome_of
 from eligibility.plan import compile_plan, slow_term
@@ -57,6 +58,20 @@ def test_compiled_equals_reference_sparse(reference_engine, engine, profile):
 @given(paid_profiles())
 def test_compiled_equals_reference_estimates(reference_engine, engine, scorer, profile):
     _same(reference_engine, engine, profile, scorer)
+
+
+@SAMPLE
+@given(profiles(presence=0.5))
+def test_all_terms_at_once_equal_each_definition_alone(engine, profile):
+    """`all_terms` (what `terms` uses) gives what every fast definition gives alone (the fallback's)."""
+    try:
+        p = parse_profile(profile)
+    except ProfileError:
+        return
+    as_of = p.reference_date()
+    f = engine.fast_params(as_of)
+    assert all_terms(p, as_of, f) == {name: fn(p, as_of, f) for name, fn in FAST_DEFINITIONS.items()}
+    assert list(engine.terms(p, as_of)) == list(engine.definition_labels)
 
 
 @pytest.mark.skipif(not CASES, reason="../shared/cases not present")
