@@ -9,6 +9,7 @@ without a fast form here runs the reference predicate (`slow`), so a new predica
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ STATIC_FACTS = frozenset({"definition", "always", "fact_in", "fact_true", "fact_
                           "fact_present", "fact_assumed", "planned_foreign_filing", "dispute", "prefecture_in",
                           "area_in", "on_or_after"})
 OUTCOMES = (Outcome.UNMET, Outcome.UNKNOWN, Outcome.MET)
+_LOCAL = re.compile(r"\bo\[(\d+)\]")
 FROM_OUTCOME = {Outcome.UNMET: 0, Outcome.UNKNOWN: 1, Outcome.MET: 2}
 Term = tuple[int, tuple[str, ...]]
 
@@ -196,12 +198,15 @@ class _Gen:
             self.lines.append(f"o[{i}] = {0 if kind == 'any' else 2}")
         elif len(kids) == 1:
             self.lines.append(f"o[{i}] = o[{kids[0]}]")
+        elif len(kids) == 2:  # max/min of two, without the call
+            a, b = kids
+            self.lines.append(f"o[{i}] = o[{a}] if o[{a}] {'>=' if kind == 'any' else '<='} o[{b}] else o[{b}]")
         else:
             self.lines.append(f"o[{i}] = {'max' if kind == 'any' else 'min'}({', '.join(f'o[{k}]' for k in kids)})")
         return i
 
     def term(self, i: int, expr: str) -> None:
-        self.lines += [f"t = {expr}", f"o[{i}] = t[0]", "if t[0] == 1:", f"    m[{i}] = t[1]"]
+        self.lines += [f"t = {expr}", f"o[{i}] = t[0]", f"if o[{i}] == 1:", f"    m[{i}] = t[1]"]
 
     def fact(self, i: int, fact: Any, then: list[str]) -> bool:
         """`v = p.<fact>`, unknown when absent, else `then`; False when the fact is not a plain profile field."""
@@ -217,7 +222,7 @@ class _Gen:
             self.lines.append(f"o[{i}] = 2")
             return
         if name == "definition" and set(args) == {"name"}:
-            self.lines += [f"t = d[{self.arg(args['name'])}]", f"o[{i}] = t[0]", "if t[0] == 1:", f"    m[{i}] = t[1]"]
+            self.term(i, f"d[{self.arg(args['name'])}]")
             return
         if name in ("fact_in", "prefecture_in") and set(args) <= {"fact", "values"}:
             fact = "prefecture" if name == "prefecture_in" else fact
@@ -261,8 +266,11 @@ def compile_plan(program_id: str, criteria: list[Criterion]) -> Plan:
     the reference predicate as a term."""
     g = _Gen()
     tops = tuple(g.node(c, "") for c in criteria)
-    top = f"min({', '.join(f'o[{t}]' for t in tops)})" if len(tops) > 1 else f"o[{tops[0]}]" if tops else "2"
-    body = [f"o = [0] * {len(g.nodes)}", "m = {}", *g.lines, f"return o, m, {top}"]
+    top = f"min({', '.join(f'o{t}' for t in tops)})" if len(tops) > 1 else f"o{tops[0]}" if tops else "2"
+    # Each outcome a local variable (o3) while the function runs, the array built at the end: faster than
+    # storing into the list criterion by criterion.
+    lines = [_LOCAL.sub(r"o\1", line) for line in g.lines]
+    body = ["m = {}", *lines, f"o = [{', '.join(f'o{i}' for i in range(len(g.nodes)))}]", f"return o, m, {top}"]
     source = "def run(p, d, rp, as_of, slow):\n" + "".join(f"    {line}\n" for line in body)
     code = compile(source, f"<plan {program_id}>", "exec")
     exec(code, g.ns)  # noqa: S102 - our own generated source; every catalog value is a namespace constant
