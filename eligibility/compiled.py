@@ -22,7 +22,7 @@ from eligibility.estimates import METHODS, Estimate
 from eligibility.fastdefs import FAST_DEFINITIONS, FastParams, Term, all_terms
 from eligibility.logic import Check
 from eligibility.phase import infer_phase
-from eligibility.plan import FROM_OUTCOME, OUTCOMES, Plan, compile_plan, slow_term
+from eligibility.plan import FROM_OUTCOME, OUTCOMES, Plan, compile_plan, compile_table, slow_term
 from eligibility.predicates import Ctx
 from eligibility.profile import Profile, today_tokyo
 from eligibility.windows import JST, Window, _shift, moment
@@ -33,6 +33,9 @@ _STATUS = tuple(STATUS[o] for o in OUTCOMES)
 _KNOWN_FIELDS = [f.name for f in dataclasses.fields(ProgramResult)] == [
     "program", "status", "reasons", "missing_facts", "estimate", "rank", "score", "signals", "recommendation_ja",
     "recommendation_en", "window", "alternatives"]
+_KNOWN_SCREENING = [f.name for f in dataclasses.fields(Screening)] == [
+    "as_of", "profile", "phase", "definitions", "results", "catalog_version", "definition_sources",
+    "definition_labels", "model_version", "at"]
 
 
 class Lazy:
@@ -339,10 +342,16 @@ class CompiledEngine(Engine):
                      if method is not None)
 
     @lru_cache(maxsize=4096)  # noqa: B019
-    def runs(self, when: dt.date) -> tuple[tuple[Callable[..., Any], dict[str, Any], Callable[..., list[str]]], ...]:
-        """`table(when)`'s plans' functions, each with its program's parameters on the date and the function of
-        an unknown program's missing facts."""
-        return tuple((plan.run, rp, plan.missing_of or plan.missing) for _, plan, rp, _, _, _ in self.table(when))
+    def runs(self, when: dt.date) -> tuple[Callable[..., Any], tuple[dict[str, Any], ...]]:
+        """`table(when)`'s plans as one generated function (`compile_table`), with their parameters on the date;
+        the tables of different dates with the same programs share the function."""
+        table = self.table(when)
+        return self._run_all(tuple(plan.program_id for _, plan, _, _, _, _ in table)), tuple(rp for _, _, rp, _, _, _
+                                                                                          in table)
+
+    @lru_cache(maxsize=64)  # noqa: B019
+    def _run_all(self, program_ids: tuple[str, ...]) -> Callable[..., Any]:
+        return compile_table([self.plans[pid] for pid in program_ids])
 
     def screen(self, data: Any, now: dt.datetime | None = None) -> Screening:
         """As `Engine.screen`, from the compiled plans; the results are built, their texts rendered, when first read."""
@@ -357,9 +366,8 @@ class CompiledEngine(Engine):
         terms = self.terms(profile, as_of)
         slow: Callable[..., Term] = slow_term(lazy.ctx)
         table = self.table(as_of)
-        plans = self.runs(as_of)
-        runs = [run(profile, terms, rp, as_of, slow) for run, rp, _ in plans]
-        missing = [miss(r[0], r[1]) if r[2] == 1 else [] for (_, _, miss), r in zip(plans, runs, strict=True)]
+        run_all, rps = self.runs(as_of)
+        runs, missing = run_all(profile, terms, rps, as_of, slow)
         windows = self.windows(as_of, profile, at, ts)
         estimates: list[Estimate | None] = [None] * len(table)
         fy = None
@@ -376,9 +384,16 @@ class CompiledEngine(Engine):
             if res.missing:
                 miss = missing[k]
                 miss += [x for x in res.missing if x not in miss]
-        return CompiledScreening(
-            terms, lazy, (table, runs, missing, estimates, windows),
-            as_of=as_of, profile=profile, phase=infer_phase(profile, as_of, prm.concept_years),
-            catalog_version=self.catalog.version, definition_sources=self.definition_sources,
-            definition_labels=self.definition_labels, at=at,
-        )
+        phase = infer_phase(profile, as_of, prm.concept_years)
+        rows = (table, runs, missing, estimates, windows)
+        if not _KNOWN_SCREENING:
+            return CompiledScreening(
+                terms, lazy, rows, as_of=as_of, profile=profile, phase=phase, catalog_version=self.catalog.version,
+                definition_sources=self.definition_sources, definition_labels=self.definition_labels, at=at)
+        s = _new(CompiledScreening)  # its __init__ written out, as CompiledResult.build
+        s.__dict__ = {
+            "as_of": as_of, "profile": profile, "phase": phase, "_definitions": None, "_results": None,
+            "catalog_version": self.catalog.version, "definition_sources": self.definition_sources,
+            "definition_labels": self.definition_labels, "model_version": None, "at": at, "_rows": rows,
+            "terms": terms, "lazy": lazy}
+        return s

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -316,3 +316,37 @@ def slow_term(ctx_of: Callable[[], Ctx]) -> Callable[[Callable[..., Any], dict[s
         check = fn(ctx_of(), **given)
         return FROM_OUTCOME[check.outcome], tuple(check.missing)
     return slow
+
+
+_CONST = re.compile(r"\bc(\d+)\b")
+_OUT = re.compile(r"\bo(\d+)\b")
+
+
+def compile_table(plans: Sequence[Plan]) -> Callable[..., tuple[list[tuple[list[int], dict[int, tuple[str, ...]], int]],
+                                                                 list[list[str]]]]:
+    """One generated function for many plans (a date's table): `run_all(p, d, rps, as_of, slow) -> (runs,
+    missing)`, `runs` what each plan's `run` returns (with `rps` their parameters, in order) and `missing` the
+    facts an unknown program misses (`missing_of`), else an empty list. The plans' own sources, one after
+    the other, their constants and outcomes renamed per plan: a call, a tuple and a list step less per program."""
+    ns: dict[str, Any] = {}
+    out = ["def run_all(p, d, rps, as_of, slow):", "    runs = []", "    missing = []"]
+    for k, plan in enumerate(plans):
+        if plan.missing_of is None or not plan.source.startswith("def run(p, d, rp, as_of, slow):\n"):
+            raise ValueError(f"{plan.program_id}: not a plan of compile_plan")
+        for name, value in plan.run.__globals__.items():
+            if _CONST.fullmatch(name):
+                ns[f"{name}_{k}"] = value
+            elif name.startswith("_") and not name.startswith("__"):
+                ns[name] = value
+        ns[f"missing_of_{k}"] = plan.missing_of
+        out.append(f"    rp = rps[{k}]")
+        for line in plan.source.splitlines()[1:]:
+            line = _OUT.sub(rf"o{k}_\1", _CONST.sub(rf"c\1_{k}", line))
+            if line.startswith("    return o, m, "):
+                out += [f"    x = {line[len('    return o, m, '):]}", "    runs.append((o, m, x))",
+                        f"    missing.append(missing_of_{k}(o, m) if x == 1 else [])"]
+            else:
+                out.append(line)
+    out.append("    return runs, missing")
+    exec(compile("\n".join(out) + "\n", "<plans>", "exec"), ns)  # noqa: S102 - the plans' generated sources
+    return ns["run_all"]  # type: ignore[no-any-return]

@@ -74,6 +74,29 @@ def test_all_terms_at_once_equal_each_definition_alone(engine, profile):
     assert list(engine.terms(p, as_of)) == list(engine.definition_labels)
 
 
+@SAMPLE
+@given(profiles(presence=0.5))
+def test_the_table_function_equals_each_plan(engine, profile):
+    """The one generated function of a date's table gives what each plan's `run` gives, and the missing facts
+    `Plan.missing` gives for an unknown program (the generated `missing_of` too)."""
+    try:
+        p = parse_profile(profile)
+    except ProfileError:
+        return
+    as_of = p.reference_date()
+    terms = engine.terms(p, as_of)
+    slow = slow_term(lambda: Ctx(p, as_of, engine.params_at(as_of), {}))
+    run_all, rps = engine.runs(as_of)
+    runs, missing = run_all(p, terms, rps, as_of, slow)
+    table = engine.table(as_of)
+    assert len(runs) == len(missing) == len(table)
+    for (_, plan, rp, _, _, _), got, miss in zip(table, runs, missing, strict=True):
+        o, m, outcome = plan.run(p, terms, rp, as_of, slow)
+        assert got == (o, m, outcome) and outcome == plan.outcome(o)
+        want = plan.missing(o, m) if outcome == 1 else []
+        assert miss == want and (outcome != 1 or plan.missing_of is not None and plan.missing_of(o, m) == want)
+
+
 @pytest.mark.skipif(not CASES, reason="../shared/cases not present")
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_compiled_equals_reference_shared_case(path, reference_engine, engine, scorer):
