@@ -1,7 +1,8 @@
 """The compiled engine: the reference engine's answers from generated plans, texts rendered only when read.
 
 `CompiledEngine.screen` returns the same `Screening` as `Engine.screen` (statuses, missing facts, estimates,
-windows, phase), with every criterion's outcome recorded in an array per program. The traces (labels,
+windows, phase), with every criterion's outcome recorded in an array per program; the per-program result
+objects are built when `results` is first read (then kept). The traces (labels,
 details, sources) and the definitions' details are built by the reference code (`engine._run`, the
 definitions) the first time a reader asks for them, so a change to their texts carries over.
 """
@@ -185,7 +186,10 @@ class CompiledScreening(Screening):
     def results(self) -> list[ProgramResult]:
         got = self._results
         if got is None:
-            got = self._results = self._build()
+            got = self._build()
+            if self._results is None:  # else another thread built them meanwhile: theirs are kept
+                self._results = got
+            got = self._results
         return got
 
     @results.setter
@@ -193,7 +197,7 @@ class CompiledScreening(Screening):
         self._results = value
 
     def _build(self) -> list[ProgramResult]:
-        rows, self._rows = self._rows, None
+        rows = self._rows
         if rows is None:
             return []
         table, runs, missing, estimates, windows = rows
@@ -216,10 +220,9 @@ class CompiledScreening(Screening):
     @property
     def statuses(self) -> list[str]:
         """The programs' statuses in the results' order (read without building the results while unread)."""
-        rows = self._rows
-        if rows is None:
+        if self._results is not None or self._rows is None:  # built: the results as they are now (reordered…)
             return [r.status for r in self.results]
-        return [_STATUS[run[2]] for run in rows[1]]
+        return [_STATUS[run[2]] for run in self._rows[1]]
 
     def definition_outcomes(self) -> dict[str, str]:
         return {k: OUTCOMES[t[0]].value for k, t in self.terms.items()}

@@ -124,6 +124,24 @@ def test_texts_are_rendered_only_when_read(engine):
     assert s.definitions["sme"].detail_ja
 
 
+def test_results_are_built_once_when_first_read(engine, reference_engine):
+    """A screening keeps its outcomes until `results` is read; the results are then built once and kept, so a
+    reader's changes (the ranking sets ranks and reorders) stay."""
+    profile = {"as_of": "2025-09-01", "applicant_type": "corporation", "employees": 10, "prefecture": "東京都"}
+    s = engine.screen(profile)
+    assert isinstance(s, CompiledScreening) and s._results is None
+    statuses = s.statuses
+    assert statuses == [r.status for r in reference_engine.screen(profile).results]
+    assert s._results is None  # statuses read without building the results
+    first = s.results
+    assert s.results is first and [r.status for r in first] == statuses
+    first[0].rank = 7
+    first.reverse()
+    assert s.results[-1].rank == 7 and s.statuses == statuses[::-1]
+    s.results = first[:2]
+    assert len(s.results) == 2 and s.statuses == statuses[::-1][:2]
+
+
 def test_a_predicate_without_a_fast_form_runs_the_reference(catalog):
     @predicate("odd_employees", "従業員が奇数", "Odd headcount")
     def odd(ctx: Ctx) -> Check:
