@@ -1,7 +1,8 @@
 """The compiled engine: the reference engine's answers from generated plans, texts rendered only when read.
 
 `CompiledEngine.screen` returns the same `Screening` as `Engine.screen` (statuses, missing facts, estimates,
-windows, phase), with every criterion's outcome recorded in an array per program. The traces (labels,
+windows, phase), with every criterion's outcome recorded in an array per program; the per-program result
+objects are built when `results` is first read (then kept). The traces (labels,
 details, sources) and the definitions' details are built by the reference code (`engine._run`, the
 definitions) the first time a reader asks for them, so a change to their texts carries over.
 """
@@ -19,10 +20,10 @@ from eligibility.dates import fiscal_year
 from eligibility.definitions import DEFINITIONS
 from eligibility.engine import STATUS, Engine, ProgramResult, Screening, Trace, _run
 from eligibility.estimates import METHODS, Estimate
-from eligibility.fastdefs import FAST_DEFINITIONS, FastParams, Term
+from eligibility.fastdefs import FAST_DEFINITIONS, FastParams, Term, all_terms
 from eligibility.logic import Check
 from eligibility.phase import infer_phase
-from eligibility.plan import FROM_OUTCOME, OUTCOMES, Plan, compile_plan, slow_term
+from eligibility.plan import FROM_OUTCOME, OUTCOMES, Plan, compile_plan, compile_table, slow_term
 from eligibility.predicates import Ctx
 from eligibility.profile import Profile, today_tokyo
 from eligibility.windows import JST, Window, _shift, moment
@@ -33,6 +34,9 @@ _STATUS = tuple(STATUS[o] for o in OUTCOMES)
 _KNOWN_FIELDS = [f.name for f in dataclasses.fields(ProgramResult)] == [
     "program", "status", "reasons", "missing_facts", "estimate", "rank", "score", "signals", "recommendation_ja",
     "recommendation_en", "window", "alternatives"]
+_KNOWN_SCREENING = [f.name for f in dataclasses.fields(Screening)] == [
+    "as_of", "profile", "phase", "definitions", "results", "catalog_version", "definition_sources",
+    "definition_labels", "model_version", "at"]
 
 
 class Lazy:
@@ -51,11 +55,14 @@ class Lazy:
         return self._ctx
 
 
+_new = object.__new__
+
+
 class CompiledResult(ProgramResult):
     """A program's result whose `reasons` (the traces) are built on first read; `outcomes` holds every
     criterion's outcome (0 unmet, 1 unknown, 2 met) in the plan's order."""
 
-    _reasons: list[Trace] | None
+    _reasons: list[Trace] | None = None
 
     def __init__(self, program: Program, status: str, missing: list[str], estimate: Estimate | None,
                  window: Window | None, alternatives: tuple[str, ...], plan: Plan, outcomes: list[int],
@@ -70,6 +77,23 @@ class CompiledResult(ProgramResult):
                 alternatives=alternatives)
         self.plan, self.outcomes, self.missing_by = plan, outcomes, missing_by
         self.rule_params, self.lazy = rule_params, lazy
+
+    @classmethod
+    def build(cls, program: Program, status: str, missing: list[str], estimate: Estimate | None,
+              window: Window | None, alternatives: tuple[str, ...], plan: Plan, outcomes: list[int],
+              missing_by: dict[int, tuple[str, ...]], rule_params: dict[str, Any], lazy: Lazy) -> CompiledResult:
+        """As the constructor, its attributes set in one dict (the constructor's call and keywords cost more);
+        `_reasons`, `rank` and `score` start as the class's defaults (None, None, 0.0) until set, which keeps the
+        dict small enough to be built without growing (a fifth of the time)."""
+        if not _KNOWN_FIELDS:
+            return cls(program, status, missing, estimate, window, alternatives, plan, outcomes, missing_by,
+                       rule_params, lazy)
+        r = _new(cls)
+        r.__dict__ = {
+            "program": program, "status": status, "missing_facts": missing, "estimate": estimate, "signals": [],
+            "recommendation_ja": [], "recommendation_en": [], "window": window, "alternatives": alternatives,
+            "plan": plan, "outcomes": outcomes, "missing_by": missing_by, "rule_params": rule_params, "lazy": lazy}
+        return r
 
     @property  # type: ignore[override]
     def reasons(self) -> list[Trace]:
@@ -127,12 +151,23 @@ class CompiledResult(ProgramResult):
         return self.plan.criteria(self.outcomes)
 
 
+# What a screening keeps per program until its results are read: the date's table, the plans' runs
+# (outcomes, missing facts by criterion, outcome), the programs' missing facts, estimates and windows.
+Rows = tuple[tuple[tuple[Any, ...], ...], list[tuple[list[int], dict[int, tuple[str, ...]], int]], list[list[str]],
+             list[Estimate | None], tuple[Window | None, ...]]
+
+
 class CompiledScreening(Screening):
-    """A screening whose definitions' details are built on first read; `terms` holds their outcomes."""
+    """A screening whose results (`CompiledResult`) and definitions' details are built on first read; `terms` holds
+    the definitions' outcomes, `statuses` the programs' statuses. The results are built once and kept: readers
+    may reorder the list or change a result (the ranking does both)."""
 
     _definitions: dict[str, Check] | None
+    _results: list[ProgramResult] | None
 
-    def __init__(self, terms: dict[str, Term], lazy: Lazy, **kw: Any) -> None:
+    def __init__(self, terms: dict[str, Term], lazy: Lazy, rows: Rows | None = None, **kw: Any) -> None:
+        self._rows = rows
+        kw.setdefault("results", None)
         super().__init__(definitions=None, **kw)  # type: ignore[arg-type]
         self.terms, self.lazy = terms, lazy
 
@@ -147,6 +182,48 @@ class CompiledScreening(Screening):
     def definitions(self, value: dict[str, Check] | None) -> None:
         self._definitions = value
 
+    @property  # type: ignore[override]
+    def results(self) -> list[ProgramResult]:
+        got = self._results
+        if got is None:
+            got = self._build()
+            if self._results is None:  # else another thread built them meanwhile: theirs are kept
+                self._results = got
+            got = self._results
+        return got
+
+    @results.setter
+    def results(self, value: list[ProgramResult] | None) -> None:
+        self._results = value
+
+    def _build(self) -> list[ProgramResult]:
+        rows = self._rows
+        if rows is None:
+            return []
+        table, runs, missing, estimates, windows = rows
+        lazy = self.lazy
+        if not _KNOWN_FIELDS:
+            return [CompiledResult(prog, _STATUS[run[2]], miss, est, win, alt, plan, run[0], run[1], rp, lazy)
+                    for (prog, plan, rp, _, _, alt), run, miss, est, win
+                    in zip(table, runs, missing, estimates, windows, strict=True)]
+        out: list[ProgramResult] = []
+        for (prog, plan, rp, _, _, alt), run, miss, est, win in zip(table, runs, missing, estimates, windows,
+                                                                   strict=True):
+            r = _new(CompiledResult)  # as CompiledResult.build, written out (a call less per program)
+            r.__dict__ = {
+                "program": prog, "status": _STATUS[run[2]], "missing_facts": miss, "estimate": est, "signals": [],
+                "recommendation_ja": [], "recommendation_en": [], "window": win, "alternatives": alt, "plan": plan,
+                "outcomes": run[0], "missing_by": run[1], "rule_params": rp, "lazy": lazy}
+            out.append(r)
+        return out
+
+    @property
+    def statuses(self) -> list[str]:
+        """The programs' statuses in the results' order (read without building the results while unread)."""
+        if self._results is not None or self._rows is None:  # built: the results as they are now (reordered…)
+            return [r.status for r in self.results]
+        return [_STATUS[run[2]] for run in self._rows[1]]
+
     def definition_outcomes(self) -> dict[str, str]:
         return {k: OUTCOMES[t[0]].value for k, t in self.terms.items()}
 
@@ -158,8 +235,20 @@ class CompiledEngine(Engine):
         super().__init__(catalog)
         self.plans = {p.id: compile_plan(p.id, list(p.eligibility)) for p in catalog.programs.values()}
         self.alternatives = {pid: catalog.alternatives_of(pid) for pid in catalog.programs}
+        self._all_fast = list(self.definition_labels) == list(FAST_DEFINITIONS)  # terms: all_terms does them all
         self._windows: dict[tuple[str, str | None, str | None],
                             tuple[float, float, float, float, Window | None]] = {}  # see cached_window
+        self._table_windows: dict[tuple[dt.date, str | None, str | None],
+                                  tuple[float, float, float, float, tuple[Window | None, ...]]] = {}  # see windows
+
+    def validate(self, data: Any) -> Profile:
+        """As `Engine.validate`; a parsed profile whose prior awards all name programs of the catalog (no error to
+        report) is taken as it is, without dumping the awards to check them."""
+        if type(data) is Profile:
+            programs = self.catalog.programs
+            if all(a.program_id in programs for a in data.prior_awards or ()):
+                return data
+        return super().validate(data)
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one engine per catalog, lives as long as the process
     def fast_params(self, when: dt.date) -> FastParams:
@@ -175,6 +264,8 @@ class CompiledEngine(Engine):
     def terms(self, profile: Profile, as_of: dt.date) -> dict[str, Term]:
         """Every definition's outcome and missing facts (the reference definition where there is no fast one)."""
         f = self.fast_params(as_of)
+        if self._all_fast:
+            return all_terms(profile, as_of, f)
         out: dict[str, Term] = {}
         for name in self.definition_labels:
             fast = FAST_DEFINITIONS.get(name)
@@ -204,48 +295,108 @@ class CompiledEngine(Engine):
         hit = self._windows.get(key)
         if hit is not None and hit[0] < t < hit[1] and hit[2] <= t < hit[3]:
             return hit[4]
+        win, span = self._window_span(prog, profile, at)
+        if span is not None:
+            if len(self._windows) > 16384:
+                self._windows.clear()
+            self._windows[key] = (*span, win)
+        return win
+
+    def _window_span(self, prog: Program, profile: Profile, at: dt.datetime) -> tuple[
+            Window | None, tuple[float, float, float, float] | None]:
+        """A program's window at `at` and while it holds: (after, before) the round boundaries around `at` and
+        (from, to) its day in JST, as timestamps; None when `at` is on a boundary (not reused)."""
         win = self.window(prog, profile, at)
         b = self.boundaries(prog.id)
         i = bisect.bisect_left(b, at)
-        if i < len(b) and b[i] == at:  # on a boundary: not reused
-            return win
+        if i < len(b) and b[i] == at:
+            return win, None
         day = dt.datetime.combine(at.astimezone(JST).date(), dt.time(0, 0), JST).timestamp()
-        if len(self._windows) > 16384:
-            self._windows.clear()
-        self._windows[key] = (b[i - 1].timestamp() if i else float("-inf"), b[i].timestamp() if i < len(b) else
-                              float("inf"), day, day + 86400.0, win)
-        return win
+        return win, (b[i - 1].timestamp() if i else float("-inf"), b[i].timestamp() if i < len(b) else float("inf"),
+                     day, day + 86400.0)
+
+    def windows(self, as_of: dt.date, profile: Profile, at: dt.datetime, ts: float) -> tuple[Window | None, ...]:
+        """The window of every program of `table(as_of)` at `at` (`ts` its timestamp), as `cached_window` gives
+        them, kept for the area while no program's round boundary is crossed and the date is the same."""
+        key = (as_of, profile.prefecture, profile.municipality)
+        hit = self._table_windows.get(key)
+        if hit is not None and hit[0] < ts < hit[1] and hit[2] <= ts < hit[3]:
+            return hit[4]
+        lo, hi, reuse, out = float("-inf"), float("inf"), True, []
+        for prog, *_ in self.table(as_of):
+            win, span = self._window_span(prog, profile, at)
+            out.append(win)
+            if span is None:
+                reuse = False
+            else:
+                lo, hi = max(lo, span[0]), min(hi, span[1])
+                day = span[2]
+        wins = tuple(out)
+        if reuse and out:
+            if len(self._table_windows) > 4096:
+                self._table_windows.clear()
+            self._table_windows[key] = (lo, hi, day, day + 86400.0, wins)
+        return wins
+
+    @lru_cache(maxsize=4096)  # noqa: B019
+    def priced(self, when: dt.date) -> tuple[tuple[int, Callable[..., Any], str, dict[str, Any]], ...]:
+        """The programs of `table(when)` with an estimate method: (index, method, program id, benefit parameters)."""
+        return tuple((k, method, prog.id, bp) for k, (prog, _, _, bp, method, _) in enumerate(self.table(when))
+                     if method is not None)
+
+    @lru_cache(maxsize=4096)  # noqa: B019
+    def runs(self, when: dt.date) -> tuple[Callable[..., Any], tuple[dict[str, Any], ...]]:
+        """`table(when)`'s plans as one generated function (`compile_table`), with their parameters on the date;
+        the tables of different dates with the same programs share the function."""
+        table = self.table(when)
+        return self._run_all(tuple(plan.program_id for _, plan, _, _, _, _ in table)), tuple(rp for _, _, rp, _, _, _
+                                                                                          in table)
+
+    @lru_cache(maxsize=64)  # noqa: B019
+    def _run_all(self, program_ids: tuple[str, ...]) -> Callable[..., Any]:
+        return compile_table([self.plans[pid] for pid in program_ids])
 
     def screen(self, data: Any, now: dt.datetime | None = None) -> Screening:
-        """As `Engine.screen`, from the compiled plans; texts are rendered when first read."""
+        """As `Engine.screen`, from the compiled plans; the results are built, their texts rendered, when first read."""
         profile = self.validate(data)
         as_of = profile.reference_date()
         if now is None and as_of == today_tokyo():
             now = dt.datetime.now(dt.UTC)
         at = moment(as_of, now)
-        window = self.cached_window
         ts = at.timestamp()
         prm = self.params_at(as_of)
         lazy = Lazy(self, profile, as_of)
         terms = self.terms(profile, as_of)
         slow: Callable[..., Term] = slow_term(lazy.ctx)
-        fy = fiscal_year(as_of, prm.fy_start_month)
-        results: list[ProgramResult] = []
-        for prog, plan, rp, bp, method, alternatives in self.table(as_of):
-            o, m, outcome = plan.run(profile, terms, rp, as_of, slow)
-            missing = plan.missing(o, m) if outcome == 1 else []
-            win = window(prog, profile, at, ts)
-            estimate = None
-            if method is not None and outcome == 2:
-                cap_year = win.fiscal_year if win is not None and win.fiscal_year is not None else fy
-                res = method(prog.id, profile, cap_year, bp)
-                estimate = res.estimate
-                missing += [x for x in res.missing if x not in missing]
-            results.append(CompiledResult(prog, _STATUS[outcome], missing, estimate, win, alternatives,
-                                          plan, o, m, rp, lazy))
-        return CompiledScreening(
-            terms, lazy,
-            as_of=as_of, profile=profile, phase=infer_phase(profile, as_of, prm.concept_years), results=results,
-            catalog_version=self.catalog.version, definition_sources=self.definition_sources,
-            definition_labels=self.definition_labels, at=at,
-        )
+        table = self.table(as_of)
+        run_all, rps = self.runs(as_of)
+        runs, missing = run_all(profile, terms, rps, as_of, slow)
+        windows = self.windows(as_of, profile, at, ts)
+        estimates: list[Estimate | None] = [None] * len(table)
+        fy = None
+        for k, method, pid, bp in self.priced(as_of):
+            if runs[k][2] != 2:
+                continue
+            win = windows[k]
+            if win is not None and win.fiscal_year is not None:
+                cap_year = win.fiscal_year
+            else:
+                cap_year = fy = fiscal_year(as_of, prm.fy_start_month) if fy is None else fy
+            res = method(pid, profile, cap_year, bp)
+            estimates[k] = res.estimate
+            if res.missing:
+                miss = missing[k]
+                miss += [x for x in res.missing if x not in miss]
+        phase = infer_phase(profile, as_of, prm.concept_years)
+        rows = (table, runs, missing, estimates, windows)
+        if not _KNOWN_SCREENING:
+            return CompiledScreening(
+                terms, lazy, rows, as_of=as_of, profile=profile, phase=phase, catalog_version=self.catalog.version,
+                definition_sources=self.definition_sources, definition_labels=self.definition_labels, at=at)
+        s = _new(CompiledScreening)  # its __init__ written out, as CompiledResult.build
+        s.__dict__ = {
+            "as_of": as_of, "profile": profile, "phase": phase, "_definitions": None, "_results": None,
+            "catalog_version": self.catalog.version, "definition_sources": self.definition_sources,
+            "definition_labels": self.definition_labels, "model_version": None, "at": at, "_rows": rows,
+            "terms": terms, "lazy": lazy}
+        return s

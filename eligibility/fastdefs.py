@@ -209,3 +209,40 @@ FAST_DEFINITIONS: dict[str, Callable[[Profile, dt.date, FastParams], Term]] = {
     "controlled_by_large": controlled,
     "within_startup_years": within_years,
 }
+
+
+def all_terms(p: Profile, as_of: dt.date, f: FastParams) -> dict[str, Term]:
+    """Every definition of FAST_DEFINITIONS at once, in its order, the parts they share worked out once (the
+    same terms as each function alone; tests/test_compiled.py holds them equal)."""
+    t = p.applicant_type
+    is_corp = NO_TYPE if t is None else (MET if t == "corporation" else UNMET)
+    is_sole = NO_TYPE if t is None else (MET if t == "sole_proprietor" else UNMET)
+    industry = p.industry
+    known = industry is not None
+    within = within_years(p, as_of, f)
+    ctl = and_(is_corp, _shares_control(p, f))
+    if ctl[0] != 1 and (p.large_company_shareholding is None or t not in (None, "corporation")):
+        controlled_t = UNMET
+    else:
+        controlled_t = ctl
+    not_ctrl = not_(ctl)
+    emp = p.employees
+    # sme
+    cap_ok = _leq_over(p.capital_yen, "capital_yen", _limits(f.capital, industry), known)
+    emp_ok = _leq_over(emp, "employees", _limits(f.employees, industry), known)
+    if t is not None and t not in f.sme_types:
+        sme_t = UNMET
+    else:
+        sme_t = or_(and_(is_corp, or_(cap_ok, emp_ok)), and_(is_sole, emp_ok))
+    # small_enterprise
+    corp_or_sole = NO_TYPE if t is None else (MET if t in ("corporation", "sole_proprietor") else UNMET)
+    small_t = and_(corp_or_sole, _leq_over(emp, "employees", _limits(f.small_employees, industry), known))
+    # startup_jpo, chusho_startup
+    sole_within = and_(is_sole, within)
+    start_cap = _leq_over(p.capital_yen, "capital_yen", f.startup_capital, True)
+    start_emp = _leq_over(emp, "employees", _limits(f.startup_employees, industry), known)
+    jpo = or_(or_(sole_within, and_(and_(and_(is_corp, start_emp), within), not_ctrl)),
+              and_(and_(and_(is_corp, start_cap), within), not_ctrl))
+    chusho = or_(sole_within, and_(and_(and_(is_corp, within), start_cap), not_ctrl))
+    return {"sme": sme_t, "small_enterprise": small_t, "deemed_large": deemed_large(p, as_of, f), "startup_jpo": jpo,
+            "chusho_startup": chusho, "controlled_by_large": controlled_t, "within_startup_years": within}

@@ -9,7 +9,8 @@ without a fast form here runs the reference predicate (`slow`), so a new predica
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ STATIC_FACTS = frozenset({"definition", "always", "fact_in", "fact_true", "fact_
                           "fact_present", "fact_assumed", "planned_foreign_filing", "dispute", "prefecture_in",
                           "area_in", "on_or_after"})
 OUTCOMES = (Outcome.UNMET, Outcome.UNKNOWN, Outcome.MET)
+_LOCAL = re.compile(r"\bo\[(\d+)\]")
 FROM_OUTCOME = {Outcome.UNMET: 0, Outcome.UNKNOWN: 1, Outcome.MET: 2}
 Term = tuple[int, tuple[str, ...]]
 
@@ -68,8 +70,19 @@ def area_in(p: Profile, areas: list[tuple[str | None, str | None]]) -> Term:
     return 0, ()
 
 
+_AREAS: dict[int, tuple[list[str], list[tuple[str | None, str | None]]]] = {}
+
+
 def areas_of(values: list[str]) -> list[tuple[str | None, str | None]]:
-    return [split_area(v) for v in values]
+    """The areas split, remembered for the list object (a program's parameter on a date is the same list)."""
+    hit = _AREAS.get(id(values))
+    if hit is not None and hit[0] is values:
+        return hit[1]
+    out = [split_area(v) for v in values]
+    if len(_AREAS) > 4096:
+        _AREAS.clear()
+    _AREAS[id(values)] = (values, out)
+    return out
 
 
 def on_or_after(as_of: dt.date, date: dt.date | str) -> int:
@@ -92,6 +105,9 @@ class Plan:
     # A met test's fact names, learned from its first rendered trace (the same for every profile for the
     # predicates in STATIC_FACTS): what the ranking reads without rendering (matching/scorer.py).
     met_facts: dict[int, frozenset[str]] = field(default_factory=dict, compare=False)
+    # Generated: `missing_of(o, m)` is `missing(o, m)` for an unknown program, unrolled over the tree.
+    missing_of: Callable[[list[int], dict[int, tuple[str, ...]]], list[str]] | None = field(default=None,
+                                                                                            compare=False)
 
     def learn(self, i: int, trace: Any) -> None:
         """Record the fact names of the met tests below criterion i from its rendered trace."""
@@ -182,12 +198,15 @@ class _Gen:
             self.lines.append(f"o[{i}] = {0 if kind == 'any' else 2}")
         elif len(kids) == 1:
             self.lines.append(f"o[{i}] = o[{kids[0]}]")
+        elif len(kids) == 2:  # max/min of two, without the call
+            a, b = kids
+            self.lines.append(f"o[{i}] = o[{a}] if o[{a}] {'>=' if kind == 'any' else '<='} o[{b}] else o[{b}]")
         else:
             self.lines.append(f"o[{i}] = {'max' if kind == 'any' else 'min'}({', '.join(f'o[{k}]' for k in kids)})")
         return i
 
     def term(self, i: int, expr: str) -> None:
-        self.lines += [f"t = {expr}", f"o[{i}] = t[0]", "if t[0] == 1:", f"    m[{i}] = t[1]"]
+        self.lines += [f"t = {expr}", f"o[{i}] = t[0]", f"if o[{i}] == 1:", f"    m[{i}] = t[1]"]
 
     def fact(self, i: int, fact: Any, then: list[str]) -> bool:
         """`v = p.<fact>`, unknown when absent, else `then`; False when the fact is not a plain profile field."""
@@ -203,7 +222,7 @@ class _Gen:
             self.lines.append(f"o[{i}] = 2")
             return
         if name == "definition" and set(args) == {"name"}:
-            self.lines += [f"t = d[{self.arg(args['name'])}]", f"o[{i}] = t[0]", "if t[0] == 1:", f"    m[{i}] = t[1]"]
+            self.term(i, f"d[{self.arg(args['name'])}]")
             return
         if name in ("fact_in", "prefecture_in") and set(args) <= {"fact", "values"}:
             fact = "prefecture" if name == "prefecture_in" else fact
@@ -247,13 +266,47 @@ def compile_plan(program_id: str, criteria: list[Criterion]) -> Plan:
     the reference predicate as a term."""
     g = _Gen()
     tops = tuple(g.node(c, "") for c in criteria)
-    top = f"min({', '.join(f'o[{t}]' for t in tops)})" if len(tops) > 1 else f"o[{tops[0]}]" if tops else "2"
-    body = [f"o = [0] * {len(g.nodes)}", "m = {}", *g.lines, f"return o, m, {top}"]
+    top = f"min({', '.join(f'o{t}' for t in tops)})" if len(tops) > 1 else f"o{tops[0]}" if tops else "2"
+    # Each outcome a local variable (o3) while the function runs, the array built at the end: faster than
+    # storing into the list criterion by criterion.
+    lines = [_LOCAL.sub(r"o\1", line) for line in g.lines]
+    body = ["m = {}", *lines, f"o = [{', '.join(f'o{i}' for i in range(len(g.nodes)))}]", f"return o, m, {top}"]
     source = "def run(p, d, rp, as_of, slow):\n" + "".join(f"    {line}\n" for line in body)
     code = compile(source, f"<plan {program_id}>", "exec")
     exec(code, g.ns)  # noqa: S102 - our own generated source; every catalog value is a namespace constant
+    miss = missing_source(tuple(g.kinds), tuple(g.kids), tops)
+    exec(compile(miss, f"<plan {program_id} missing>", "exec"), g.ns)  # noqa: S102 - generated from the shape
     return Plan(program_id, g.ns["run"], tuple(g.paths), tuple(g.kinds), tuple(g.kids), tops, tuple(g.nodes),
-                source)
+                source, missing_of=g.ns["missing_of"])
+
+
+def missing_source(kinds: tuple[str, ...], kids: tuple[tuple[int, ...], ...], tops: tuple[int, ...]) -> str:
+    """`Plan.missing` unrolled: the missing facts of every unknown test reached through unknown criteria, in
+    order, each once (uniting level by level keeps the first occurrences, as one pass over all of them does)."""
+    lines: list[str] = []
+
+    def visit(i: int, pad: str) -> None:
+        if kinds[i] == "test":
+            lines.append(f"{pad}r += m[{i}]")
+        elif kinds[i] == "not":
+            visit(kids[i][0], pad)  # a negation is unknown exactly when its criterion is
+        else:
+            for k in kids[i]:
+                lines.append(f"{pad}if o[{k}] == 1:")
+                visit(k, pad + "    ")
+
+    for t in tops:
+        lines.append(f"if o[{t}] == 1:")
+        visit(t, "    ")
+    # An any/all without criteria is never unknown: its `if` has no body, given `pass`.
+    body: list[str] = []
+    for n, line in enumerate(lines):
+        body.append(line)
+        nxt = lines[n + 1] if n + 1 < len(lines) else ""
+        if line.endswith(":") and len(nxt) - len(nxt.lstrip()) <= len(line) - len(line.lstrip()):
+            body.append(line[:len(line) - len(line.lstrip())] + "    pass")
+    return ("def missing_of(o, m):\n    r = []\n" + "".join(f"    {line}\n" for line in body)
+            + "    return list(dict.fromkeys(r)) if len(r) > 1 else r\n")
 
 
 def slow_term(ctx_of: Callable[[], Ctx]) -> Callable[[Callable[..., Any], dict[str, Any], dict[str, Any]], Term]:
@@ -263,3 +316,37 @@ def slow_term(ctx_of: Callable[[], Ctx]) -> Callable[[Callable[..., Any], dict[s
         check = fn(ctx_of(), **given)
         return FROM_OUTCOME[check.outcome], tuple(check.missing)
     return slow
+
+
+_CONST = re.compile(r"\bc(\d+)\b")
+_OUT = re.compile(r"\bo(\d+)\b")
+
+
+def compile_table(plans: Sequence[Plan]) -> Callable[..., tuple[list[tuple[list[int], dict[int, tuple[str, ...]], int]],
+                                                                 list[list[str]]]]:
+    """One generated function for many plans (a date's table): `run_all(p, d, rps, as_of, slow) -> (runs,
+    missing)`, `runs` what each plan's `run` returns (with `rps` their parameters, in order) and `missing` the
+    facts an unknown program misses (`missing_of`), else an empty list. The plans' own sources, one after
+    the other, their constants and outcomes renamed per plan: a call, a tuple and a list step less per program."""
+    ns: dict[str, Any] = {}
+    out = ["def run_all(p, d, rps, as_of, slow):", "    runs = []", "    missing = []"]
+    for k, plan in enumerate(plans):
+        if plan.missing_of is None or not plan.source.startswith("def run(p, d, rp, as_of, slow):\n"):
+            raise ValueError(f"{plan.program_id}: not a plan of compile_plan")
+        for name, value in plan.run.__globals__.items():
+            if _CONST.fullmatch(name):
+                ns[f"{name}_{k}"] = value
+            elif name.startswith("_") and not name.startswith("__"):
+                ns[name] = value
+        ns[f"missing_of_{k}"] = plan.missing_of
+        out.append(f"    rp = rps[{k}]")
+        for line in plan.source.splitlines()[1:]:
+            line = _OUT.sub(rf"o{k}_\1", _CONST.sub(rf"c\1_{k}", line))
+            if line.startswith("    return o, m, "):
+                out += [f"    x = {line[len('    return o, m, '):]}", "    runs.append((o, m, x))",
+                        f"    missing.append(missing_of_{k}(o, m) if x == 1 else [])"]
+            else:
+                out.append(line)
+    out.append("    return runs, missing")
+    exec(compile("\n".join(out) + "\n", "<plans>", "exec"), ns)  # noqa: S102 - the plans' generated sources
+    return ns["run_all"]  # type: ignore[no-any-return]

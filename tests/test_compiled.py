@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 
 from eligibility.compare import mismatches
 from eligibility.compiled import CompiledEngine, CompiledResult, CompiledScreening
+from eligibility.fastdefs import FAST_DEFINITIONS, all_terms
 from eligibility.logic import Check, Outcome
 from eligibility.outcome import outcome_of
 from eligibility.plan import compile_plan, slow_term
@@ -59,6 +60,43 @@ def test_compiled_equals_reference_estimates(reference_engine, engine, scorer, p
     _same(reference_engine, engine, profile, scorer)
 
 
+@SAMPLE
+@given(profiles(presence=0.5))
+def test_all_terms_at_once_equal_each_definition_alone(engine, profile):
+    """`all_terms` (what `terms` uses) gives what every fast definition gives alone (the fallback's)."""
+    try:
+        p = parse_profile(profile)
+    except ProfileError:
+        return
+    as_of = p.reference_date()
+    f = engine.fast_params(as_of)
+    assert all_terms(p, as_of, f) == {name: fn(p, as_of, f) for name, fn in FAST_DEFINITIONS.items()}
+    assert list(engine.terms(p, as_of)) == list(engine.definition_labels)
+
+
+@SAMPLE
+@given(profiles(presence=0.5))
+def test_the_table_function_equals_each_plan(engine, profile):
+    """The one generated function of a date's table gives what each plan's `run` gives, and the missing facts
+    `Plan.missing` gives for an unknown program (the generated `missing_of` too)."""
+    try:
+        p = parse_profile(profile)
+    except ProfileError:
+        return
+    as_of = p.reference_date()
+    terms = engine.terms(p, as_of)
+    slow = slow_term(lambda: Ctx(p, as_of, engine.params_at(as_of), {}))
+    run_all, rps = engine.runs(as_of)
+    runs, missing = run_all(p, terms, rps, as_of, slow)
+    table = engine.table(as_of)
+    assert len(runs) == len(missing) == len(table)
+    for (_, plan, rp, _, _, _), got, miss in zip(table, runs, missing, strict=True):
+        o, m, outcome = plan.run(p, terms, rp, as_of, slow)
+        assert got == (o, m, outcome) and outcome == plan.outcome(o)
+        want = plan.missing(o, m) if outcome == 1 else []
+        assert miss == want and (outcome != 1 or plan.missing_of is not None and plan.missing_of(o, m) == want)
+
+
 @pytest.mark.skipif(not CASES, reason="../shared/cases not present")
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_compiled_equals_reference_shared_case(path, reference_engine, engine, scorer):
@@ -84,6 +122,24 @@ def test_texts_are_rendered_only_when_read(engine):
     assert s.results[0].reasons[0].label_ja  # rendered on read, by the reference code
     assert results[0]._reasons is not None and results[1]._reasons is None
     assert s.definitions["sme"].detail_ja
+
+
+def test_results_are_built_once_when_first_read(engine, reference_engine):
+    """A screening keeps its outcomes until `results` is read; the results are then built once and kept, so a
+    reader's changes (the ranking sets ranks and reorders) stay."""
+    profile = {"as_of": "2025-09-01", "applicant_type": "corporation", "employees": 10, "prefecture": "東京都"}
+    s = engine.screen(profile)
+    assert isinstance(s, CompiledScreening) and s._results is None
+    statuses = s.statuses
+    assert statuses == [r.status for r in reference_engine.screen(profile).results]
+    assert s._results is None  # statuses read without building the results
+    first = s.results
+    assert s.results is first and [r.status for r in first] == statuses
+    first[0].rank = 7
+    first.reverse()
+    assert s.results[-1].rank == 7 and s.statuses == statuses[::-1]
+    s.results = first[:2]
+    assert len(s.results) == 2 and s.statuses == statuses[::-1][:2]
 
 
 def test_a_predicate_without_a_fast_form_runs_the_reference(catalog):
