@@ -51,19 +51,25 @@ class GroupWriter:
 
     def submit(self, row: Row) -> Future[None]:
         fut: Future[None] = Future()
+        self._put(row, fut)
+        return fut
+
+    def _put(self, row: Row, waiter: Future[None] | asyncio.Future[None]) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the writer is closed")
-            self._queue.put((row, fut))
-        return fut
+            self._queue.put((row, waiter))
 
     def write(self, row: Row) -> None:
         """Blocking: returns once the row is committed (for callers in a worker thread or a script)."""
         self.submit(row).result()
 
     async def write_async(self, row: Row) -> None:
-        """Awaits the commit without holding a thread of the pool."""
-        await asyncio.wrap_future(self.submit(row))
+        """Awaits the commit without holding a thread of the pool. The row waits on a future of the running
+        loop, settled with the others of its transaction in one call into the loop (not one per row)."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._put(row, fut)
+        await fut
 
     def close(self, timeout: float = 30) -> None:
         """Writes what is queued, then stops the thread."""
@@ -94,27 +100,56 @@ class GroupWriter:
             if stop:
                 return
 
-    def _commit(self, batch: list[tuple[Row, Future[None]]]) -> None:
+    def _commit(self, batch: list[tuple[Row, Waiter]]) -> None:
         self.batches += 1
         try:
             self._write_rows([row for row, _ in batch])
         except BaseException as e:  # noqa: BLE001 — handed to the callers, never lost in this thread
             if len(batch) == 1:
-                _settle(batch[0][1], e)
+                _settle_all([(batch[0][1], e)])
                 return
             log.warning("a group of %d rows failed (%s); writing them one by one", len(batch), type(e).__name__)
+            done: list[tuple[Waiter, BaseException | None]] = []
             for row, fut in batch:
                 try:
                     self._write_rows([row])
                 except BaseException as one:  # noqa: BLE001
-                    _settle(fut, one)
+                    done.append((fut, one))
                 else:
                     self.rows += 1
-                    _settle(fut, None)
+                    done.append((fut, None))
+            _settle_all(done)
             return
         self.rows += len(batch)
-        for _, fut in batch:
-            _settle(fut, None)
+        _settle_all([(fut, None) for _, fut in batch])
+
+
+Waiter = Future[None] | asyncio.Future[None]
+
+
+def _settle_all(done: list[tuple[Waiter, BaseException | None]]) -> None:
+    """Settle each waiter: a concurrent future here, the futures of an event loop in one call into that loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[None], BaseException | None]]] = {}
+    for fut, error in done:
+        if isinstance(fut, asyncio.Future):
+            by_loop.setdefault(fut.get_loop(), []).append((fut, error))
+        else:
+            _settle(fut, error)
+    for loop, futs in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle_in_loop, futs)
+        except RuntimeError:  # the loop is closed: nobody awaits these any more
+            log.warning("%d rows committed for an event loop that has closed", len(futs))
+
+
+def _settle_in_loop(futs: list[tuple[asyncio.Future[None], BaseException | None]]) -> None:
+    for fut, error in futs:
+        if fut.done():  # the caller was cancelled (its row is written all the same)
+            continue
+        if error is None:
+            fut.set_result(None)
+        else:
+            fut.set_exception(error)
 
 
 def _settle(fut: Future[None], error: BaseException | None) -> None:

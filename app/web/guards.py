@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 import orjson
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.web.language import scope_lang
@@ -103,9 +102,8 @@ class RequestGuards:
                 or _ENCODED_CONTROL.search(query):
             await self._refuse(scope, send, "control_character")
             return
-        headers = Headers(scope=scope)
+        declared, ctype, chunked = _body_headers(scope)
         limit = self.limit_for(path)
-        declared = headers.get("content-length")
         if declared is not None:
             if not declared.strip().isdigit():
                 await self._refuse(scope, send, "length_invalid")
@@ -114,14 +112,19 @@ class RequestGuards:
                 await self._refuse(scope, send, "body_too_large", limit=_size(limit))
                 return
         method = scope["method"]
-        has_body = declared not in (None, "0") or "transfer-encoding" in headers
-        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        has_body = declared not in (None, "0") or chunked
+        media = ctype.split(";")[0].strip().lower()
         if method in _BODY_METHODS and has_body and path.startswith("/api/") \
                 and not (media == "application/json" or media.endswith("+json")):
             await self._refuse(scope, send, "unsupported_media_type")
             return
         if method in _BODY_METHODS and media == _FORM:
             await self._form(scope, receive, send, limit)
+            return
+        if declared is not None and not chunked:
+            # The server delivers no more than the declared length (checked above): nothing to count, and no
+            # wrapped receive and send on every message of the request (issue 15: the API's common case).
+            await self.app(scope, receive, send)
             return
         await self._counted(scope, receive, send, limit)
 
@@ -206,6 +209,24 @@ class RequestGuards:
                     "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close"), (b"cache-control", b"no-store")]})
         await send({"type": "http.response.body", "body": body})
+
+
+def _body_headers(scope: Scope) -> tuple[str | None, str, bool]:
+    """Content-Length (None when absent), Content-Type ("" when absent) — the first of each, as
+    `Headers.get` — and whether Transfer-Encoding is present, in one pass over the raw headers."""
+    declared: str | None = None
+    ctype: str | None = None
+    chunked = False
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            if declared is None:
+                declared = value.decode("latin-1")
+        elif key == b"content-type":
+            if ctype is None:
+                ctype = value.decode("latin-1")
+        elif key == b"transfer-encoding":
+            chunked = True
+    return declared, ctype or "", chunked
 
 
 def _form_has_control(body: bytes) -> bool:

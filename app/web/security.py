@@ -97,17 +97,38 @@ def is_https(scope: Scope, trust_proxy_headers: bool) -> bool:
     return False
 
 
-def headers_for(scope: Scope, settings: Settings) -> dict[str, str]:
-    """The security headers of a response to the request `scope` (before any route-specific value)."""
+def _kind(scope: Scope, settings: Settings) -> tuple[bool, bool, bool]:
+    """What the headers of a response to `scope` depend on: (a docs page, a private path, over HTTPS)."""
     path: str = scope.get("path", "")
-    docs = path in DOCS_PATHS and settings.environment != "production"
+    return (path in DOCS_PATHS and settings.environment != "production", is_private(path),
+            is_https(scope, settings.trust_proxy_headers))
+
+
+def _headers(docs: bool, private: bool, https: bool) -> dict[str, str]:
     out = {"Content-Security-Policy": DOCS_CSP if docs else CSP, **BASE_HEADERS}
-    if is_private(path):
+    if private:
         out["Cache-Control"] = "no-store"
         out["X-Robots-Tag"] = "noindex, nofollow"
-    if is_https(scope, settings.trust_proxy_headers):
+    if https:
         out["Strict-Transport-Security"] = HSTS
     return out
+
+
+def headers_for(scope: Scope, settings: Settings) -> dict[str, str]:
+    """The security headers of a response to the request `scope` (before any route-specific value)."""
+    return _headers(*_kind(scope, settings))
+
+
+# The same headers as raw ASGI pairs (lower-case names, latin-1 values), for each of the eight kinds.
+_RAW: dict[tuple[bool, bool, bool], tuple[tuple[bytes, bytes], ...]] = {}
+
+
+def _raw_headers(kind: tuple[bool, bool, bool]) -> tuple[tuple[bytes, bytes], ...]:
+    raw = _RAW.get(kind)
+    if raw is None:
+        raw = _RAW[kind] = tuple((k.lower().encode("latin-1"), v.encode("latin-1"))
+                                 for k, v in _headers(*kind).items())
+    return raw
 
 
 def apply(headers: MutableHeaders, scope: Scope, settings: Settings) -> None:
@@ -134,7 +155,26 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                apply(MutableHeaders(scope=message), scope, self.settings)
+                add_raw(message, _raw_headers(_kind(scope, self.settings)))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+_CACHE_CONTROL = b"cache-control"
+
+
+def add_raw(message: Message, pairs: tuple[tuple[bytes, bytes], ...]) -> None:
+    """`apply` on a `http.response.start` message's raw headers, without `MutableHeaders`: each pair that the
+    response does not have is appended (in order); Cache-Control is replaced (duplicates dropped) unless the
+    response's first one already says no-store."""
+    headers = message["headers"] = list(message["headers"])
+    present = {key for key, _ in headers}
+    for key, value in pairs:
+        if key == _CACHE_CONTROL and key in present:
+            first = next(v for k, v in headers if k == key)
+            if b"no-store" not in first:
+                MutableHeaders(raw=headers)[key.decode("latin-1")] = value.decode("latin-1")
+        elif key not in present:
+            headers.append((key, value))
+            present.add(key)

@@ -99,3 +99,38 @@ def test_concurrent_saves_through_the_store_are_all_stored(tmp_path: Path) -> No
     rec = store.get_screening(ids[-1])
     assert rec is not None and rec.facts == json.loads(json.dumps(outcome_of(screening)))
     store.dispose()
+
+
+def test_async_waiters_are_answered_after_their_commit_with_their_own_outcome() -> None:
+    """write_async: the rows of one transaction are settled together on the loop; a failing row's caller gets
+    the database's error, the others succeed, and a caller that gave up does not stop the rest."""
+    committed: list[list[Any]] = []
+    gate = threading.Event()
+
+    def write(rows: Sequence[Any]) -> None:
+        if not committed:
+            gate.wait(5)
+        if any(r.get("bad") for r in rows):
+            raise ValueError("bad row")
+        committed.append([r["n"] for r in rows])
+
+    w = GroupWriter(write, max_batch=64)
+
+    async def main() -> list[Any]:
+        first = asyncio.ensure_future(w.write_async({"n": 0}))
+        await asyncio.sleep(0.05)
+        rest = [asyncio.ensure_future(w.write_async({"n": i, "bad": i == 3})) for i in range(1, 8)]
+        gone = asyncio.ensure_future(w.write_async({"n": 8}))
+        await asyncio.sleep(0.05)
+        assert not first.done() and not any(f.done() for f in rest)  # nothing before its commit
+        gone.cancel()
+        gate.set()
+        return await asyncio.gather(first, *rest, return_exceptions=True)
+
+    try:
+        outcomes = asyncio.run(main())
+    finally:
+        w.close()
+    assert [type(o).__name__ for o in outcomes] == ["NoneType"] * 3 + ["ValueError"] + ["NoneType"] * 4
+    assert sorted(n for rows in committed for n in rows) == [0, 1, 2, 4, 5, 6, 7, 8]
+    assert committed[0] == [0] and len(committed) >= 2
