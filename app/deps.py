@@ -58,9 +58,15 @@ def api_lang(request: Request) -> str:
     return page_lang(request)
 
 
+async def request_lang(request: Request) -> str:
+    """`api_lang` as a dependency awaited on the event loop: FastAPI runs a plain `def` dependency in the
+    thread pool, a hand-off to a worker thread and back on every request for a few look-ups (issue 15)."""
+    return page_lang(request)
+
+
 ServicesDep = Annotated[Services, Depends(services_of)]
 StoreDep = Annotated[Store, Depends(store_of)]
 SearchDep = Annotated[SearchPrograms | None, Depends(search_of)]
 CompaniesDep = Annotated[Companies, Depends(companies_of)]
 JobsDep = Annotated[Jobs, Depends(jobs_of)]
-ApiLang = Annotated[str, Depends(api_lang)]
+ApiLang = Annotated[str, Depends(request_lang)]

@@ -13,10 +13,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from app.api.lang import ApiLang
 from app.api.lean import slim_answer
 from app.api.slim import INCLUDES
-from app.deps import SearchDep, ServicesDep, StoreDep
+from app.deps import ApiLang, SearchDep, ServicesDep, StoreDep
 from app.errors import BadRequest, error_body
 from app.services import Services
 from app.store.db import encode_json

@@ -11,9 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from app.api.lang import ApiLang
 from app.api.screen import BadRequest, not_found_responses
-from app.deps import ServicesDep, StoreDep
+from app.deps import ApiLang, ServicesDep, StoreDep
 from app.store.screenings import ScreeningPublic
 from app.web.stored import render_stored
 from eligibility.profile import make_error
