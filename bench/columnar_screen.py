@@ -5,13 +5,15 @@
 
 Both contenders build the same `ScreenTable` (checked equal once before timing): `screen_table` over columns
 (eligibility/columnar.py) and `ScreenTable.from_screenings` of `CompiledEngine.screen` per profile. Figures: CPU
-time of the whole call (thread_time_ns) per row, each round alternating the two, with the load average.
+time of the whole call (thread_time_ns) per row, garbage collection included (a full collection before each call,
+untimed), each round alternating the two, with the load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import os
 import statistics
 import sys
@@ -54,6 +56,7 @@ def profiles(n: int, seed: int, engine: CompiledEngine) -> list[Profile]:
 
 
 def cpu_per_row(fn: Callable[[], Any], n: int) -> float:
+    gc.collect()  # each call starts with the same heap: no full collection owed by the other contender
     c0 = time.thread_time_ns()
     fn()
     return (time.thread_time_ns() - c0) / n / 1000

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeGuard
 
 import numpy as np
@@ -24,6 +24,7 @@ from eligibility.columnar_defs import (
     Columns,
     Facts,
     codes_of,
+    extract,
     threshold,
 )
 from eligibility.compiled import CompiledEngine
@@ -47,12 +48,13 @@ def _plain(fact: Any) -> TypeGuard[str]:
 class _Eval:
     """One table's evaluation: the columns, the definitions' terms and every distinct test, each computed once."""
 
-    def __init__(self, engine: CompiledEngine, profiles: Sequence[Profile], as_of: dt.date) -> None:
+    def __init__(self, engine: CompiledEngine, profiles: Sequence[Profile], as_of: dt.date,
+                 values: dict[str, Sequence[Any]] | None = None) -> None:
         self.engine, self.profiles, self.as_of, self.n = engine, profiles, as_of, len(profiles)
         self.prm: Params = engine.params_at(as_of)
         self.fast = engine.fast_params(as_of)
         self.facts = Facts()
-        self.cols = Columns(profiles, as_of, self.facts, _fields(engine.table(as_of)))
+        self.cols = Columns(profiles, as_of, self.facts, values)
         self.tests: dict[Any, VT] = {}
         self.defs: dict[str, VT] = {}
         self._ctx: dict[int, Ctx] = {}
@@ -263,13 +265,12 @@ class _Eval:
         return os, cs, top, self.unite(top, plan.tops, cs)
 
 
-def _fields(table: Sequence[tuple[Any, Plan, dict[str, Any], Any, Any, Any]]) -> tuple[str, ...]:
-    """The profile fields the column forms of a date's tests read, to extract them in one pass."""
-    # the windows' areas and what the phase reads (eligibility/phase.py)
-    out: dict[str, None] = dict.fromkeys(("prefecture", "municipality", "phase", "foreign_filings",
-                                          "overseas_disputes", "litigation_insurance", "applicant_type",
-                                          "established_on", "interests"))
-    for _prog, plan, *_ in table:
+def _fields(plans: Iterable[Plan]) -> tuple[str, ...]:
+    """The profile fields read for a table: the date and prior awards (the checks below), the windows' areas, what
+    the phase reads (eligibility/phase.py) and what the column forms of the plans' tests read."""
+    out = dict.fromkeys(("as_of", "prior_awards", "prefecture", "municipality", "phase", "foreign_filings",
+                         "overseas_disputes", "litigation_insurance", "applicant_type", "established_on", "interests"))
+    for plan in plans:
         for c, kind in zip(plan.nodes, plan.kinds, strict=True):
             if kind != "test" or c.test is None:
                 continue
@@ -278,17 +279,19 @@ def _fields(table: Sequence[tuple[Any, Plan, dict[str, Any], Any, Any, Any]]) ->
                 out[fact] = None
             if name == "definition":
                 out.update(dict.fromkeys(DEFINITION_FIELDS))
-            elif name in ("planned_foreign_filing", "dispute"):
-                out["foreign_filings" if name == "planned_foreign_filing" else "overseas_disputes"] = None
     return tuple(out)
 
 
-def _validated(engine: CompiledEngine, p: Any) -> Profile:
-    """As `engine.validate`: a profile naming an unknown program in its prior awards is refused the same way."""
-    if not isinstance(p, Profile) or (p.prior_awards and any(
-            a.program_id not in engine.catalog.programs for a in p.prior_awards)):
-        return engine.validate(p)
-    return p
+def _validated(engine: CompiledEngine, profiles: Sequence[Any]) -> tuple[list[Profile], dict[str, Sequence[Any]]]:
+    """The profiles as `engine.validate` leaves them (one naming an unknown program in its prior awards is refused
+    the same way), and their fields read for the table."""
+    ps = [p if type(p) is Profile else engine.validate(p) for p in profiles]
+    values = extract(ps, _fields(engine.plans.values()))
+    known = engine.catalog.programs
+    for p, awards in zip(ps, values["prior_awards"], strict=True):
+        if awards and any(a.program_id not in known for a in awards):
+            engine.validate(p)
+    return ps, values
 
 
 def screen_table(engine: CompiledEngine, profiles: Sequence[Profile], now: dt.datetime | None = None) -> ScreenTable:
@@ -296,8 +299,8 @@ def screen_table(engine: CompiledEngine, profiles: Sequence[Profile], now: dt.da
     must share one reference date (ValueError otherwise, as for an empty list)."""
     if not profiles:
         raise ValueError("no profile")
-    ps = [_validated(engine, p) for p in profiles]
-    dates = {p.as_of for p in ps}
+    ps, values = _validated(engine, profiles)
+    dates = set(values["as_of"])
     today = today_tokyo() if None in dates else None
     dates = {today if d is None else d for d in dates}
     if len(dates) != 1:
@@ -308,7 +311,7 @@ def screen_table(engine: CompiledEngine, profiles: Sequence[Profile], now: dt.da
         now = dt.datetime.now(dt.UTC)
     at = moment(as_of, now)
     ts = at.timestamp()
-    ev = _Eval(engine, ps, as_of)
+    ev = _Eval(engine, ps, as_of, values)
     n = len(ps)
     fy = fiscal_year(as_of, ev.prm.fy_start_month)
     table = engine.table(as_of)

@@ -18,37 +18,38 @@ NAN = float("nan")
 
 class Facts:
     """Missing-fact tuples as codes (0 is `()`), and their unions as the reference unites them
-    (`a + [x for x in b if x not in a]`, eligibility/plan.py `Plan.missing`, fastdefs `_union`), in a table
-    filled on first use: a union of two columns is then one fancy index."""
+    (`a + [x for x in b if x not in a]`, eligibility/plan.py `Plan.missing`, fastdefs `_union`): each distinct
+    pair of codes is united once, a column of pairs by one np.unique. (A dense table of pairs grew to 10**8
+    entries: random profiles make thousands of distinct tuples.)"""
+
+    _STRIDE = 1 << 32
 
     def __init__(self) -> None:
         self.tuples: list[tuple[str, ...]] = [()]
         self.index: dict[tuple[str, ...], int] = {(): 0}
-        self.table = np.full((64, 64), -1, dtype=np.int32)
-        self.table[0, 0] = 0
+        self.pairs: dict[int, int] = {}
 
     def code(self, t: tuple[str, ...]) -> int:
         c = self.index.get(t)
         if c is None:
             c = self.index[t] = len(self.tuples)
             self.tuples.append(t)
-            if c >= len(self.table):
-                grown = np.full((2 * c, 2 * c), -1, dtype=np.int32)
-                grown[:len(self.table), :len(self.table)] = self.table
-                self.table = grown
-            self.table[c, 0] = self.table[0, c] = c
         return c
 
     def union(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        got = self.table[a, b]
-        bad = got < 0
-        if bad.any():
-            for x, y in set(zip(a[bad].tolist(), b[bad].tolist(), strict=True)):
-                ta, tb = self.tuples[x], self.tuples[y]
-                u = self.code(ta + tuple(f for f in tb if f not in ta))
-                self.table[x, y] = u
-            got = self.table[a, b]
-        return got
+        out = np.where(b == 0, a, b).astype(np.int32)  # the union with () is the other one
+        both = np.flatnonzero((a != 0) & (b != 0))
+        if len(both):
+            keys, inverse = np.unique(a[both].astype(np.int64) * self._STRIDE + b[both], return_inverse=True)
+            united = np.empty(len(keys), dtype=np.int32)
+            for k, key in enumerate(keys.tolist()):
+                u = self.pairs.get(key)
+                if u is None:
+                    ta, tb = self.tuples[key // self._STRIDE], self.tuples[key % self._STRIDE]
+                    u = self.pairs[key] = self.code(ta + tuple(f for f in tb if f not in ta))
+                united[k] = u
+            out[both] = united[inverse.reshape(-1)]
+        return out
 
     def objects(self) -> np.ndarray:
         """The tuples as an object array, to turn a code column into a list of tuples with one index."""
@@ -72,21 +73,27 @@ DEFINITION_FIELDS = ("applicant_type", "industry", "employees", "capital_yen", "
                      "established_on")
 
 
+def extract(profiles: Sequence[Profile], fields: Sequence[str]) -> dict[str, Sequence[Any]]:
+    """Fields of every profile in one pass: a pass per field costs several times more (each reads every profile
+    object from memory again)."""
+    if len(fields) < 2:
+        return {f: list(map(attrgetter(f), profiles)) for f in fields}
+    # A validated Profile (pydantic v2) keeps its fields in __dict__: reading them there is a third cheaper than
+    # attribute access, and the same values.
+    own = set(map(type, profiles)) == {Profile} and set(fields) <= set(Profile.model_fields)
+    rows = map(itemgetter(*fields), map(vars, profiles)) if own else map(attrgetter(*fields), profiles)
+    return dict(zip(fields, zip(*rows, strict=True), strict=True))
+
+
 class Columns:
-    """The profiles' fields as columns: `fields` are read in one pass over the profiles (a pass per field costs
-    several times more: each reads every profile object from memory again), any other on first use. Scalar
+    """The profiles' fields as columns: `values` extracted beforehand (see `extract`), any other on first use. Scalar
     columns get categorical codes (a test is then worked out once per distinct value), numbers float64 with NaN,
     list fields their items flattened."""
 
-    def __init__(self, profiles: Sequence[Profile], as_of: dt.date, facts: Facts, fields: Sequence[str] = ()) -> None:
+    def __init__(self, profiles: Sequence[Profile], as_of: dt.date, facts: Facts,
+                 values: dict[str, Sequence[Any]] | None = None) -> None:
         self.profiles, self.as_of, self.facts, self.n = profiles, as_of, facts, len(profiles)
-        self._values: dict[str, Sequence[Any]] = {}
-        if len(fields) > 1:
-            # A validated Profile (pydantic v2) keeps its fields in __dict__: reading them there is a third cheaper
-            # than attribute access, and the same values.
-            own = set(map(type, profiles)) == {Profile} and set(fields) <= set(Profile.model_fields)
-            rows = map(itemgetter(*fields), map(vars, profiles)) if own else map(attrgetter(*fields), profiles)
-            self._values.update(zip(fields, zip(*rows, strict=True), strict=True))
+        self._values: dict[str, Sequence[Any]] = dict(values or {})
         self._types: dict[str, set[type]] = {}
         self._cat: dict[str, tuple[np.ndarray, list[Any]]] = {}
         self._num: dict[str, np.ndarray] = {}
