@@ -39,15 +39,15 @@ AS_OF = dt.date(2025, 9, 1)
 NOW = dt.datetime(2025, 9, 1, 3, 0, tzinfo=dt.UTC)
 
 
-def profiles(n: int, seed: int, engine: CompiledEngine) -> list[Profile]:
-    """n valid generated profiles, as bench/compare.py makes them, all of AS_OF."""
-    gen = ProfileGenerator(seed, list(engine.catalog.programs), engine.params_at(AS_OF).thresholds)
+def profiles(n: int, seed: int, engine: CompiledEngine, as_of: dt.date = AS_OF) -> list[Profile]:
+    """n valid generated profiles, as bench/compare.py makes them, all of `as_of`."""
+    gen = ProfileGenerator(seed, list(engine.catalog.programs), engine.params_at(as_of).thresholds)
     out: list[Profile] = []
     i = 0
     while len(out) < n:
         d = gen.profile(i)
         i += 1
-        d["as_of"] = AS_OF.isoformat()
+        d["as_of"] = as_of.isoformat()
         try:
             out.append(parse_profile(d))
         except ProfileError:
@@ -67,19 +67,22 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=10_000, help="profiles in the table")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--as-of", type=dt.date.fromisoformat, default=AS_OF, help="the profiles' date (windows read "
+                    "at 03:00 UTC of it)")
     args = ap.parse_args()
+    now = dt.datetime.combine(args.as_of, NOW.time(), dt.UTC)
 
     print(f"cpus {os.cpu_count()}, load average at start {os.getloadavg()}, python {sys.version.split()[0]}")
     engine = CompiledEngine(load_catalog())
-    ps = profiles(args.n, args.seed, engine)
+    ps = profiles(args.n, args.seed, engine, args.as_of)
     contenders: dict[str, Callable[[], ScreenTable]] = {
-        "screen_table (columnar)": lambda: screen_table(engine, ps, NOW),
+        "screen_table (columnar)": lambda: screen_table(engine, ps, now),
         "from_screenings(engine.screen per row)": lambda: ScreenTable.from_screenings(
-            [engine.screen(p, NOW) for p in ps]),
+            [engine.screen(p, now) for p in ps]),
     }
     tables = [fn() for fn in contenders.values()]  # warm-up, and the check that both build the same table
     diff = tables[0].equal(tables[1])
-    print(f"{len(ps):,} profiles of {AS_OF}, {len(tables[0].program_ids)} programs: tables "
+    print(f"{len(ps):,} profiles of {args.as_of}, {len(tables[0].program_ids)} programs: tables "
           f"{'equal' if not diff else 'DIFFER: ' + '; '.join(diff[:3])}")
     del tables
     cpu: dict[str, list[float]] = {k: [] for k in contenders}
