@@ -3,8 +3,8 @@
 # `screen_table(engine, profiles, now)` returns what `ScreenTable.from_screenings([engine.screen(p, now) …])`
 # returns, evaluated with numpy: the fields the plans, definitions and phase read are extracted into columns in
 # one pass (eligibility/columnar_defs.py), each distinct test is evaluated once over all rows, and each plan's tree
-# is combined with np.minimum / np.maximum / 2 - x in its node order. Missing facts are interned tuples united by
-# one table lookup per node, in the reference's order. A predicate or definition without a column form runs the
+# is combined with np.minimum / np.maximum / 2 - x in its node order. Missing facts are interned tuples, each
+# distinct pair united once, in the reference's order. A predicate or definition without a column form runs the
 # reference per row (correct first, fast second); estimates run per met row, the phase once per distinct input,
 # windows once per area and program. tests/test_columnar_screen.py holds the table equal to the one made one
 # screening at a time.
