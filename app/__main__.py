@@ -74,7 +74,7 @@ def add_screen(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run_screen(args: argparse.Namespace) -> int:
-    from app.batch import run
+    from app.batch_run import run
     from app.companies.wiring import cli_prefill
     from app.config import Settings
     from app.intake.columns import column_for

@@ -11,30 +11,23 @@ screened. The output has one row per input row: CSV for Excel (UTF-8 with BOM, C
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import json
 import multiprocessing as mp
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any, Protocol
 
 from app.intake.columns import (
-    JSONL_SUFFIXES,
-    InputError,
+    CellCache,
     Row,
     RowError,
-    input_format,
     printable,
     profile_errors,
-    read_input,
     to_profile,
 )
 from eligibility.engine import ProgramResult, Screening
-from eligibility.profile import ProfileError, today_tokyo
+from eligibility.profile import ProfileError
 
 EXIT_OK = 0
 EXIT_FILE = 2  # the input cannot be read (or the output cannot be written)
@@ -230,15 +223,17 @@ class RowResult:
     record: Any
 
 
-def screen_row(services: ScreeningService, row: Row, default_as_of: str, fmt: Format) -> tuple[RowResult, dict[str, Any], Screening | None]:
+def screen_row(services: ScreeningService, row: Row, default_as_of: str, fmt: Format,
+               cache: CellCache | None = None) -> tuple[RowResult, dict[str, Any], Screening | None]:
     """One row's outcome. Whatever one row holds (NUL or other control characters, undecodable bytes, an
     absurd number, a bug the row triggers), only that row fails: its name and messages are made printable
-    (they may quote the bad cell), so that storing or writing the row cannot fail the whole job."""
+    (they may quote the bad cell), so that storing or writing the row cannot fail the whole job. `cache`: the
+    job's cell cache (each distinct cell text parsed once)."""
     profile: dict[str, Any] = {}
     name = ""
     screening = None
     try:
-        profile, heading_of, errors = to_profile(row)
+        profile, heading_of, errors = to_profile(row, cache)
         raw_name = profile.get("company_name")
         name = printable(raw_name.strip()) if isinstance(raw_name, str) else ""
         # The profile's checks run even when a cell could not be read (it is left out), so that a row's answer
@@ -268,7 +263,7 @@ def _work(row: Row) -> RowResult:
     return screen_row(_JOB[0], row, _JOB[1], _JOB[2])[0]
 
 
-def _outcomes(services: ScreeningService, rows: list[Row], default_as_of: str, fmt: Format, jobs: int,
+def row_outcomes(services: ScreeningService, rows: list[Row], default_as_of: str, fmt: Format, jobs: int,
               store: ScreeningStore | None, lang: str) -> Iterator[RowResult]:
     """Screened rows in input order: in this process, or in `jobs` forked processes (POSIX, not with --store)."""
     global _JOB
@@ -285,75 +280,3 @@ def _outcomes(services: ScreeningService, rows: list[Row], default_as_of: str, f
         if store is not None and screening is not None:
             store.save_screening(profile, screening, screening.as_dict(lang), source="batch", lang=lang)
         yield outcome
-
-
-def run(
-    services: ScreeningService,
-    input_path: Path,
-    output_path: Path,
-    *,
-    as_of: dt.date | None = None,
-    lang: str = "ja",
-    top: int = 3,
-    in_format: str | None = None,
-    out_format: str | None = None,
-    encoding: str | None = None,
-    jobs: int = 1,
-    store: ScreeningStore | None = None,
-    stderr: IO[str] | None = None,
-    prefill: Callable[[list[Row], Progress, str], Any] | None = None,
-) -> tuple[int, Summary]:
-    """Screen every row of `input_path` into `output_path`; returns (exit code, summary)."""
-    err = stderr if stderr is not None else sys.stderr
-    ja = lang == "ja"
-    started = time.perf_counter()
-    try:
-        rows, ignored = read_input(input_path.read_bytes(), input_format(input_path, in_format), encoding)
-    except OSError as e:
-        err.write(f"入力ファイルを読めません: {input_path}: {e.strerror or e}\n" if ja else
-                  f"cannot read the input file {input_path}: {e.strerror or e}\n")
-        return EXIT_FILE, Summary()
-    except InputError as e:
-        err.write(f"{input_path}: {e.message_ja if ja else e.message_en}\n")
-        return EXIT_FILE, Summary()
-    if ignored:
-        err.write(("注意: 次の列は使いません: " if ja else "note: these columns are ignored: ") + "、".join(ignored) + "\n")
-
-    default_as_of = (as_of or today_tokyo()).isoformat()  # one date for the whole run
-    ofmt = out_format or ("jsonl" if output_path.suffix.lower() in JSONL_SUFFIXES else "csv")
-    fmt: Format = CsvFormat(lang, top) if ofmt == "csv" else JsonlFormat(lang)
-    summary = Summary()
-    try:
-        out = output_path.open("w", encoding="utf-8-sig" if ofmt == "csv" else "utf-8", newline="")
-    except OSError as e:
-        err.write(f"出力ファイルに書き込めません: {output_path}: {e.strerror or e}\n" if ja else
-                  f"cannot write the output file {output_path}: {e.strerror or e}\n")
-        return EXIT_FILE, summary
-    progress = Progress(len(rows), err, lang)
-    filled: dict[int, Any] | None = None
-    if prefill is not None:  # 法人番号 → blank cells filled from gBizINFO, each reported (app/companies/batch.py)
-        filled = prefill(rows, progress, lang) or {}
-    with out:
-        csv_out = csv.writer(out, lineterminator="\r\n") if isinstance(fmt, CsvFormat) else None
-        if csv_out is not None and isinstance(fmt, CsvFormat):
-            csv_out.writerow(fmt.header() + ([FILLED_HEADING[lang == "ja"]] if filled is not None else []))
-        for outcome in _outcomes(services, rows, default_as_of, fmt, jobs, store, lang):
-            summary.processed += 1
-            if outcome.errors:
-                summary.errors += 1
-                for problem in outcome.errors:
-                    progress.message(f"{outcome.number}行目: {problem.text('ja')}" if ja else
-                                     f"row {outcome.number}: {problem.text('en')}")
-            else:
-                summary.ok += 1
-            record = outcome.record if filled is None else with_filled(outcome.record, filled.get(outcome.number), lang)
-            if csv_out is not None:
-                csv_out.writerow(record)
-            else:
-                out.write(record + "\n")
-            progress.update(summary.processed)
-    progress.close(summary.processed)
-    summary.seconds = time.perf_counter() - started
-    err.write(summary.line(lang) + "\n")
-    err.flush()
-    return EXIT_OK, summary

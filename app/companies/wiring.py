@@ -1,7 +1,7 @@
 """The one module of the package that reaches into the rest of the app: settings, the store's engine, migrations.
 
 `Companies` for the app (made by app/factory.py, given to routes as `app.deps.CompaniesDep`) and
-`cli_prefill(settings, …)` for the command line's batch (app/batch.py `run(prefill=…)`).
+`cli_prefill(settings, …)` for the command line's batch (app/batch_run.py `run(prefill=…)`).
 """
 
 from __future__ import annotations

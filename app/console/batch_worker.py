@@ -21,7 +21,7 @@ from app.batch import screen_row
 from app.console import batch_rows as R
 from app.console import cases as C
 from app.desks import get_desk
-from app.intake.columns import Row, RowError, printable
+from app.intake.columns import CellCache, Row, RowError, printable
 from app.services import Services
 from app.store.base import utcnow
 from app.store.batch_jobs import BatchJob, BatchJobFile, BatchJobRow
@@ -145,7 +145,8 @@ def process(store: Store, svc: Services, job_id: str, rows: list[Row], default_a
 
 
 def _screen(store: Store, svc: Services, job: BatchJob, row: Row, fmt: R.ChamberCsv, default_as_of: str,
-            explicit_as_of: bool, known: dict[str, str], prefilled: R.Prefilled | None) -> Screened:
+            explicit_as_of: bool, known: dict[str, str], prefilled: R.Prefilled | None,
+            cells: CellCache | None = None) -> Screened:
     """One row: skipped (a case of the desk already), or screened and stored (its case is made later)."""
     notes = [n for n in [R.name_unnamed(row, job.lang)] if n]
     name = R.cell(row, "company_name") or ""
@@ -153,7 +154,7 @@ def _screen(store: Store, svc: Services, job: BatchJob, row: Row, fmt: R.Chamber
     if existing:
         return Screened(row.number, name, [], fmt.finish(fmt.skipped(row.number, name), [R.pick(R.SKIPPED_NOTE, job.lang)], []),
                         case_id=existing, status="skipped", notes=[R.pick(R.SKIPPED_NOTE, job.lang)])
-    outcome, profile, screening = screen_row(svc, row, default_as_of, fmt)
+    outcome, profile, screening = screen_row(svc, row, default_as_of, fmt, cells)
     notes += R.notes_text(row.notes, job.lang) + (prefilled.notes if prefilled else [])
     filled = prefilled.filled if prefilled else []
     item = Screened(row.number, outcome.name,
@@ -203,10 +204,11 @@ def _process(store: Store, svc: Services, job_id: str, rows: list[Row], default_
 
         prefilled = R.prefill_rows(rows, prefill, job.lang, prefill_workers, progress)
     ok = 0
+    cells: CellCache = {}  # each distinct cell text of the job parsed once (app/intake/columns.py)
     for start in range(0, len(rows), CHUNK):
         # Screen and store the screenings first (each in its own transaction), then write this chunk's rows
         # and cases in one transaction: SQLite has one writer at a time.
-        done = [_screen(store, svc, job, row, fmt, default_as_of, explicit_as_of, known, prefilled.get(row.number))
+        done = [_screen(store, svc, job, row, fmt, default_as_of, explicit_as_of, known, prefilled.get(row.number), cells)
                 for row in rows[start:start + CHUNK]]
         try:
             ok += _store_chunk(store, actor, job, done, guard)

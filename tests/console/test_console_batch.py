@@ -28,7 +28,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.batch import run
+from app.batch_run import run
 from app.console import batch as B
 from app.console import batch_worker as W
 from app.console.batch_rows import ChamberCsv

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.batch import run
+from app.batch_run import run
 from app.config import Settings
 from app.services import Services
 from tests.support.member_list import bad_cells_list

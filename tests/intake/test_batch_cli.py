@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from app.__main__ import main
-from app.batch import EXIT_FILE, run
+from app.batch import EXIT_FILE
+from app.batch_run import run
 from app.config import Settings
 from app.intake.columns import Row, column_for, to_profile
 from app.services import Services
@@ -408,7 +409,7 @@ def test_cli_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 def test_jobs_default_to_the_cores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    import app.batch
+    import app.batch_run
 
     seen: list[int] = []
 
@@ -416,7 +417,7 @@ def test_jobs_default_to_the_cores(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         seen.append(kw["jobs"])
         return 0, None
 
-    monkeypatch.setattr(app.batch, "run", fake_run)
+    monkeypatch.setattr(app.batch_run, "run", fake_run)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     src = write_csv(tmp_path / "in.csv", GOOD, "utf-8")
     assert main(["screen", "-i", str(src), "-o", str(tmp_path / "o.csv")]) == 0

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from app.batch import run
+from app.batch_run import run
 from app.companies.batch import fetch_many, fill_row
 from app.companies.client import GbizClient, GbizError, RateLimit
 from app.companies.tests import fake_gbizinfo as f

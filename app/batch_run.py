@@ -1,0 +1,193 @@
+"""The batch run of `python -m app screen`: read the member list, screen by columns (CSV) or row by row, write, report.
+
+CSV in and out with nothing stored or filled in goes by columns, streamed in chunks (app/batch_columnar.py);
+JSON Lines, `--store` and a gBizINFO prefill go row by row (app/batch.py `screen_row`). Both write the same
+records for the same rows (tests/intake/test_batch_columnar.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import multiprocessing as mp
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from threadpoolctl import threadpool_limits
+
+from app.batch import (
+    EXIT_FILE,
+    EXIT_OK,
+    FILLED_HEADING,
+    CsvFormat,
+    Format,
+    JsonlFormat,
+    Progress,
+    RowResult,
+    ScreeningService,
+    ScreeningStore,
+    Summary,
+    row_outcomes,
+    with_filled,
+)
+from app.batch_columnar import chunks, screen_chunk
+from app.intake.columns import (
+    JSONL_SUFFIXES,
+    CellCache,
+    InputError,
+    Row,
+    decode,
+    input_format,
+    iter_csv,
+    read_input,
+)
+from eligibility.profile import today_tokyo
+
+
+def _columnar_outcomes(services: Any, rows: Iterable[Row], default_as_of: str, fmt: CsvFormat,
+                       jobs: int) -> Iterator[RowResult]:
+    """Screened rows in input order, by columns (app/batch_columnar.py), chunk by chunk: in this process or in
+    `jobs` forked processes, with at most a few chunks in flight (memory stays bounded)."""
+    with threadpool_limits(limits=1):  # numpy's BLAS threads would compete with the worker processes
+        yield from _by_chunks(services, rows, default_as_of, fmt, jobs)
+
+
+def _by_chunks(services: Any, rows: Iterable[Row], default_as_of: str, fmt: CsvFormat,
+               jobs: int) -> Iterator[RowResult]:
+    global _CHUNK_JOB
+    cache: CellCache = {}
+    parts = chunks(rows)
+    # The first chunk here: what the columns learn once (the date's generated function, the tests' facts, the
+    # windows, the cells) is then inherited by every forked worker instead of being learned again in each.
+    first = next(parts, None)
+    if first is None:
+        return
+    yield from screen_chunk(services, first, default_as_of, fmt, cache)
+    if jobs > 1 and "fork" in mp.get_all_start_methods():
+        _CHUNK_CACHE.update(cache)
+        _CHUNK_JOB = (services, default_as_of, fmt)
+        try:
+            with mp.get_context("fork").Pool(jobs, initializer=_one_thread) as pool:
+                pending: deque[Any] = deque()
+                for chunk in parts:
+                    pending.append(pool.apply_async(_work_chunk, (chunk,)))
+                    if len(pending) >= 3 * jobs:
+                        yield from pending.popleft().get()
+                while pending:
+                    yield from pending.popleft().get()
+        finally:
+            _CHUNK_JOB = None
+        return
+    for chunk in parts:
+        yield from screen_chunk(services, chunk, default_as_of, fmt, cache)
+
+
+# What a forked chunk worker needs (inherited by fork, never pickled) and its own cell cache.
+_CHUNK_JOB: tuple[Any, str, CsvFormat] | None = None
+_CHUNK_CACHE: CellCache = {}
+
+
+def _one_thread() -> None:
+    threadpool_limits(limits=1)
+
+
+def _work_chunk(rows: list[Row]) -> list[RowResult]:
+    assert _CHUNK_JOB is not None
+    return screen_chunk(_CHUNK_JOB[0], rows, _CHUNK_JOB[1], _CHUNK_JOB[2], _CHUNK_CACHE)
+
+
+def run(
+    services: ScreeningService,
+    input_path: Path,
+    output_path: Path,
+    *,
+    as_of: dt.date | None = None,
+    lang: str = "ja",
+    top: int = 3,
+    in_format: str | None = None,
+    out_format: str | None = None,
+    encoding: str | None = None,
+    jobs: int = 1,
+    store: ScreeningStore | None = None,
+    stderr: IO[str] | None = None,
+    prefill: Callable[[list[Row], Progress, str], Any] | None = None,
+    by_columns: bool = True,
+) -> tuple[int, Summary]:
+    """Screen every row of `input_path` into `output_path`; returns (exit code, summary). `by_columns=False`
+    screens a CSV row by row (the reference the columnar path is compared with)."""
+    err = stderr if stderr is not None else sys.stderr
+    ja = lang == "ja"
+    started = time.perf_counter()
+    ofmt = out_format or ("jsonl" if output_path.suffix.lower() in JSONL_SUFFIXES else "csv")
+    # CSV in and out, nothing stored or filled in: by columns, streamed in chunks (app/batch_columnar.py).
+    columnar = by_columns and ofmt == "csv" and store is None and prefill is None and input_format(input_path, in_format) == "csv"
+    rows: Iterable[Row]
+    try:
+        if columnar:
+            text = decode(input_path.read_bytes(), encoding)
+            ignored, rows = iter_csv(text)
+            total = max(text.count("\n") - 1, 1)  # for the progress bar only (a quoted cell may hold a newline)
+            del text
+        else:
+            rows, ignored = read_input(input_path.read_bytes(), input_format(input_path, in_format), encoding)
+            total = len(rows)
+    except OSError as e:
+        err.write(f"入力ファイルを読めません: {input_path}: {e.strerror or e}\n" if ja else
+                  f"cannot read the input file {input_path}: {e.strerror or e}\n")
+        return EXIT_FILE, Summary()
+    except InputError as e:
+        err.write(f"{input_path}: {e.message_ja if ja else e.message_en}\n")
+        return EXIT_FILE, Summary()
+    if ignored:
+        err.write(("注意: 次の列は使いません: " if ja else "note: these columns are ignored: ") + "、".join(ignored) + "\n")
+
+    default_as_of = (as_of or today_tokyo()).isoformat()  # one date for the whole run
+    fmt: Format = CsvFormat(lang, top) if ofmt == "csv" else JsonlFormat(lang)
+    summary = Summary()
+    try:
+        out = output_path.open("w", encoding="utf-8-sig" if ofmt == "csv" else "utf-8", newline="")
+    except OSError as e:
+        err.write(f"出力ファイルに書き込めません: {output_path}: {e.strerror or e}\n" if ja else
+                  f"cannot write the output file {output_path}: {e.strerror or e}\n")
+        return EXIT_FILE, summary
+    progress = Progress(total, err, lang)
+    filled: dict[int, Any] | None = None
+    if prefill is not None and isinstance(rows, list):  # 法人番号 → blank cells filled from gBizINFO (app/companies/batch.py)
+        filled = prefill(rows, progress, lang) or {}
+    with out:
+        csv_out = csv.writer(out, lineterminator="\r\n") if isinstance(fmt, CsvFormat) else None
+        if csv_out is not None and isinstance(fmt, CsvFormat):
+            csv_out.writerow(fmt.header() + ([FILLED_HEADING[lang == "ja"]] if filled is not None else []))
+        outcomes = _columnar_outcomes(services, rows, default_as_of, fmt, jobs) if columnar and isinstance(
+            fmt, CsvFormat) else row_outcomes(services, list(rows), default_as_of, fmt, jobs, store, lang)
+        try:
+            for outcome in outcomes:
+                summary.processed += 1
+                if outcome.errors:
+                    summary.errors += 1
+                    for problem in outcome.errors:
+                        progress.message(f"{outcome.number}行目: {problem.text('ja')}" if ja else
+                                         f"row {outcome.number}: {problem.text('en')}")
+                else:
+                    summary.ok += 1
+                record = outcome.record if filled is None else with_filled(outcome.record, filled.get(outcome.number), lang)
+                if csv_out is not None:
+                    csv_out.writerow(record)
+                else:
+                    out.write(record + "\n")
+                progress.update(summary.processed)
+        except InputError as e:  # a row the CSV reader cannot read, met while streaming: as if read up front
+            progress.close(summary.processed)
+            err.write(f"{input_path}: {e.message_ja if ja else e.message_en}\n")
+            out.close()
+            output_path.unlink(missing_ok=True)
+            return EXIT_FILE, Summary()
+    progress.close(summary.processed)
+    summary.seconds = time.perf_counter() - started
+    err.write(summary.line(lang) + "\n")
+    err.flush()
+    return EXIT_OK, summary
