@@ -253,6 +253,13 @@ def screen_row(services: ScreeningService, row: Row, default_as_of: str, fmt: Fo
     return RowResult(row.number, name, errors, record), profile, screening
 
 
+def row_messages(outcome: RowResult, lang: str) -> list[str]:
+    """A row's problems as stderr lines: 「12行目: 従業員数: …」 / "row 12: employees: …"."""
+    if lang == "ja":
+        return [f"{outcome.number}行目: {problem.text('ja')}" for problem in outcome.errors]
+    return [f"row {outcome.number}: {problem.text('en')}" for problem in outcome.errors]
+
+
 # What forked workers need; set just before the pool starts, inherited by fork (never pickled).
 _JOB: tuple[ScreeningService, str, Format] | None = None
 CHUNK = 64

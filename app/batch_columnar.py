@@ -15,7 +15,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -30,6 +30,7 @@ from matching.scorer import Scorer
 
 CHUNK_ROWS = 2048  # rows per chunk: big enough for the columns' fixed costs, small enough for bounded memory
 _STATUS = ("ineligible", "needs_info", "eligible")
+T = TypeVar("T")
 
 
 class ColumnServices(ScreeningService, Protocol):
@@ -40,7 +41,7 @@ class ColumnServices(ScreeningService, Protocol):
     live: Any
 
 
-def chunks(rows: Iterable[Row], size: int | None = None) -> Iterator[list[Row]]:
+def chunks(rows: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
     """The rows in lists of `size` (default CHUNK_ROWS), read from the iterator only as each list is asked for."""
     it, size = iter(rows), size or CHUNK_ROWS
     while chunk := list(islice(it, size)):

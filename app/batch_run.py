@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import multiprocessing as mp
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,10 +29,10 @@ from app.batch import (
     Format,
     JsonlFormat,
     Progress,
-    RowResult,
     ScreeningService,
     ScreeningStore,
     Summary,
+    row_messages,
     row_outcomes,
     with_filled,
 )
@@ -40,54 +42,76 @@ from app.intake.columns import (
     CellCache,
     InputError,
     Row,
+    csv_records,
     decode,
     input_format,
-    iter_csv,
     read_input,
+    row_of,
 )
 from eligibility.profile import today_tokyo
 
 
-def _columnar_outcomes(services: Any, rows: Iterable[Row], default_as_of: str, fmt: CsvFormat,
-                       jobs: int) -> Iterator[RowResult]:
-    """Screened rows in input order, by columns (app/batch_columnar.py), chunk by chunk: in this process or in
-    `jobs` forked processes, with at most a few chunks in flight (memory stays bounded)."""
+@dataclass
+class Block:
+    """A chunk's rows, screened and written: the CSV text, the counts and the messages for stderr, in order."""
+
+    text: str
+    processed: int
+    errors: int
+    messages: list[str]
+
+
+def _block(services: Any, records: list[tuple[int, list[str]]], use: list[tuple[int, str]], default_as_of: str,
+           fmt: CsvFormat, cache: CellCache) -> Block:
+    """One chunk of CSV records through the columns (app/batch_columnar.py), formatted where it was screened: a
+    forked worker sends back one string, not a record per row."""
+    outcomes = screen_chunk(services, [row_of(n, r, use) for n, r in records], default_as_of, fmt, cache)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(o.record for o in outcomes)
+    messages = [m for o in outcomes for m in row_messages(o, fmt.lang)]
+    return Block(buf.getvalue(), len(outcomes), sum(1 for o in outcomes if o.errors), messages)
+
+
+def _columnar_blocks(services: Any, records: Iterable[tuple[int, list[str]]], use: list[tuple[int, str]],
+                     default_as_of: str, fmt: CsvFormat, jobs: int) -> Iterator[Block]:
+    """The chunks in input order, screened in this process or in `jobs` forked processes, with at most a few
+    chunks in flight (memory stays bounded)."""
     with threadpool_limits(limits=1):  # numpy's BLAS threads would compete with the worker processes
-        yield from _by_chunks(services, rows, default_as_of, fmt, jobs)
+        yield from _by_chunks(services, records, use, default_as_of, fmt, jobs)
 
 
-def _by_chunks(services: Any, rows: Iterable[Row], default_as_of: str, fmt: CsvFormat,
-               jobs: int) -> Iterator[RowResult]:
+def _by_chunks(services: Any, records: Iterable[tuple[int, list[str]]], use: list[tuple[int, str]],
+               default_as_of: str, fmt: CsvFormat, jobs: int) -> Iterator[Block]:
     global _CHUNK_JOB
     cache: CellCache = {}
-    parts = chunks(rows)
+    parts = chunks(records)
     # The first chunk here: what the columns learn once (the date's generated function, the tests' facts, the
     # windows, the cells) is then inherited by every forked worker instead of being learned again in each.
     first = next(parts, None)
     if first is None:
         return
-    yield from screen_chunk(services, first, default_as_of, fmt, cache)
+    yield _block(services, first, use, default_as_of, fmt, cache)
     if jobs > 1 and "fork" in mp.get_all_start_methods():
         _CHUNK_CACHE.update(cache)
-        _CHUNK_JOB = (services, default_as_of, fmt)
+        _CHUNK_JOB = (services, use, default_as_of, fmt)
         try:
             with mp.get_context("fork").Pool(jobs, initializer=_one_thread) as pool:
                 pending: deque[Any] = deque()
                 for chunk in parts:
                     pending.append(pool.apply_async(_work_chunk, (chunk,)))
                     if len(pending) >= 3 * jobs:
-                        yield from pending.popleft().get()
+                        yield pending.popleft().get()
                 while pending:
-                    yield from pending.popleft().get()
+                    yield pending.popleft().get()
         finally:
             _CHUNK_JOB = None
         return
     for chunk in parts:
-        yield from screen_chunk(services, chunk, default_as_of, fmt, cache)
+        yield _block(services, chunk, use, default_as_of, fmt, cache)
 
 
 # What a forked chunk worker needs (inherited by fork, never pickled) and its own cell cache.
-_CHUNK_JOB: tuple[Any, str, CsvFormat] | None = None
+_CHUNK_JOB: tuple[Any, list[tuple[int, str]], str, CsvFormat] | None = None
 _CHUNK_CACHE: CellCache = {}
 
 
@@ -95,9 +119,10 @@ def _one_thread() -> None:
     threadpool_limits(limits=1)
 
 
-def _work_chunk(rows: list[Row]) -> list[RowResult]:
+def _work_chunk(records: list[tuple[int, list[str]]]) -> Block:
     assert _CHUNK_JOB is not None
-    return screen_chunk(_CHUNK_JOB[0], rows, _CHUNK_JOB[1], _CHUNK_JOB[2], _CHUNK_CACHE)
+    services, use, default_as_of, fmt = _CHUNK_JOB
+    return _block(services, records, use, default_as_of, fmt, _CHUNK_CACHE)
 
 
 def run(
@@ -129,7 +154,8 @@ def run(
     try:
         if columnar:
             text = decode(input_path.read_bytes(), encoding)
-            ignored, rows = iter_csv(text)
+            ignored, use, records = csv_records(text)
+            rows = []
             total = max(text.count("\n") - 1, 1)  # for the progress bar only (a quoted cell may hold a newline)
             del text
         else:
@@ -162,16 +188,22 @@ def run(
         csv_out = csv.writer(out, lineterminator="\r\n") if isinstance(fmt, CsvFormat) else None
         if csv_out is not None and isinstance(fmt, CsvFormat):
             csv_out.writerow(fmt.header() + ([FILLED_HEADING[lang == "ja"]] if filled is not None else []))
-        outcomes = _columnar_outcomes(services, rows, default_as_of, fmt, jobs) if columnar and isinstance(
-            fmt, CsvFormat) else row_outcomes(services, list(rows), default_as_of, fmt, jobs, store, lang)
         try:
-            for outcome in outcomes:
+            if columnar and isinstance(fmt, CsvFormat):
+                for block in _columnar_blocks(services, records, use, default_as_of, fmt, jobs):
+                    summary.processed += block.processed
+                    summary.errors += block.errors
+                    summary.ok += block.processed - block.errors
+                    for message in block.messages:
+                        progress.message(message)
+                    out.write(block.text)
+                    progress.update(summary.processed)
+            for outcome in ([] if columnar else row_outcomes(services, list(rows), default_as_of, fmt, jobs, store, lang)):
                 summary.processed += 1
                 if outcome.errors:
                     summary.errors += 1
-                    for problem in outcome.errors:
-                        progress.message(f"{outcome.number}行目: {problem.text('ja')}" if ja else
-                                         f"row {outcome.number}: {problem.text('en')}")
+                    for message in row_messages(outcome, lang):
+                        progress.message(message)
                 else:
                     summary.ok += 1
                 record = outcome.record if filled is None else with_filled(outcome.record, filled.get(outcome.number), lang)

@@ -344,9 +344,10 @@ def input_format(path: Path, fmt: str | None) -> str:
     return "jsonl" if path.suffix.lower() in JSONL_SUFFIXES else "csv"
 
 
-def iter_csv(text: str) -> tuple[list[str], Iterator[Row]]:
-    """The headings that are ignored and the data rows, read as they are asked for (numbered as in a
-    spreadsheet, heading = row 1); InputError for a file without a known heading, or at a broken row."""
+def csv_records(text: str) -> tuple[list[str], list[tuple[int, str]], Iterator[tuple[int, list[str]]]]:
+    """The headings that are ignored, the columns used (position, heading) and the data records with their
+    spreadsheet row numbers (heading = row 1), read as they are asked for; InputError for a file without a
+    known heading, or at a broken record. `row_of` makes a record a Row."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     try:
         header = next(reader)
@@ -369,19 +370,29 @@ def iter_csv(text: str) -> tuple[list[str], Iterator[Row]]:
             use.append((i, h.lstrip("\ufeff").strip()))
     ignored = [h.strip() for h in header if h.strip() and column_for(h) is None]
 
-    def rows() -> Iterator[Row]:
+    def records() -> Iterator[tuple[int, list[str]]]:
         number = 1
         try:
             for record in reader:
                 number += 1
-                if not any(c.strip() for c in record):
-                    continue  # an empty line
-                yield _readable(Row(number, {h: (record[i] if i < len(record) else "") for i, h in use}))
+                if any(c.strip() for c in record):  # an empty line is skipped
+                    yield number, record
         except csv.Error as e:
             raise InputError(f"{number + 1}行目付近を CSV として読めません: {e}",
                              f"CSV error near row {number + 1}: {e}") from None
 
-    return ignored, rows()
+    return ignored, use, records()
+
+
+def row_of(number: int, record: list[str], use: list[tuple[int, str]]) -> Row:
+    """A CSV record as a Row: the used columns' cells by heading (a short record's missing cells are empty)."""
+    return _readable(Row(number, {h: (record[i] if i < len(record) else "") for i, h in use}))
+
+
+def iter_csv(text: str) -> tuple[list[str], Iterator[Row]]:
+    """The headings that are ignored and the data rows, read as they are asked for."""
+    ignored, use, records = csv_records(text)
+    return ignored, (row_of(n, r, use) for n, r in records)
 
 
 def read_csv(text: str) -> tuple[list[Row], list[str]]:
