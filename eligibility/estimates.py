@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -20,10 +21,33 @@ class Estimate:
     prior_awards_yen: int = 0
     remaining_cap_yen: int | None = None
     breakdown: list[dict[str, Any]] = field(default_factory=list)
-    formula_ja: str = ""  # compact, for advisors: min(340万円×1/2, 150万円) …
-    formula_en: str = ""
-    explanation_ja: str = ""  # the same in words and numbers, for applicants (issue 14, item 2)
-    explanation_en: str = ""
+    # (formula_ja, formula_en, explanation_ja, explanation_en), or what makes them: written when first read, since
+    # a member list's ranking needs the amount only (a third of a batch row's screening went into these texts).
+    texts: tuple[str, str, str, str] | Callable[[], tuple[str, str, str, str]] = field(
+        default=("", "", "", ""), compare=False, repr=False)
+
+    def _texts(self) -> tuple[str, str, str, str]:
+        if callable(self.texts):
+            self.texts = self.texts()
+        return self.texts
+
+    @property
+    def formula_ja(self) -> str:
+        """Compact, for advisors: min(340万円×1/2, 150万円) …"""
+        return self._texts()[0]
+
+    @property
+    def formula_en(self) -> str:
+        return self._texts()[1]
+
+    @property
+    def explanation_ja(self) -> str:
+        """The same in words and numbers, for applicants (issue 14, item 2)."""
+        return self._texts()[2]
+
+    @property
+    def explanation_en(self) -> str:
+        return self._texts()[3]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -167,19 +191,24 @@ def per_case_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, An
     cap = company_cap_for(v["company_cap"], p.applicant_type)
     prior = prior_in_year(p, program_id, cap_year)
     amount, remaining = _apply_company_cap(total, cap, prior, unit)
-    parts_ja = " ＋ ".join(
-        f"{enum_label('right', r['right'])} min({yen(r['cost_yen'])}×{rate_text(rate)}, {yen(r['case_cap_yen'])})" for r in rows)
-    parts_en = " + ".join(
-        f"{r['right']} min({yen(r['cost_yen'], 'en')}×{rate_text(rate)}, {yen(r['case_cap_yen'], 'en')})" for r in rows)
-    cases = [Case(f"{enum_label('right', r['right'])}1件", f"{enum_label('right', r['right'], 'en')}, one case",
-                  r["cost_yen"], rate, r["case_cap_yen"]) for r in rows]
-    return EstimateOutcome(Estimate(
-        amount, rate_text(rate), cap, prior, remaining, rows,
-        f"{parts_ja or '0円'}、{_cap_words(cap, prior, remaining, 'ja', cap_year)}、{unit:,}円未満切り捨て → {yen(amount)}",
-        f"{parts_en or '¥0'}, {_cap_words(cap, prior, remaining, 'en', cap_year)}, rounded down to ¥{unit:,} → {yen(amount, 'en')}",
-        explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "ja"),
-        explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "en"),
-    ))
+
+    def texts() -> tuple[str, str, str, str]:
+        parts_ja = " ＋ ".join(
+            f"{enum_label('right', r['right'])} min({yen(r['cost_yen'])}×{rate_text(rate)}, {yen(r['case_cap_yen'])})"
+            for r in rows)
+        parts_en = " + ".join(
+            f"{r['right']} min({yen(r['cost_yen'], 'en')}×{rate_text(rate)}, {yen(r['case_cap_yen'], 'en')})" for r in rows)
+        cases = [Case(f"{enum_label('right', r['right'])}1件", f"{enum_label('right', r['right'], 'en')}, one case",
+                      r["cost_yen"], rate, r["case_cap_yen"]) for r in rows]
+        return (
+            f"{parts_ja or '0円'}、{_cap_words(cap, prior, remaining, 'ja', cap_year)}、{unit:,}円未満切り捨て → {yen(amount)}",
+            f"{parts_en or '¥0'}, {_cap_words(cap, prior, remaining, 'en', cap_year)}, rounded down to ¥{unit:,} → "
+            f"{yen(amount, 'en')}",
+            explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "ja"),
+            explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "en"),
+        )
+
+    return EstimateOutcome(Estimate(amount, rate_text(rate), cap, prior, remaining, rows, texts))
 
 
 def dispute_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, Any]) -> EstimateOutcome:
@@ -207,17 +236,21 @@ def dispute_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, Any
         rows.append({"kind": kind, "cost_yen": d.cost_yen, "subsidy_yen": int(sub)})
     prior = prior_in_year(p, program_id, cap_year)
     amount, remaining = _apply_company_cap(total, cap, prior, unit)
-    costs_ja = " ＋ ".join(f"{yen(r['cost_yen'])}×{rate_text(rate)}" for r in rows) or "0円"
-    costs_en = " + ".join(f"{yen(r['cost_yen'], 'en')}×{rate_text(rate)}" for r in rows) or "¥0"
-    kind_ja, kind_en = enum_label("dispute_kind", kind), enum_label("dispute_kind", kind, "en")
-    cases = [Case(f"{kind_ja}1件", f"{kind_en}, one case", r["cost_yen"], rate, cap) for r in rows]
-    return EstimateOutcome(Estimate(
-        amount, rate_text(rate), cap, prior, remaining, rows,
-        f"{costs_ja}、{_cap_words(cap, prior, remaining, 'ja', cap_year)}、{unit:,}円未満切り捨て → {yen(amount)}",
-        f"{costs_en}, {_cap_words(cap, prior, remaining, 'en', cap_year)}, rounded down to ¥{unit:,} → {yen(amount, 'en')}",
-        explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "ja"),
-        explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "en"),
-    ))
+
+    def texts() -> tuple[str, str, str, str]:
+        costs_ja = " ＋ ".join(f"{yen(r['cost_yen'])}×{rate_text(rate)}" for r in rows) or "0円"
+        costs_en = " + ".join(f"{yen(r['cost_yen'], 'en')}×{rate_text(rate)}" for r in rows) or "¥0"
+        kind_ja, kind_en = enum_label("dispute_kind", kind), enum_label("dispute_kind", kind, "en")
+        cases = [Case(f"{kind_ja}1件", f"{kind_en}, one case", r["cost_yen"], rate, cap) for r in rows]
+        return (
+            f"{costs_ja}、{_cap_words(cap, prior, remaining, 'ja', cap_year)}、{unit:,}円未満切り捨て → {yen(amount)}",
+            f"{costs_en}, {_cap_words(cap, prior, remaining, 'en', cap_year)}, rounded down to ¥{unit:,} → "
+            f"{yen(amount, 'en')}",
+            explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "ja"),
+            explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "en"),
+        )
+
+    return EstimateOutcome(Estimate(amount, rate_text(rate), cap, prior, remaining, rows, texts))
 
 
 def premium_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, Any]) -> EstimateOutcome:
@@ -230,17 +263,22 @@ def premium_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, Any
     rate = parse_fraction(v["rate_renewal"] if ins.renewal else v["rate_new"])
     unit = int(v["rounding_unit"])
     amount = floor_to(ins.premium_yen * rate, unit)
+    premium = ins.premium_yen
     kind_ja, kind_en = ("更新", "renewal") if ins.renewal else ("新規加入", "new policy")
+
+    def texts() -> tuple[str, str, str, str]:
+        return (
+            f"掛金 {yen(premium)}×{rate_text(rate)}（{kind_ja}）、{unit:,}円未満切り捨て → {yen(amount)}",
+            f"premium {yen(premium, 'en')}×{rate_text(rate)} ({kind_en}), rounded down to ¥{unit:,} → {yen(amount, 'en')}",
+            explain([Case(f"保険の{kind_ja}", f"the {kind_en}", premium, rate, None)],
+                    premium * rate, None, 0, None, amount, unit, 0, "ja").replace("費用", "掛金"),
+            explain([Case(f"保険の{kind_ja}", f"the {kind_en}", premium, rate, None)],
+                    premium * rate, None, 0, None, amount, unit, 0, "en").replace("the cost", "the premium"),
+        )
+
     return EstimateOutcome(Estimate(
         amount, rate_text(rate), None, 0, None,
-        [{"premium_yen": ins.premium_yen, "renewal": ins.renewal, "subsidy_yen": amount}],
-        f"掛金 {yen(ins.premium_yen)}×{rate_text(rate)}（{kind_ja}）、{unit:,}円未満切り捨て → {yen(amount)}",
-        f"premium {yen(ins.premium_yen, 'en')}×{rate_text(rate)} ({kind_en}), rounded down to ¥{unit:,} → {yen(amount, 'en')}",
-        explain([Case(f"保険の{kind_ja}", f"the {kind_en}", ins.premium_yen, rate, None)],
-                ins.premium_yen * rate, None, 0, None, amount, unit, 0, "ja").replace("費用", "掛金"),
-        explain([Case(f"保険の{kind_ja}", f"the {kind_en}", ins.premium_yen, rate, None)],
-                ins.premium_yen * rate, None, 0, None, amount, unit, 0, "en").replace("the cost", "the premium"),
-    ))
+        [{"premium_yen": premium, "renewal": ins.renewal, "subsidy_yen": amount}], texts))
 
 
 METHODS = {
