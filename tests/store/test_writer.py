@@ -101,6 +101,24 @@ def test_concurrent_saves_through_the_store_are_all_stored(tmp_path: Path) -> No
     store.dispose()
 
 
+def _run_in_own_loop(main: Any) -> Any:
+    """asyncio.run(main()) in a thread of its own: another test (the browser's) may leave a loop running in this one."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["out"] = asyncio.run(main())
+        except BaseException as e:  # noqa: BLE001 - re-raised in the test's thread
+            box["error"] = e
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join(60)
+    if "error" in box:
+        raise box["error"]
+    return box["out"]
+
+
 def test_async_waiters_are_answered_after_their_commit_with_their_own_outcome() -> None:
     """write_async: the rows of one transaction are settled together on the loop; a failing row's caller gets
     the database's error, the others succeed, and a caller that gave up does not stop the rest."""
@@ -128,7 +146,7 @@ def test_async_waiters_are_answered_after_their_commit_with_their_own_outcome() 
         return await asyncio.gather(first, *rest, return_exceptions=True)
 
     try:
-        outcomes = asyncio.run(main())
+        outcomes = _run_in_own_loop(main)
     finally:
         w.close()
     assert [type(o).__name__ for o in outcomes] == ["NoneType"] * 3 + ["ValueError"] + ["NoneType"] * 4
