@@ -150,12 +150,11 @@ def run(
     ofmt = out_format or ("jsonl" if output_path.suffix.lower() in JSONL_SUFFIXES else "csv")
     # CSV in and out, nothing stored or filled in: by columns, streamed in chunks (app/batch_columnar.py).
     columnar = by_columns and ofmt == "csv" and store is None and prefill is None and input_format(input_path, in_format) == "csv"
-    rows: Iterable[Row]
+    rows: list[Row] = []  # row by row: the whole file; by columns the records stream instead
     try:
         if columnar:
             text = decode(input_path.read_bytes(), encoding)
             ignored, use, records = csv_records(text)
-            rows = []
             total = max(text.count("\n") - 1, 1)  # for the progress bar only (a quoted cell may hold a newline)
             del text
         else:
@@ -182,7 +181,7 @@ def run(
         return EXIT_FILE, summary
     progress = Progress(total, err, lang)
     filled: dict[int, Any] | None = None
-    if prefill is not None and isinstance(rows, list):  # 法人番号 → blank cells filled from gBizINFO (app/companies/batch.py)
+    if prefill is not None:  # 法人番号 → blank cells filled from gBizINFO (app/companies/batch.py)
         filled = prefill(rows, progress, lang) or {}
     with out:
         csv_out = csv.writer(out, lineterminator="\r\n") if isinstance(fmt, CsvFormat) else None
@@ -198,7 +197,7 @@ def run(
                         progress.message(message)
                     out.write(block.text)
                     progress.update(summary.processed)
-            for outcome in ([] if columnar else row_outcomes(services, list(rows), default_as_of, fmt, jobs, store, lang)):
+            for outcome in ([] if columnar else row_outcomes(services, rows, default_as_of, fmt, jobs, store, lang)):
                 summary.processed += 1
                 if outcome.errors:
                     summary.errors += 1
