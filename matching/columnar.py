@@ -14,13 +14,20 @@ from eligibility.plan import STATIC_FACTS, Plan
 from eligibility.predicates import Ctx
 from eligibility.profile import Profile
 from eligibility.screen_table import ScreenTable
-from matching.scorer import FIT_SIGNALS, IDENTITY_FACTS, Scorer, _needs_something, open_to_anyone
+from matching.scorer import (
+    FIT_SIGNALS,
+    IDENTITY_FACTS,
+    LOCATION_FACTS,
+    Scorer,
+    _needs_something,
+    open_to_anyone,
+)
 from matching.signals import alternatives_of, has_no_ip, needs_in_text, needs_stated, window_status
 
 __all__ = ["rank_table"]
 
 # Status keys as codes: the index into `_STATUS_KEYS` (Scorer.status_key, Scorer.score's open_to_anyone).
-_STATUS_KEYS = ("ineligible", "needs_info", "needs_info_need", "eligible", "open_to_anyone")
+_STATUS_KEYS = ("ineligible", "needs_info", "needs_info_need", "eligible", "open_to_anyone", "needs_info_area")
 _TIE = 1e-12  # scores closer than this whose fit sums differ: recomputed with math.exp (np.exp may differ by an ulp)
 
 
@@ -176,7 +183,9 @@ def rank_table(scorer: Scorer, engine: CompiledEngine, table: ScreenTable) -> tu
 
     # needs_info: only who the applicant is unknown (missing ⊆ IDENTITY_FACTS) or the need itself.
     identity = np.zeros((n, np_), dtype=bool)
+    area = np.zeros((n, np_), dtype=bool)  # the municipality or prefecture unknown (status_key needs_info_area)
     subset: dict[tuple[str, ...], bool] = {}
+    where: dict[tuple[str, ...], bool] = {}
     for j in range(np_):
         rows = np.flatnonzero(status[:, j] == 1)
         if not len(rows):
@@ -185,7 +194,9 @@ def rank_table(scorer: Scorer, engine: CompiledEngine, table: ScreenTable) -> tu
         for m in dict.fromkeys(got):
             if m not in subset:
                 subset[m] = set(m) <= IDENTITY_FACTS
+                where[m] = bool(LOCATION_FACTS.intersection(m))
         identity[rows, j] = np.fromiter(map(subset.__getitem__, got), dtype=bool, count=len(got))
+        area[rows, j] = np.fromiter(map(where.__getitem__, got), dtype=bool, count=len(got))
     need_key = (status == 1) & ~identity  # status_key(r) == "needs_info_need" (nothing stated)
 
     # Concrete needs, only where they decide the need signal.
@@ -217,7 +228,7 @@ def rank_table(scorer: Scorer, engine: CompiledEngine, table: ScreenTable) -> tu
 
     # Scorer.score: the status key, who acts, the window, the fit, the kind's bias.
     stated_key = stated | (described & (desc_need > 0))
-    key = np.where(status == 2, 3, np.where(status == 1, np.where(identity | stated_key, 1, 2), 0))
+    key = np.where(status == 2, 3, np.where(status == 1, np.where(area, 5, np.where(identity | stated_key, 1, 2)), 0))
     anyone = np.array([open_to_anyone(p) for p in progs])
     stated_need = stated | (need != 0) | (desc_need != 0)
     key = np.where((key == 3) & anyone[None, :] & ~stated_need, 4, key)

@@ -43,6 +43,8 @@ def signal_reason(sig: dict[str, Any], r: ProgramResult, ctx: dict[str, Any]) ->
                 "needs_info": ("いくつかの質問に答えると対象かどうかが確定します。",
                                "Answer a few questions to confirm eligibility."),
                 "needs_info_need": ("必要としているかどうかがまだ分かりません。", "Whether you need it is not known yet."),
+                "needs_info_area": ("特定の地域の事業者向けの制度です。所在地（市区町村）を答えると対象かどうかが確定します。",
+                                    "For businesses in one area: give your municipality to confirm eligibility."),
                 "open_to_anyone": ("誰でも使えますが、必要としているかどうかはまだ分かりません。",
                                    "Anyone can use it; whether you need it is not known yet."),
                 }.get(v, (str(v), str(v)))

@@ -44,6 +44,9 @@ IDENTITY_FACTS = {
     "large_company_officer_ratio", "wholly_owned_by_large_parent", "avg_taxable_income_yen", "prefecture",
     "as_of", "chamber_member", "design_bulk_filing", "vc_backed", "municipality", "local_site_6_months",
 }
+# Where the applicant is. A municipal or prefectural program whose area is unknown applies to one place of many
+# (DOMAIN.md §7.4: "municipal programs need the applicant's 市区町村"): weights.yaml status.needs_info_area.
+LOCATION_FACTS = frozenset({"prefecture", "municipality"})
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,11 @@ def concrete_needs(result: ProgramResult) -> list[Trace]:
     return [top for top in result.reasons if top.outcome is Outcome.MET and _needs_something(top)]
 
 
+def need_unknown(result: ProgramResult) -> bool:
+    """needs_info on more than who the applicant is: the need itself is still unknown."""
+    return result.status == "needs_info" and not set(result.missing_facts) <= IDENTITY_FACTS
+
+
 def open_to_anyone(program: Any) -> bool:
     """Every rule of the program is `always` (anyone may use it: a published template or portal)."""
     tests = [c.test for c in program.eligibility]
@@ -119,7 +127,7 @@ def open_to_anyone(program: Any) -> bool:
 class Scorer:
     """Prior scorer: status × who acts × window × (need, audience, no IP, interests, money, phase, text)."""
 
-    PRIOR_VERSION = "prior-2"
+    PRIOR_VERSION = "prior-3"
 
     def __init__(self, programs: Iterable[Program], weights: Weights | None = None, model: Any = None,
                  needs: tuple[DescriptionNeed, ...] | None = None):
@@ -197,7 +205,7 @@ class Scorer:
         # A met precondition (a Japanese application) is not the need when the need itself is still unknown;
         # a need the answers state (a counterfeit dispute listed, its details unknown) is one.
         stated = p.id in ctx["stated"]
-        need = 1.0 if (needs and self.status_key(r) != "needs_info_need") or stated else 0.0
+        need = 1.0 if (needs and not need_unknown(r)) or stated else 0.0
         need *= float(w.need_strength.get(p.kind, 1.0))
         described = ctx["described"].get(p.id)
         desc_need = 1.0 if described and not need else 0.0
@@ -223,10 +231,13 @@ class Scorer:
         }
 
     def status_key(self, r: ProgramResult, stated: bool = False) -> str:
-        """needs_info splits: unknown size or ownership (need clear) vs an unknown need itself; a need the
-        answers or the description state counts as clear (its question is asked)."""
+        """needs_info splits: the applicant's municipality or prefecture unknown (the program is for one place),
+        unknown size or ownership (need clear) vs an unknown need itself; a need the answers or the description
+        state counts as clear (its question is asked)."""
         if r.status != "needs_info":
             return r.status
+        if LOCATION_FACTS.intersection(r.missing_facts):
+            return "needs_info_area"
         if set(r.missing_facts) <= IDENTITY_FACTS or stated:
             return "needs_info"
         return "needs_info_need"

@@ -156,3 +156,15 @@ def test_learns_on_a_fresh_engine(catalog, scorer):
     again = rank_table(scorer, fresh, table)
     assert again is not None
     assert (again[0] == first[0]).all() and (again[1] == first[1]).all()
+
+
+def test_area_unknown_rows_rank_as_row_by_row(engine, scorer):
+    # status needs_info_area (the municipality unknown for 岡崎市 / 小牧市 programs) next to the same profile with
+    # the city given and one in another prefecture: the columns follow Scorer.status_key.
+    base = dict(as_of="2026-07-01", applicant_type="corporation", established_on="2005-04-01", employees=30,
+                capital_yen=20_000_000, industry="manufacturing", prefecture="愛知県",
+                large_company_shareholding={"largest": 0, "combined": 0}, large_company_officer_ratio=0,
+                wholly_owned_by_large_parent=False, domestic_applications=["patent"], patent_exam_status="planned",
+                description="新しい加工方法の特許を出願したい。")
+    _check(engine, scorer, [base, {**base, "municipality": "岡崎市", "local_site_6_months": True},
+                            {**base, "municipality": "小牧市"}, {**base, "prefecture": "大阪府"}])

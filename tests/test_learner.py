@@ -61,7 +61,7 @@ def test_learns_a_profile_by_program_interaction_and_beats_the_prior(engine, sco
                                            domestic_applications=["patent"], interests=["ip_strategy"])))
     assert soft.results[0].program_id == "ip_landscape_support"
     assert manu.results[0].program_id != "ip_landscape_support"
-    assert soft.model_version == f"prior-2+{model.version}" and learned.ranker == "learned"
+    assert soft.model_version == f"prior-3+{model.version}" and learned.ranker == "learned"
     assert any(s["signal"] == "learned" and s["reason_ja"] for s in soft.results[0].signals)
 
 
@@ -96,9 +96,9 @@ def test_the_service_ranks_with_the_prior_when_the_gate_refuses(engine, scorer, 
     path = tmp_path / "m.joblib"
     model.save(path)
     refused = Services.build(Settings(model_path=path, model_min_outcomes=100_000))
-    assert refused.scorer.model is None and refused.screen(corp()).model_version == "prior-2"
+    assert refused.scorer.model is None and refused.screen(corp()).model_version == "prior-3"
     used = Services.build(Settings(model_path=path, model_min_outcomes=100))
-    assert used.scorer.model is not None and used.screen(corp()).model_version.startswith("prior-2+corr-")
+    assert used.scorer.model is not None and used.screen(corp()).model_version.startswith("prior-3+corr-")
 
 
 def test_records_round_trip_and_become_sessions(engine, scorer):
@@ -148,4 +148,4 @@ def test_train_command_writes_the_model_with_its_report(tmp_path, capsys):
     model = joblib.load(out)
     assert set(model.report["holdout"]) == {"prior", "model"}
     assert {"ndcg@3", "hit@1", "auc"} <= set(model.report["holdout"]["prior"])
-    assert model.report["holdout_sessions"] > 0 and model.prior_version == "prior-2"
+    assert model.report["holdout_sessions"] > 0 and model.prior_version == "prior-3"

@@ -31,7 +31,7 @@ def test_ranks_are_dense_and_scores_bounded(engine, scorer):
     assert all(0 <= r.score <= 1 for r in s.results)
     assert [r.score for r in live] == sorted((r.score for r in live), reverse=True)
     assert s.results[0].program_id == "foreign_filing_subsidy"
-    assert s.model_version == "prior-2"
+    assert s.model_version == "prior-3"
 
 
 def test_deterministic(engine, scorer):
@@ -76,8 +76,10 @@ def test_ndcg_definition():
 
 
 def test_evaluate_command_meets_the_bar():
-    out = subprocess.run([sys.executable, "-m", "matching", "evaluate", str(LABELLED), "--min-ndcg", "0.9",
-                          "--min-hit", "0.88"],
+    # The bars sit just under the prior's figures on the rule labels (v2, 150 cases: 0.939 / 0.953): a change
+    # to the prior that loses ground on its own development set fails here.
+    out = subprocess.run([sys.executable, "-m", "matching", "evaluate", str(LABELLED), "--min-ndcg", "0.93",
+                          "--min-hit", "0.93"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "NDCG@3" in out.stdout

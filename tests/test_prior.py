@@ -167,7 +167,7 @@ def test_action_classes_are_data(catalog):
 
 
 def test_prior_has_no_model(scorer):
-    assert isinstance(scorer, Scorer) and scorer.ranker == "prior" and scorer.version == "prior-2"
+    assert isinstance(scorer, Scorer) and scorer.ranker == "prior" and scorer.version == "prior-3"
 
 
 def test_the_question_is_asked_only_when_the_structured_answer_is_missing(engine, scorer):
@@ -216,3 +216,32 @@ def test_a_rule_anyone_meets_is_no_reason_to_rank_a_template_first(engine, score
     s, order = ranked(scorer, engine, corp(interests=["partnership"], description="大学と共同研究契約を結ぶ予定"))
     assert sig(s.result("oi_model_contracts"), "status")["value"] == "eligible"
     assert order.index("oi_model_contracts") < 3, order
+
+
+def test_a_municipal_program_with_the_municipality_unknown_is_asked_not_ranked_first(engine, scorer):
+    # DOMAIN.md §7.4: 岡崎市 / 小牧市 programs need the 市区町村; an 愛知県 company that did not give one is in
+    # one of dozens of municipalities (weights.yaml status.needs_info_area).
+    want = dict(as_of="2026-07-01", prefecture="愛知県", established_on="2005-04-01", employees=30,
+                domestic_applications=["patent"], patent_exam_status="planned",
+                description="新しい加工方法の特許を出願したい。")
+    s, order = ranked(scorer, engine, corp(**want))
+    for city in ("okazaki_ip_acquisition", "komaki_ip_acquisition"):
+        r = s.result(city)
+        assert r.status == "needs_info" and "municipality" in r.missing_facts
+        assert sig(r, "status")["value"] == "needs_info_area"
+        assert "市区町村" in sig(r, "status")["reason_ja"] and "municipality" in sig(r, "status")["reason_en"]
+        assert order.index(city) > order.index("ip_support_desk"), order
+        assert order.index(city) > order.index("fee_reduction"), order
+    # Given, the city's program is the first step (a concrete need, in the applicant's own city).
+    s, order = ranked(scorer, engine, corp(**want, municipality="岡崎市", local_site_6_months=True))
+    assert order[0] == "okazaki_ip_acquisition" and s.result("okazaki_ip_acquisition").status == "eligible"
+    assert sig(s.result("okazaki_ip_acquisition"), "status")["value"] == "eligible"
+
+
+def test_a_known_area_keeps_the_identity_weight(engine, scorer):
+    # Only the place counts as needs_info_area: an unknown size keeps needs_info.
+    s, _ = ranked(scorer, engine, corp(as_of="2026-07-01", employees=None, capital_yen=None,
+                                       domestic_applications=["patent"], patent_exam_status="planned"))
+    keys = {sig(r, "status")["value"] for r in s.results if r.rank is not None and r.status == "needs_info"
+            and not {"prefecture", "municipality"} & set(r.missing_facts)}
+    assert "needs_info_area" not in keys and keys

@@ -73,7 +73,7 @@ def test_pages_say_which_model_ranked(app: FastAPI) -> None:
     cid = a_case(app)
     c = logged_in(app, TOKYO)
     case = text_of(c.get(f"/console/cases/{cid}").text)
-    assert "並び順: 標準の並び順 (prior-2)" in case
+    assert "並び順: 標準の並び順 (prior-3)" in case
     page = c.get(f"/console/cases/{cid}/ranking")
     assert page.status_code == 200 and "並び順: 標準の並び順" in text_of(page.text)
     en = text_of(c.get(f"/console/cases/{cid}/ranking?lang=en").text)
@@ -148,7 +148,7 @@ def test_results_page_says_in_plain_words_which_model_ranked(app: FastAPI) -> No
     page = c.get(f"/results/{sid}")
     assert page.status_code == 200, page.text[:500]
     body = text_of(page.text)
-    assert "並び順: 標準の並び順" in body and "prior-2" not in body  # no internal version for applicants
+    assert "並び順: 標準の並び順" in body and "prior-3" not in body  # no internal version for applicants
     assert "Order: Standard order" in text_of(c.get(f"/results/{sid}?lang=en").text)
 
 

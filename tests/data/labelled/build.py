@@ -67,6 +67,28 @@ NEEDS: dict[str, dict[str, Any]] = {
              "text": "{what}の特許の審査請求料と特許料を安くしたい。"},
 }
 COUNTRIES = ["中国", "米国", "タイ", "ベトナム", "台湾", "欧州", "韓国"]
+# Second batch (v2 rules): the FY2026 programs of DOMAIN.md §7.4 — 東京都's 助成, the 岡崎市 / 小牧市 calls,
+# INPIT's 中間手続 — and needs the first batch did not state (trade secrets). Its own seed: the first batch stays.
+SEED_2026 = 29
+N_2026 = 40
+NEEDS_2026: dict[str, dict[str, Any]] = {
+    "municipal_patent": {"phase": "launch", "interests": [],
+                         "text": "新しい{what}の特許を出願して審査請求したい。費用の補助はないか。"},
+    "tokyo_foreign": {"phase": "expansion", "interests": ["overseas"],
+                      "text": "{what}の特許を{country}にも出願したい。"},
+    "tokyo_search": {"phase": "launch", "interests": [],
+                     "text": "新製品の{what}を出す前に、他社の特許を侵害しないか特許調査をしたい。"},
+    "tokyo_counterfeit": {"phase": "expansion", "interests": ["enforcement", "overseas"],
+                          "text": "{country}で当社{what}の模倣品が出回っている。現地で調査したい。"},
+    "tokyo_squatting": {"phase": "expansion", "interests": ["enforcement"],
+                        "text": "{country}で当社のブランドが先に商標登録されていた。取り消したい。"},
+    "interim": {"phase": "expansion", "interests": ["overseas"],
+                "text": "INPITの補助で{country}に出願した特許に拒絶理由が来た。応答の費用を補助してほしい。"},
+    "trade_secret": {"phase": "expansion", "interests": ["ip_strategy"],
+                     "text": "退職した技術者が{what}の製造データを持ち出した疑いがある。営業秘密の管理を整えたい。"},
+    "aichi_no_city": {"phase": "launch", "interests": [],
+                      "text": "{what}の特許を出願したい。"},
+}
 
 
 def profile_for(rng: random.Random, need: str, i: int) -> tuple[dict[str, Any], str]:
@@ -124,6 +146,48 @@ def profile_for(rng: random.Random, need: str, i: int) -> tuple[dict[str, Any], 
     return prof, text
 
 
+def profile_2026(rng: random.Random, need: str, i: int) -> tuple[dict[str, Any], str]:
+    """A profile for one need of the second batch (DOMAIN.md §7.4 programs), with the first batch's shape."""
+    prof, _ = profile_for(rng, "foreign_filing" if need == "tokyo_foreign" else "exam", i)
+    for k in ("foreign_filings", "patent_exam_status", "vc_backed", "design_application", "working_related"):
+        prof.pop(k, None)
+    prof["as_of"] = rng.choice(["2026-05-10", "2026-07-01", "2026-09-15", "2026-12-03"])
+    prof["established_on"] = f"{int(prof['as_of'][:4]) - rng.randint(3, 50)}-04-01"
+    spec = NEEDS_2026[need]
+    prof["phase"] = spec["phase"]
+    prof["interests"] = list(spec["interests"])
+    country = rng.choice(COUNTRIES)
+    prof["domestic_applications"] = ["patent"]
+    if need in ("municipal_patent", "aichi_no_city"):
+        prof.update(prefecture="愛知県", industry="manufacturing")
+        prof["patent_exam_status"] = rng.choice(["planned", "filed"])
+        if need == "municipal_patent":
+            prof["municipality"] = rng.choice(["岡崎市", "小牧市", "豊田市"])
+            prof["local_site_6_months"] = True
+    if need.startswith("tokyo_"):
+        prof["prefecture"] = "東京都"
+    if need == "tokyo_foreign":
+        prof["foreign_filings"] = [{"right": "patent", "cost_yen": rng.choice([1_200_000, 3_000_000, 5_000_000]),
+                                    "already_filed": False}]
+    if need == "tokyo_search":
+        prof["patent_search_planned"] = rng.random() < 0.5 or None
+    if need in ("tokyo_counterfeit", "tokyo_squatting"):
+        kind = "counterfeit" if need == "tokyo_counterfeit" else "squatting"
+        prof["overseas_disputes"] = [{"kind": kind, "cost_yen": rng.choice([900_000, 3_000_000, 7_500_000]),
+                                      "holds_local_right": True, "holds_jp_trademark": True}]
+        prof["domestic_applications"] = ["trademark", "patent"]
+    if need == "interim":
+        prof["foreign_patent_grant_decided"] = True
+        prof["foreign_procedure_pending"] = True
+    if prof.get("patent_search_planned") is None:
+        prof.pop("patent_search_planned", None)
+    what = prof["description"].split("の")[1] if "の" in prof["description"] else "製品"
+    text = spec["text"].format(what=what.split("の会社")[0], country=country)
+    where = prof.get("municipality") or prof["prefecture"]
+    prof["description"] = f"{where}の{what}（従業員{prof['employees']}人）。{text}"
+    return prof, text
+
+
 def generate(engine: Engine) -> None:
     rng = random.Random(SEED)
     needs = list(NEEDS)
@@ -135,6 +199,16 @@ def generate(engine: Engine) -> None:
         body = {"id": f"gen-{i + 1:03d}", "title": f"[{need}] {text}", "generated": {"by": "build.py", "seed": SEED,
                 "need": need}, "profile": prof}
         (HERE / f"gen-{i + 1:03d}.yaml").write_text(
+            yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
+    rng = random.Random(SEED_2026)
+    needs = list(NEEDS_2026)
+    for i in range(N_2026):
+        need = needs[i % len(needs)]
+        prof, text = profile_2026(rng, need, i)
+        n = N_GENERATED + i + 1
+        body = {"id": f"gen-{n:03d}", "title": f"[{need}] {text}", "generated": {"by": "build.py",
+                "seed": SEED_2026, "need": need}, "profile": prof}
+        (HERE / f"gen-{n:03d}.yaml").write_text(
             yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
 
 
