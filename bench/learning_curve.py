@@ -146,15 +146,17 @@ def main(argv: list[str] | None = None) -> int:
     base = evaluate(engine, prior, None, tests)
     print(f"load average {os.getloadavg()[0]:.2f}; held-out profiles {len(tests)}; truth = 1.000")
     print(f"{'outcomes':>8} {'sessions':>8} {'prior NDCG@3':>12} {'learner':>8} {'prior hit@1':>11} {'learner':>8}"
-          f" {'gate':>5} {'seconds':>7}")
+          f" {'gate':>5} {'shrinkage':>9} {'seconds':>7}")
     for n in (int(x) for x in args.sizes.split(",")):
         t0 = time.perf_counter()
         sessions = simulate(engine, prior, n, random.Random(args.seed * 1000 + n))
         model = train_with_report(sessions, prior.PRIOR_VERSION)
         m = evaluate(engine, prior, model, tests)
         ok, _ = gate(model, min_outcomes=1000, prior_version=prior.PRIOR_VERSION)
+        strength = model.report["shrinkage"]["strength"]  # PENALTY × this, chosen inside the training part
+        shrink = "prior" if strength is None else f"x{strength:g}"
         print(f"{n:>8} {len(sessions):>8} {base['ndcg@3']:>12.3f} {m['ndcg@3']:>8.3f} {base['hit@1']:>11.3f}"
-              f" {m['hit@1']:>8.3f} {'used' if ok else 'no':>5} {time.perf_counter() - t0:>7.1f}")
+              f" {m['hit@1']:>8.3f} {'used' if ok else 'no':>5} {shrink:>9} {time.perf_counter() - t0:>7.1f}")
     return 0
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from app.config import Settings
 from app.services import Services
-from matching.learner import Session, gate, load_gated, train_with_report
+from matching.learner import MIN_CV_SESSIONS, Session, fit_shrunk, gate, load_gated, train_with_report
 from matching.model import CorrectionModel
 from matching.records import (
     READ,
@@ -63,6 +63,18 @@ def test_learns_a_profile_by_program_interaction_and_beats_the_prior(engine, sco
     assert manu.results[0].program_id != "ip_landscape_support"
     assert soft.model_version == f"prior-3+{model.version}" and learned.ranker == "learned"
     assert any(s["signal"] == "learned" and s["reason_ja"] for s in soft.results[0].signals)
+
+
+def test_shrinkage_keeps_the_prior_on_few_sessions_and_corrects_on_a_clear_preference(engine, scorer):
+    # Too few sessions to tell a correction from noise: the model is the prior (no correction anywhere).
+    few = _sessions(engine, scorer, MIN_CV_SESSIONS - 1, _software_landscape)
+    model, info = fit_shrunk(few, scorer.PRIOR_VERSION)
+    assert info["strength"] is None and not any(model.theta)
+    assert model.adjust(few[0].examples) == [0.0] * len(few[0].examples)
+    # A clear interaction over many sessions: cross-validation takes a correction, each strength reported.
+    model, info = fit_shrunk(_sessions(engine, scorer, 240, _software_landscape), scorer.PRIOR_VERSION)
+    assert info["strength"] is not None and info["folds"] == 4 and set(info["tried"]) == {"x64", "x16", "x4", "x1"}
+    assert info["tried"][f"x{info['strength']:g}"]["gain"] > info["tried"][f"x{info['strength']:g}"]["se"]
 
 
 def test_gate_refuses_a_model_that_does_not_beat_the_prior(engine, scorer):
