@@ -245,3 +245,19 @@ def test_a_known_area_keeps_the_identity_weight(engine, scorer):
     keys = {sig(r, "status")["value"] for r in s.results if r.rank is not None and r.status == "needs_info"
             and not {"prefecture", "municipality"} & set(r.missing_facts)}
     assert "needs_info_area" not in keys and keys
+
+
+def test_fy2026_needs_stated_in_the_description(engine, scorer):
+    # DOMAIN.md §7.4: 東京都's 特許調査費用助成 — a search stated only in words is the first program and a question.
+    s, order = ranked(scorer, engine, corp(as_of="2026-07-01", domestic_applications=["patent"],
+                                           description="新製品を出す前に、他社の特許を侵害しないか特許調査をしたい。"))
+    assert order[0] == "tokyo_patent_search", order
+    d = sig(s.result("tokyo_patent_search"), "description_need")
+    assert d["fact"] == "patent_search_planned" and "調査" in d["question_ja"]
+    # A Japanese application's 拒絶理由 is not INPIT's 中間手続 for a foreign one.
+    s, _ = ranked(scorer, engine, corp(as_of="2026-07-01", domestic_applications=["patent"],
+                                       description="国内の特許出願に拒絶理由通知が来た。"))
+    assert sig(s.result("inpit_foreign_filing_interim"), "description_need") is None
+    s, order = ranked(scorer, engine, corp(as_of="2026-07-01", domestic_applications=["patent"],
+                                           description="外国出願の拒絶理由への応答費用が心配。"))
+    assert sig(s.result("inpit_foreign_filing_interim"), "description_need") is not None
