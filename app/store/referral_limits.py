@@ -1,11 +1,13 @@
 """Per-address rate limit of applicants' referrals (table `referral_attempt`), shared by every app server.
 
 An applicant's 「相談窓口に送る」 is anonymous: a flood of referrals (issue 16: 300 in 1.6 s) would fill desks'
-case lists. Each referral first claims a slot — a row with a hash of the client's address (never the
-address itself) — committed before the slots in the window are counted, as the login throttle does
-(app/console/security.py): the k-th claim to commit sees at least k rows, so however many requests arrive at
-once, on however many app servers sharing the database, at most `limit` pass in a window. A refused claim
-is removed again, so that waiting is enough to be let through.
+case lists. Each referral claims a slot — a row with a hash of the client's address (never the address itself)
+— and counts the address's slots in the window in the same transaction, the claims of one address taking turns:
+on PostgreSQL a transaction-level advisory lock on the address's hash, on SQLite the database's write lock (the
+purge and the insert write first). So the k-th claim sees the k − 1 before it, and however many requests arrive
+at once, on however many app servers sharing the database, exactly `limit` pass in a window. A refused claim is
+rolled back, so that waiting is enough to be let through. (Committing first and counting only the earlier rows
+let a late-committing claim and a later one both pass: 4 of 16 concurrent claims on two servers, limit 3.)
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from sqlalchemy import DateTime, Engine, Index, delete, func, select
+from sqlalchemy import DateTime, Engine, Index, delete, func, select, text
 from sqlmodel import Field, Session, SQLModel, col
 
 from app.store.base import new_id, utcnow
@@ -42,21 +44,19 @@ def claim_referral_slot(engine: Engine, address: str, limit: int, window: dt.tim
     """The claimed slot's id, or None when this address already sent `limit` referrals within `window`."""
     key = client_hash(address)
     with Session(engine) as db:
+        if engine.dialect.name == "postgresql":  # one address's claims take turns (released at commit/rollback)
+            db.exec(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=int(key[:15], 16)))  # type: ignore[call-overload]
         db.exec(delete(ReferralAttempt).where(col(ReferralAttempt.at) < utcnow() - KEPT))  # type: ignore[call-overload]
         row = ReferralAttempt(client_hash=key)
-        slot, at = row.id, row.at
         db.add(row)
-        db.commit()
-        since = utcnow() - window
-        # Only the attempts recorded before this one count (time, then id): in a burst the first `limit` pass and
-        # the rest are refused, whatever order the servers count in (counting every row let a burst refuse all).
-        earlier = (col(ReferralAttempt.at) < at) | ((col(ReferralAttempt.at) == at) & (col(ReferralAttempt.id) <= slot))
+        db.flush()
         count = db.scalar(select(func.count()).select_from(ReferralAttempt).where(
-            col(ReferralAttempt.client_hash) == key, col(ReferralAttempt.at) >= since, earlier)) or 0
+            col(ReferralAttempt.client_hash) == key, col(ReferralAttempt.at) >= utcnow() - window)) or 0
         if count > limit:
-            db.exec(delete(ReferralAttempt).where(col(ReferralAttempt.id) == slot))  # type: ignore[call-overload]
-            db.commit()
+            db.rollback()
             return None
+        slot = row.id
+        db.commit()
         return slot
 
 

@@ -95,7 +95,9 @@ def test_concurrent_referrals_from_one_address_on_two_servers_stop_at_the_limit(
         t.start()
     for t in threads:
         t.join()
-    assert sorted(set(statuses)) == [303, 429] and statuses.count(303) <= LIMIT, statuses
+    # The claims of one address take turns (an advisory lock on PostgreSQL, the write lock on SQLite): exactly
+    # LIMIT pass, never more (committing first and counting earlier rows once let 4 of 16 through).
+    assert sorted(set(statuses)) == [303, 429] and statuses.count(303) == LIMIT, statuses
     assert pending(a) == statuses.count(303)
 
 
