@@ -7,10 +7,12 @@ catalog version the screening was made with (app/web/stored.py).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from eligibility.compiled import CompiledResult, CompiledScreening
 from eligibility.engine import ProgramResult, Screening, Trace
+from eligibility.estimates import Estimate
 
 FORMAT = 1
 WINDOW_KEYS = ("status", "opens_at", "closes_at", "round", "predicted")
@@ -20,6 +22,15 @@ def _numbers(d: dict[str, Any] | None) -> dict[str, Any] | None:
     if d is None:
         return None
     return {k: v for k, v in d.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+# An estimate's fields but its texts (made when first read, eligibility/estimates.py): its numbers are
+# `_numbers(estimate.as_dict())` without writing the texts only to drop them.
+_ESTIMATE_FIELDS = tuple(f.name for f in dataclasses.fields(Estimate) if f.name != "texts")
+
+
+def _estimate_numbers(e: Estimate) -> dict[str, Any] | None:
+    return _numbers({k: getattr(e, k) for k in _ESTIMATE_FIELDS})
 
 
 def _criteria(traces: list[Trace], prefix: str = "") -> dict[str, str]:
@@ -38,7 +49,7 @@ def _program(r: ProgramResult) -> dict[str, Any]:
         "status": r.status,
         "rank": r.rank,
         "score": round(r.score, 4),
-        "estimate": _numbers(r.estimate.as_dict()) if r.estimate else None,
+        "estimate": _estimate_numbers(r.estimate) if r.estimate else None,
         "missing_facts": list(r.missing_facts),
         "criteria": r.criteria() if isinstance(r, CompiledResult) and r._reasons is None else _criteria(r.reasons),
         "window": {k: win.get(k) for k in WINDOW_KEYS} if win else None,
