@@ -12,10 +12,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(sys.argv[2]).resolve() if len(sys.argv) > 2 else Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(1, str(Path(__file__).resolve().parent))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # that checkout's code and its bench/common.py
 
 from common import PROFILE  # noqa: E402
+
+assert Path(sys.modules["common"].__file__ or "").resolve().parents[1] == ROOT, "imports from another checkout"
 
 from app.api.lean import slim_answer  # noqa: E402
 from app.config import Settings  # noqa: E402
@@ -59,3 +60,6 @@ def main(n: int = 300) -> None:
 
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)
+    import app
+
+    assert Path(app.__file__ or "").resolve().parents[1] == ROOT, app.__file__

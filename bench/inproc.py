@@ -15,14 +15,17 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(sys.argv[3]).resolve() if len(sys.argv) > 3 else Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(1, str(Path(__file__).resolve().parent))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # that checkout's code and its bench/common.py
 
 from common import PROFILE  # noqa: E402
 
+assert Path(sys.modules["common"].__file__ or "").resolve().parents[1] == ROOT, "imports from another checkout"
+
+import app  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.factory import create_app  # noqa: E402
 
+assert Path(app.__file__ or "").resolve().parents[1] == ROOT, app.__file__
 TMP = tempfile.mkdtemp()
 APP = create_app(Settings(database_url=f"sqlite:///{TMP}/a.db", search_db=f"{TMP}/s.db"))
 BODY = json.dumps(PROFILE).encode()

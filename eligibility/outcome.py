@@ -13,6 +13,7 @@ from typing import Any
 from eligibility.compiled import CompiledResult, CompiledScreening
 from eligibility.engine import ProgramResult, Screening, Trace
 from eligibility.estimates import Estimate
+from eligibility.windows import Window
 
 FORMAT = 1
 WINDOW_KEYS = ("status", "opens_at", "closes_at", "round", "predicted")
@@ -42,8 +43,14 @@ def _criteria(traces: list[Trace], prefix: str = "") -> dict[str, str]:
     return out
 
 
+def _window(w: Window) -> dict[str, Any]:
+    """`w.as_dict("ja")`'s WINDOW_KEYS, without the rest."""
+    return {"status": w.status, "opens_at": w.opens_at.isoformat() if w.opens_at else None,
+            "closes_at": w.closes_at.isoformat() if w.closes_at else None,
+            "round": w.round.name.ja if w.round else None, "predicted": w.predicted}
+
+
 def _program(r: ProgramResult) -> dict[str, Any]:
-    win = r.window.as_dict("ja") if r.window is not None else None
     return {
         "id": r.program_id,
         "status": r.status,
@@ -52,7 +59,7 @@ def _program(r: ProgramResult) -> dict[str, Any]:
         "estimate": _estimate_numbers(r.estimate) if r.estimate else None,
         "missing_facts": list(r.missing_facts),
         "criteria": r.criteria() if isinstance(r, CompiledResult) and r._reasons is None else _criteria(r.reasons),
-        "window": {k: win.get(k) for k in WINDOW_KEYS} if win else None,
+        "window": _window(r.window) if r.window is not None else None,
         "alternatives": list(r.alternatives),
         "signals": [[s.get("signal"), s.get("value"), s.get("contribution")] for s in r.signals],
     }

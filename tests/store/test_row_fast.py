@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from app.store.db import Store, _small_fields, make_engine
 from app.store.screenings import ScreeningCreate, decode_facts, encode_facts
-from eligibility.outcome import outcome_of
+from eligibility.outcome import WINDOW_KEYS, _criteria, _numbers, outcome_of
 from eligibility.profile import ProfileError, parse_profile
 from tests.support.paths import SHARED, case_checker
 from tests.test_properties import paid_profiles, profiles
@@ -39,11 +39,23 @@ def _slow_row(store: Store, profile: Any, screening: Any, source: str = "api", l
     return small, encode_facts(store._json(outcome_of(screening)))
 
 
+def _outcome_as_rendered(screening: Any) -> None:
+    """`outcome_of`'s per-program window, estimate and criteria are what the rendered result says (the
+    window's and the estimate's `as_dict`, the traces), read without rendering their texts."""
+    got = outcome_of(screening)["programs"]
+    for p, r in zip(got, screening.results, strict=True):
+        assert p["window"] == ({k: r.window.as_dict("ja").get(k) for k in WINDOW_KEYS} if r.window else None)
+        assert p["estimate"] == (_numbers(r.estimate.as_dict()) if r.estimate else None)
+    for p, r in zip(got, screening.results, strict=True):
+        assert p["criteria"] == _criteria(r.reasons)
+
+
 def _same_row(store: Store, engine: Any, scorer: Any, profile: dict[str, Any]) -> None:
     try:
         parse_profile(profile)
     except ProfileError:
         return
+    _outcome_as_rendered(scorer.rank(engine.screen(profile)))
     for pg in (False, True):
         store._pg = pg
         try:
