@@ -18,10 +18,21 @@ from typing import Any
 
 from eligibility.dates import fiscal_year
 from eligibility.definitions import DEFINITIONS
-from eligibility.engine import STATUS, Engine, ProgramResult, Screening, Trace, _run
+from eligibility.engine import (
+    STATUS,
+    Engine,
+    Node,
+    ProgramResult,
+    Screening,
+    Trace,
+    _run,
+    join_detail,
+    not_detail,
+    provisional_detail,
+)
 from eligibility.estimates import METHODS, Estimate
 from eligibility.fastdefs import FAST_DEFINITIONS, FastParams, Term, all_terms
-from eligibility.logic import Check
+from eligibility.logic import Check, Outcome
 from eligibility.phase import infer_phase
 from eligibility.plan import FROM_OUTCOME, OUTCOMES, Plan, compile_plan, compile_table, slow_term
 from eligibility.predicates import Ctx
@@ -31,6 +42,7 @@ from programs.loader import Catalog
 from programs.schema import Program
 
 _STATUS = tuple(STATUS[o] for o in OUTCOMES)
+_VALUES = tuple(o.value for o in OUTCOMES)  # as `Plan.criteria` spells them, without the enum's property
 _KNOWN_FIELDS = [f.name for f in dataclasses.fields(ProgramResult)] == [
     "program", "status", "reasons", "missing_facts", "estimate", "rank", "score", "signals", "recommendation_ja",
     "recommendation_en", "window", "alternatives"]
@@ -73,7 +85,7 @@ class CompiledResult(ProgramResult):
         else:  # the dataclass's __init__, written out (a fifth of a screening's time went there)
             self.__dict__.update(
                 program=program, status=status, _reasons=None, missing_facts=missing, estimate=estimate, rank=None,
-                score=0.0, signals=[], recommendation_ja=[], recommendation_en=[], window=window,
+                score=0.0, signals=[], window=window,
                 alternatives=alternatives)
         self.plan, self.outcomes, self.missing_by = plan, outcomes, missing_by
         self.rule_params, self.lazy = rule_params, lazy
@@ -91,7 +103,7 @@ class CompiledResult(ProgramResult):
         r = _new(cls)
         r.__dict__ = {
             "program": program, "status": status, "missing_facts": missing, "estimate": estimate, "signals": [],
-            "recommendation_ja": [], "recommendation_en": [], "window": window, "alternatives": alternatives,
+            "window": window, "alternatives": alternatives,
             "plan": plan, "outcomes": outcomes, "missing_by": missing_by, "rule_params": rule_params, "lazy": lazy}
         return r
 
@@ -104,6 +116,36 @@ class CompiledResult(ProgramResult):
     @reasons.setter
     def reasons(self, value: list[Trace] | None) -> None:
         self._reasons = value
+
+    # The recommendation sentences (matching/reasons.py): (ja, en), or what makes them on first read (the
+    # API's default answer and the stored row do not read them; the pages and `?include=texts` do).
+    @property  # type: ignore[override]
+    def recommendation_ja(self) -> list[str]:
+        return self._recommendation()[0]
+
+    @recommendation_ja.setter
+    def recommendation_ja(self, value: list[str]) -> None:
+        self.__dict__["_rec"] = (value, self._recommendation()[1])
+
+    @property  # type: ignore[override]
+    def recommendation_en(self) -> list[str]:
+        return self._recommendation()[1]
+
+    @recommendation_en.setter
+    def recommendation_en(self, value: list[str]) -> None:
+        self.__dict__["_rec"] = (self._recommendation()[0], value)
+
+    def defer_recommendation(self, make: Callable[[], tuple[list[str], list[str]]]) -> None:
+        """Set the recommendation sentences (ja, en) to what `make()` returns, called when first read."""
+        self.__dict__["_rec"] = make
+
+    def _recommendation(self) -> tuple[list[str], list[str]]:
+        rec = self.__dict__.get("_rec")
+        if rec is None:
+            rec = self.__dict__["_rec"] = ([], [])
+        elif callable(rec):
+            rec = self.__dict__["_rec"] = rec()
+        return rec  # type: ignore[no-any-return]
 
     def top_trace(self, k: int) -> Trace:
         """The k-th top-level criterion's trace, rendered alone (a reader that needs only some of them)."""
@@ -125,6 +167,48 @@ class CompiledResult(ProgramResult):
         node = self.lazy.engine.compiled[self.program.id][k]
         return Trace(node.id, node.label[0], node.label[1], OUTCOMES[self.outcomes[self.plan.tops[k]]], "", "", {}, [],
                      node.source, node.provisional)
+
+    def top_line(self, k: int, lang: str = "ja") -> dict[str, Any]:
+        """The k-th top-level criterion's `criterion`, `outcome`, `detail`, `source` and `source_url`, as its
+        trace's `as_dict(lang)` has them, without rendering its subtree: an any/all criterion's detail from
+        its criteria's labels and recorded outcomes, a test's from one predicate call, a negation's from its
+        criterion's (tests/api/test_lean.py holds them equal to the rendered ones)."""
+        done = self.__dict__.get("_tops")
+        if self._reasons is not None or (done and k in done):
+            t = self.top_trace(k)
+            outcome, ja, en, src = t.outcome, t.detail_ja, t.detail_en, t.source
+            node_id = t.criterion
+        else:
+            node = self.lazy.engine.compiled[self.program.id][k]
+            outcome, ja, en, src = self._line(node, self.plan.tops[k])
+            node_id = node.id
+        return {"criterion": node_id, "outcome": outcome.value, "detail": ja if lang == "ja" else en,
+                "source": src.text(lang) if src else None, "source_url": src.href if src else None}
+
+    def _line(self, node: Node, i: int) -> tuple[Outcome, str, str, Any]:
+        """Criterion i's (outcome, detail_ja, detail_en, source) as `engine._run` renders them (`node` its
+        compiled criterion, i its index in the plan)."""
+        if node.kind == "test":
+            args = node.args
+            if node.refs:
+                args = {**args, **{a: self.rule_params[args[a][1:]] for a in node.refs}}
+            check = node.fn(self.lazy.ctx(), **args)
+            outcome, ja, en, src = check.outcome, check.detail_ja, check.detail_en, node.source
+        elif node.kind == "not":
+            kid = node.children[0]
+            ko, kja, ken, ksrc = self._line(kid, self.plan.kids[i][0])
+            outcome = ko.negate()
+            ja, en = not_detail(kid.label[0], kid.label[1], outcome, kja, ken)
+            src = node.source or ksrc
+        else:
+            o = self.outcomes
+            outcome = OUTCOMES[o[i]]
+            ja, en = join_detail([(kid.label[0], kid.label[1], OUTCOMES[o[j]])
+                                  for kid, j in zip(node.children, self.plan.kids[i], strict=True)], outcome)
+            src = node.source
+        if node.provisional:
+            ja, en = provisional_detail(ja, en)
+        return outcome, ja, en, src
 
     def top_outcomes(self) -> list[int]:
         """Each top-level criterion's outcome (0 unmet, 1 unknown, 2 met), without rendering."""
@@ -148,7 +232,7 @@ class CompiledResult(ProgramResult):
 
     def criteria(self) -> dict[str, str]:
         """Every criterion's outcome by path (as `eligibility/outcome.py` stores them), without rendering."""
-        return self.plan.criteria(self.outcomes)
+        return dict(zip(self.plan.paths, map(_VALUES.__getitem__, self.outcomes), strict=True))
 
 
 # What a screening keeps per program until its results are read: the date's table, the plans' runs
@@ -212,7 +296,7 @@ class CompiledScreening(Screening):
             r = _new(CompiledResult)  # as CompiledResult.build, written out (a call less per program)
             r.__dict__ = {
                 "program": prog, "status": _STATUS[run[2]], "missing_facts": miss, "estimate": est, "signals": [],
-                "recommendation_ja": [], "recommendation_en": [], "window": win, "alternatives": alt, "plan": plan,
+                "window": win, "alternatives": alt, "plan": plan,
                 "outcomes": run[0], "missing_by": run[1], "rule_params": rp, "lazy": lazy}
             out.append(r)
         return out

@@ -427,10 +427,7 @@ def _run(node: Node, rule_params: dict[str, Any], ctx: Ctx) -> Trace:
     if node.kind == "not":
         kid = _run(node.children[0], rule_params, ctx)
         outcome = kid.outcome.negate()
-        ja = f"{kid.label_ja}: {'いいえ' if outcome is Outcome.MET else 'はい' if outcome is Outcome.UNMET else '不明'}"
-        en = f"{kid.label_en}: {'no' if outcome is Outcome.MET else 'yes' if outcome is Outcome.UNMET else 'unknown'}"
-        ja += f"（{kid.detail_ja}）" if kid.detail_ja else ""
-        en += f" ({kid.detail_en})" if kid.detail_en else ""
+        ja, en = not_detail(kid.label_ja, kid.label_en, outcome, kid.detail_ja, kid.detail_en)
         return _make(node, outcome, ja, en, kid.facts, kid.missing, node.source or kid.source, [kid])
     kids = [_run(k, rule_params, ctx) for k in node.children]
     outcome = (any_of if node.kind == "any" else all_of)(k.outcome for k in kids)
@@ -442,17 +439,38 @@ def _run(node: Node, rule_params: dict[str, Any], ctx: Ctx) -> Trace:
     facts: dict[str, Any] = {}
     for k in kids:
         facts.update(k.facts)
-    decisive = [k for k in kids if k.outcome is outcome] or kids
-    ja = "／".join(f"{k.label_ja}: {_word(k.outcome, 'ja')}" for k in decisive)
-    en = "; ".join(f"{k.label_en}: {_word(k.outcome, 'en')}" for k in decisive)
+    ja, en = join_detail([(k.label_ja, k.label_en, k.outcome) for k in kids], outcome)
     return _make(node, outcome, ja, en, facts, missing, node.source, kids)
+
+
+def not_detail(label_ja: str, label_en: str, outcome: Outcome, kid_ja: str, kid_en: str) -> tuple[str, str]:
+    """A negation's detail (ja, en): its criterion's label, the negation's answer (いいえ for met) and the
+    criterion's own detail in brackets."""
+    ja = f"{label_ja}: {'いいえ' if outcome is Outcome.MET else 'はい' if outcome is Outcome.UNMET else '不明'}"
+    en = f"{label_en}: {'no' if outcome is Outcome.MET else 'yes' if outcome is Outcome.UNMET else 'unknown'}"
+    ja += f"（{kid_ja}）" if kid_ja else ""
+    en += f" ({kid_en})" if kid_en else ""
+    return ja, en
+
+
+def join_detail(kids: list[tuple[str, str, Outcome]], outcome: Outcome) -> tuple[str, str]:
+    """An any/all criterion's detail (ja, en) from its criteria's (label_ja, label_en, outcome): the decisive
+    ones (the outcome of the whole, else all) as 「label: 該当」."""
+    decisive = [k for k in kids if k[2] is outcome] or kids
+    ja = "／".join(f"{k[0]}: {_word(k[2], 'ja')}" for k in decisive)
+    en = "; ".join(f"{k[1]}: {_word(k[2], 'en')}" for k in decisive)
+    return ja, en
+
+
+def provisional_detail(ja: str, en: str) -> tuple[str, str]:
+    """A provisional criterion's detail: marked as such in both languages."""
+    return f"【暫定ルール】{ja}", f"[provisional rule] {en}"
 
 
 def _make(node: Node, outcome: Outcome, ja: str, en: str, facts: dict[str, Any], missing: list[str],
           source: Citation | None, children: list[Trace]) -> Trace:
     if node.provisional:
-        ja = f"【暫定ルール】{ja}"
-        en = f"[provisional rule] {en}"
+        ja, en = provisional_detail(ja, en)
     return Trace(node.id, node.label[0], node.label[1], outcome, ja, en, facts,
                  list(missing) if outcome is Outcome.UNKNOWN else [], source, node.provisional,
                  node.advice[0], node.advice[1], children)

@@ -7,10 +7,13 @@ catalog version the screening was made with (app/web/stored.py).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from eligibility.compiled import CompiledResult, CompiledScreening
 from eligibility.engine import ProgramResult, Screening, Trace
+from eligibility.estimates import Estimate
+from eligibility.windows import Window
 
 FORMAT = 1
 WINDOW_KEYS = ("status", "opens_at", "closes_at", "round", "predicted")
@@ -22,6 +25,15 @@ def _numbers(d: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in d.items() if isinstance(v, int | float) and not isinstance(v, bool)}
 
 
+# An estimate's fields but its texts (made when first read, eligibility/estimates.py): its numbers are
+# `_numbers(estimate.as_dict())` without writing the texts only to drop them.
+_ESTIMATE_FIELDS = tuple(f.name for f in dataclasses.fields(Estimate) if f.name != "texts")
+
+
+def _estimate_numbers(e: Estimate) -> dict[str, Any] | None:
+    return _numbers({k: getattr(e, k) for k in _ESTIMATE_FIELDS})
+
+
 def _criteria(traces: list[Trace], prefix: str = "") -> dict[str, str]:
     out: dict[str, str] = {}
     for t in traces:
@@ -31,17 +43,23 @@ def _criteria(traces: list[Trace], prefix: str = "") -> dict[str, str]:
     return out
 
 
+def _window(w: Window) -> dict[str, Any]:
+    """`w.as_dict("ja")`'s WINDOW_KEYS, without the rest."""
+    return {"status": w.status, "opens_at": w.opens_at.isoformat() if w.opens_at else None,
+            "closes_at": w.closes_at.isoformat() if w.closes_at else None,
+            "round": w.round.name.ja if w.round else None, "predicted": w.predicted}
+
+
 def _program(r: ProgramResult) -> dict[str, Any]:
-    win = r.window.as_dict("ja") if r.window is not None else None
     return {
         "id": r.program_id,
         "status": r.status,
         "rank": r.rank,
         "score": round(r.score, 4),
-        "estimate": _numbers(r.estimate.as_dict()) if r.estimate else None,
+        "estimate": _estimate_numbers(r.estimate) if r.estimate else None,
         "missing_facts": list(r.missing_facts),
         "criteria": r.criteria() if isinstance(r, CompiledResult) and r._reasons is None else _criteria(r.reasons),
-        "window": {k: win.get(k) for k in WINDOW_KEYS} if win else None,
+        "window": _window(r.window) if r.window is not None else None,
         "alternatives": list(r.alternatives),
         "signals": [[s.get("signal"), s.get("value"), s.get("contribution")] for s in r.signals],
     }

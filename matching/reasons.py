@@ -132,13 +132,13 @@ def answer_words(t: Trace, lang: str) -> str:
 
 
 def reasons(screening: Screening, r: ProgramResult, feats: dict[str, float],
-            needs: list[Trace] | None = None) -> tuple[list[str], list[str]]:
+            needs: list[Trace] | None = None, signals: list[dict[str, Any]] | None = None) -> tuple[list[str], list[str]]:
     """One to three short sentences a client understands, most important first (every signal keeps its own
-    sentence in `signals[].reason_ja`)."""
+    sentence in `signals[].reason_ja`); `signals`: the result's signals as they were (default `r.signals`)."""
     ja: list[str] = []
     en: list[str] = []
     p = r.program
-    by = {s["signal"]: s for s in r.signals}
+    by = {s["signal"]: s for s in (r.signals if signals is None else signals)}
     if r.estimate and r.estimate.amount_yen:
         what_ja, what_en = _cases_words(r.estimate.breakdown)
         ja.append(f"{what_ja}が対象です（補助見込み {yen(r.estimate.amount_yen)}）。")

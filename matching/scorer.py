@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -93,29 +94,42 @@ def _needs_something(t: Trace) -> bool:
     return False
 
 
+def need_tops(result: CompiledResult) -> list[int]:
+    """`concrete_needs` of a result not rendered, as the positions of its top-level criteria: from the outcomes,
+    rendering only a criterion whose met tests' facts are not learned yet."""
+    plan, out = result.plan, []
+    for k, top in enumerate(plan.tops):
+        if result.outcomes[top] != 2:
+            continue
+        beyond = plan.reads_beyond(result.outcomes, top, IDENTITY_FACTS)
+        if beyond is None:  # a met test not seen yet: render, and learn its facts
+            t = result.top_trace(k)
+            plan.learn(top, t)
+            beyond = _needs_something(t)
+        if beyond:
+            out.append(k)
+    return out
+
+
 def concrete_needs(result: ProgramResult) -> list[Trace]:
     """Top-level criteria met on what the applicant needs (a filing, a dispute …), not on who it is."""
     if isinstance(result, CompiledResult) and result._reasons is None:  # from the outcomes, rendering if need be
-        plan, out = result.plan, []
-        for k, top in enumerate(plan.tops):
-            if result.outcomes[top] != 2:
-                continue
-            beyond = plan.reads_beyond(result.outcomes, top, IDENTITY_FACTS)
-            if beyond is None:  # a met test not seen yet: render, and learn its facts
-                t = result.top_trace(k)
-                plan.learn(top, t)
-                beyond = _needs_something(t)
-            if beyond:
-                # Rendered: the reason sentence quotes the rule's detail too (the applicant's own answer,
-                # matching/reasons.py), and it must read the same when a stored screening is rendered again.
-                out.append(result.top_trace(k))
-        return out
+        # Rendered: the reason sentence quotes the rule's detail too (the applicant's own answer,
+        # matching/reasons.py), and it must read the same when a stored screening is rendered again.
+        return [result.top_trace(k) for k in need_tops(result)]
     return [top for top in result.reasons if top.outcome is Outcome.MET and _needs_something(top)]
 
 
 def need_unknown(result: ProgramResult) -> bool:
     """needs_info on more than who the applicant is: the need itself is still unknown."""
     return result.status == "needs_info" and not set(result.missing_facts) <= IDENTITY_FACTS
+
+
+def _recommend(screening: Screening, r: CompiledResult, feats: dict[str, float], tops: list[int],
+               signals: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """`reasons(...)` as the ranking would have written them (its signals as they were then), the needs
+    rendered now: for a result whose sentences are read, if ever, after the ranking."""
+    return reasons(screening, r, feats, [r.top_trace(k) for k in tops], signals)
 
 
 def open_to_anyone(program: Any) -> bool:
@@ -175,7 +189,7 @@ class Scorer:
         idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
         weights = (1.0 + np.log(tf)) * self._idf[idx]  # sublinear_tf=True
-        weights /= np.linalg.norm(weights)
+        weights /= math.sqrt(weights.dot(weights))  # np.linalg.norm's own arithmetic for a vector, without its checks
         sims = self._vectors[:, idx] @ weights
         top = float(sims.max()) if len(sims) else 0.0
         if top <= 0:
@@ -195,8 +209,9 @@ class Scorer:
         return {p.id: float(sims[i]) / top for i, p in enumerate(self.programs)}
 
     def features(self, screening: Screening, r: ProgramResult, ctx: dict[str, Any],
-                 needs: list[Trace] | None = None) -> dict[str, float]:
-        """Every fit signal of one result in [0, 1]; `ctx` holds what is shared by the whole screening."""
+                 needs: Sequence[object] | None = None) -> dict[str, float]:
+        """Every fit signal of one result in [0, 1]; `ctx` holds what is shared by the whole screening;
+        `needs` its `concrete_needs` (only whether there are any is read: their positions will do)."""
         prof = screening.profile
         p = r.program
         w = self.weights
@@ -313,13 +328,18 @@ class Scorer:
             if r.status == "ineligible":
                 r.rank, r.score, r.signals = None, 0.0, []
                 continue
-            needs = concrete_needs(r)
-            feats = self.features(screening, r, ctx, needs)
+            lazy = isinstance(r, CompiledResult) and r._reasons is None
+            tops = need_tops(r) if isinstance(r, CompiledResult) and lazy else None
+            needs = concrete_needs(r) if tops is None else None
+            feats = self.features(screening, r, ctx, needs if tops is None else tops)
             r.score, r.signals = self.score(screening, r, feats, ctx)
             q = next((s for s in r.signals if s.get("fact") and "question_ja" in s), None)
             if q and q["fact"] not in r.missing_facts:
                 r.missing_facts = [*r.missing_facts, q["fact"]]
-            r.recommendation_ja, r.recommendation_en = reasons(screening, r, feats, needs)
+            if isinstance(r, CompiledResult) and tops is not None:  # the sentences written when first read
+                r.defer_recommendation(partial(_recommend, screening, r, feats, tops, list(r.signals)))
+            else:
+                r.recommendation_ja, r.recommendation_en = reasons(screening, r, feats, needs)
             out.append((r, Example(r.program_id, r.program.kind, {**feats, "prior": r.score}, pctx)))
         return out
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import threading
 import uuid
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from sqlmodel import Session
 from app.store.base import new_id, utcnow
 from app.store.ranking import RankingLog
 from app.store.referrals import Referral
-from app.store.screenings import ScreeningCreate, ScreeningPublic, ScreeningRecord, encode_facts
+from app.store.screenings import SOURCES, ScreeningCreate, ScreeningPublic, ScreeningRecord
 from app.store.writer import GroupWriter
 from eligibility.engine import Screening
 from eligibility.outcome import outcome_of
@@ -232,6 +233,38 @@ def encode_json(obj: Any) -> JSONText:
     return JSONText(orjson.dumps(obj, default=_default, option=orjson.OPT_NON_STR_KEYS))
 
 
+# zlib's level for a screening's facts (~11 KB of JSON): 6 writes as few bytes as 9 for pub-01 (1,988) in ~15 %
+# less time, 1 would halve the time again (~30 µs) for 18 % more bytes (bench/README.md, "Issue 15: the API
+# path"); rows of any level read back the same.
+FACTS_LEVEL = 6
+
+
+def _max_length(name: str) -> int:
+    return min(m.max_length for m in ScreeningCreate.model_fields[name].metadata if hasattr(m, "max_length"))
+
+
+_LIMITS = {k: _max_length(k) for k in ("catalog_version", "model_version", "lang", "case_id")}
+_SMALL = ("as_of", "catalog_version", "model_version", "lang", "profile", "source", "case_id")
+_SMALL_KNOWN = [k for k in ScreeningCreate.model_fields if k != "result"] == list(_SMALL)
+
+
+def _small_fields(as_of: Any, catalog_version: Any, model_version: Any, lang: Any, profile: Any, source: Any,
+                  case_id: Any) -> dict[str, Any] | None:
+    """`ScreeningCreate(...).model_dump(exclude={"result"})` for values that are plainly valid (the types the
+    model declares, within its lengths; tests/store/test_row_fast.py), without building the model; None
+    for anything else (the model decides)."""
+    lim = _LIMITS
+    if not (_SMALL_KNOWN and type(as_of) is dt.date and type(profile) is dict and source in SOURCES
+            and type(catalog_version) is str and len(catalog_version) <= lim["catalog_version"]
+            and type(lang) is str and len(lang) <= lim["lang"]
+            and (model_version is None or type(model_version) is str and len(model_version) <= lim["model_version"])
+            and (case_id is None or type(case_id) is str and len(case_id) <= lim["case_id"])
+            and all(type(k) is str for k in profile)):
+        return None
+    return {"as_of": as_of, "catalog_version": catalog_version, "model_version": model_version, "lang": lang,
+            "profile": profile, "source": source, "case_id": case_id}
+
+
 class Store:
     """Saves every screening (profile, result as shown, versions, as_of) and reads it back."""
 
@@ -251,6 +284,17 @@ class Store:
         out = json.loads(json.dumps(obj, ensure_ascii=False, default=_default))
         return _strip_nul(out) if self._pg else out
 
+    def _facts(self, outcome: dict[str, Any]) -> bytes:
+        """`encode_facts(self._json(outcome))` in one orjson pass (the same JSON bytes once compressed: the
+        outcome holds only JSON's types; tests/store/test_row_fast.py), at FACTS_LEVEL."""
+        try:
+            raw = orjson.dumps(outcome, default=_default)
+        except TypeError:  # an integer beyond 64 bits: what json would write (cannot come from the engine)
+            raw = orjson.dumps(self._json(outcome))
+        if self._pg and b"\\u0000" in raw:  # a U+0000 escaped (or a backslash before "u0000")
+            raw = orjson.dumps(_strip_nul(orjson.loads(raw)))
+        return zlib.compress(raw, FACTS_LEVEL)
+
     def screening_row(
         self,
         profile_dict: Any,
@@ -266,17 +310,19 @@ class Store:
         profile = self._json(profile_dict)
         if not isinstance(profile, dict):  # cannot happen for a profile the engine accepted
             profile = {"value": profile}
-        data = ScreeningCreate(  # validates the small fields
-            as_of=screening.as_of,
-            catalog_version=screening.catalog_version,
-            model_version=screening.model_version,
-            lang=lang,
-            profile=profile,
-            source=source,  # type: ignore[arg-type]  # validated against the Literal
-            case_id=case_id,
-        )
-        facts = encode_facts(self._json(outcome_of(screening)))
-        row = {**data.model_dump(exclude={"result"}), "facts": facts, "id": new_id(), "created_at": utcnow()}
+        small = _small_fields(screening.as_of, screening.catalog_version, screening.model_version, lang, profile,
+                              source, case_id)
+        if small is None:  # not plainly valid: the model validates them (and says what is wrong)
+            small = ScreeningCreate(
+                as_of=screening.as_of,
+                catalog_version=screening.catalog_version,
+                model_version=screening.model_version,
+                lang=lang,
+                profile=profile,
+                source=source,  # type: ignore[arg-type]  # validated against the Literal
+                case_id=case_id,
+            ).model_dump(exclude={"result"})
+        row = {**small, "facts": self._facts(outcome_of(screening)), "id": new_id(), "created_at": utcnow()}
         # The list as shown, for a learner (issue 17): written with the screening, deleted with it.
         row[RANKING_KEY] = {"screening_id": row["id"], "ranker": ranker_of(screening.model_version),
                             "model_version": screening.model_version, "catalog_version": screening.catalog_version,
