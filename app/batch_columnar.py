@@ -13,17 +13,22 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar, get_args, get_origin
 
 import numpy as np
+from annotated_types import MaxLen
+from pydantic.fields import FieldInfo
 
 from app.batch import CsvFormat, RowResult, ScreeningService, csv_cell, screen_row
+from pydantic import ValidationError
+
 from app.intake.columns import CellCache, Row, RowError, printable, profile_errors, to_profile
 from eligibility.columnar import screen_table
 from eligibility.compiled import CompiledEngine
-from eligibility.profile import Profile, ProfileError
+from eligibility.profile import Profile, ProfileError, today_tokyo
 from eligibility.screen_table import ScreenTable
 from matching.columnar import rank_table
 from matching.scorer import Scorer
@@ -88,6 +93,98 @@ class TableWriter:
         return out
 
 
+# ------------------------------------------------------------------ validation by fields
+
+# A field's value validated once per distinct value: (field, key of the value) → the validated value, or _BAD.
+FieldCache = dict[tuple[str, Any], Any]
+_FIELD_CACHE: FieldCache = {}
+_BAD, _MISS = object(), object()
+_PLAIN = frozenset({str, int, float, bool, dt.date, type(None)})
+_FIELDS = Profile.model_fields
+# Every field of the profile is optional with the default None (checked here: the fast path relies on it).
+_DEFAULTS: dict[str, Any] = dict.fromkeys(_FIELDS)
+assert all(f.default is None and f.default_factory is None for f in _FIELDS.values())
+# Free-text fields whose only checks are a length and no control character (company_name, description): checked
+# here per row (their values are mostly distinct; a cache of them would only grow); a doubtful text (control
+# character, lone surrogate, too long) goes through pydantic as every other value.
+_DOUBTFUL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _text_limits() -> dict[str, int]:
+    own = {f for d in Profile.__pydantic_decorators__.field_validators.values() for f in d.info.fields} - {"*"}
+    out = {}
+    for name, field in _FIELDS.items():
+        args = get_args(field.annotation)
+        if name in own or len(args) != 2 or args[1] is not type(None) or get_origin(args[0]) is not Annotated:
+            continue
+        base, *meta = get_args(args[0])
+        if (base is str and len(meta) == 1 and isinstance(meta[0], FieldInfo) and not meta[0].json_schema_extra
+                and [type(m) for m in meta[0].metadata] == [MaxLen]):
+            out[name] = meta[0].metadata[0].max_length
+    return out
+
+
+TEXT_LIMITS = _text_limits()
+_LATEST = "2100-12-31"  # the last reference date the profile accepts: a founding date alone is checked against it
+
+
+def _value_key(value: Any) -> Any:
+    # The type is part of the key: True, 1 and 1.0 are equal (and hash alike) but validate differently.
+    t = type(value)
+    return (t, value) if t in _PLAIN else (t, repr(value))
+
+
+def _one_field(name: str, value: Any) -> Any:
+    """The field's value as the profile's validation leaves it, or _BAD when it is refused. A model-wide check
+    (established_on ≤ reference date) is left to the caller: a founding date is validated with the last accepted
+    reference date."""
+    data = {name: value}
+    if name == "established_on":
+        data["as_of"] = _LATEST
+    try:
+        return getattr(Profile.model_validate(data), name)
+    except ValidationError:
+        return _BAD
+
+
+def known_valid(data: dict[str, Any], cache: FieldCache | None = None) -> Profile | None:
+    """The Profile `engine.validate(data)` returns, built from each field validated alone (once per distinct value
+    per cache), when that proves the profile valid; None when it cannot (a field refused, a founding date after
+    the reference date, prior awards, an unknown key): the caller then validates the whole profile, so a bad row
+    gets exactly the usual errors. The profile's only model-wide checks are the founding date's (here) and the
+    prior awards' (engine; not taken here); the nested ones (largest ≤ combined shareholding) stay in their field."""
+    cache = _FIELD_CACHE if cache is None else cache
+    fields: dict[str, Any] = {}
+    for name, value in data.items():
+        limit = TEXT_LIMITS.get(name)
+        if limit is not None and type(value) is str and len(value) <= limit and _DOUBTFUL.search(value) is None:
+            fields[name] = value
+            continue
+        if name not in _FIELDS or name == "prior_awards":
+            return None
+        key = (name, _value_key(value))
+        got = cache.get(key, _MISS)
+        if got is _MISS:
+            got = _one_field(name, value)
+            if len(cache) > 200_000:  # mostly distinct values (names): memory stays bounded
+                cache.clear()
+            cache[key] = got
+        if got is _BAD:
+            return None
+        fields[name] = got
+    founded, as_of = fields.get("established_on"), fields.get("as_of")
+    if founded is not None and founded > (as_of if as_of is not None else today_tokyo()):
+        return None
+    values = dict(_DEFAULTS)
+    values.update(fields)  # the model's field order, as validation leaves __dict__
+    profile = Profile.__new__(Profile)
+    object.__setattr__(profile, "__dict__", values)
+    object.__setattr__(profile, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(profile, "__pydantic_extra__", None)
+    object.__setattr__(profile, "__pydantic_private__", None)
+    return profile
+
+
 def _by_rows(services: ScreeningService, rows: list[Row], default_as_of: str, fmt: CsvFormat) -> list[RowResult]:
     return [screen_row(services, row, default_as_of, fmt)[0] for row in rows]
 
@@ -110,7 +207,8 @@ def screen_chunk(services: ColumnServices, rows: list[Row], default_as_of: str, 
             name = _name(profile)
             profile.setdefault("as_of", default_as_of)
             try:
-                valid = engine.validate(profile)
+                fast = known_valid(profile)
+                valid = engine.validate(profile) if fast is None else fast
             except ProfileError as e:
                 errors = errors + profile_errors(e, heading_of)
             if errors:
