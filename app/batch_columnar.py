@@ -20,12 +20,25 @@ from typing import Annotated, Any, Protocol, TypeVar, get_args, get_origin
 
 import numpy as np
 from annotated_types import MaxLen
+from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from app.batch import CsvFormat, RowResult, ScreeningService, csv_cell, screen_row
-from pydantic import ValidationError
-
-from app.intake.columns import CellCache, Row, RowError, printable, profile_errors, to_profile
+from app.intake.cells import UNKNOWN
+from app.intake.columns import (
+    EXTRA_FIELDS,
+    UNDECODABLE,
+    CellCache,
+    Column,
+    Row,
+    RowError,
+    column_for,
+    parse_cell,
+    printable,
+    profile_errors,
+    row_of,
+    to_profile,
+)
 from eligibility.columnar import screen_table
 from eligibility.compiled import CompiledEngine
 from eligibility.profile import Profile, ProfileError, today_tokyo
@@ -153,7 +166,6 @@ def known_valid(data: dict[str, Any], cache: FieldCache | None = None) -> Profil
     the reference date, prior awards, an unknown key): the caller then validates the whole profile, so a bad row
     gets exactly the usual errors. The profile's only model-wide checks are the founding date's (here) and the
     prior awards' (engine; not taken here); the nested ones (largest ≤ combined shareholding) stay in their field."""
-    cache = _FIELD_CACHE if cache is None else cache
     fields: dict[str, Any] = {}
     for name, value in data.items():
         limit = TEXT_LIMITS.get(name)
@@ -162,19 +174,31 @@ def known_valid(data: dict[str, Any], cache: FieldCache | None = None) -> Profil
             continue
         if name not in _FIELDS or name == "prior_awards":
             return None
-        key = (name, _value_key(value))
-        got = cache.get(key, _MISS)
-        if got is _MISS:
-            got = _one_field(name, value)
-            if len(cache) > 200_000:  # mostly distinct values (names): memory stays bounded
-                cache.clear()
-            cache[key] = got
+        got = _validated(name, value, cache)
         if got is _BAD:
             return None
         fields[name] = got
     founded, as_of = fields.get("established_on"), fields.get("as_of")
     if founded is not None and founded > (as_of if as_of is not None else today_tokyo()):
         return None
+    return _profile(fields)
+
+
+def _validated(name: str, value: Any, cache: FieldCache | None = None) -> Any:
+    """`_one_field`, once per distinct value per cache."""
+    cache = _FIELD_CACHE if cache is None else cache
+    key = (name, _value_key(value))
+    got = cache.get(key, _MISS)
+    if got is _MISS:
+        got = _one_field(name, value)
+        if len(cache) > 200_000:  # mostly distinct values: memory stays bounded
+            cache.clear()
+        cache[key] = got
+    return got
+
+
+def _profile(fields: dict[str, Any]) -> Profile:
+    """The Profile of validated field values, as `Profile.model_validate` leaves it."""
     values = dict(_DEFAULTS)
     values.update(fields)  # the model's field order, as validation leaves __dict__
     profile = Profile.__new__(Profile)
@@ -201,36 +225,176 @@ def screen_chunk(services: ColumnServices, rows: list[Row], default_as_of: str, 
     out: list[RowResult | None] = [None] * len(rows)
     groups: dict[dt.date, list[tuple[int, Profile, str]]] = {}
     for k, row in enumerate(rows):
-        name = ""
+        _one_row(engine, k, row, default_as_of, fmt, cache, out, groups)
+    return _ranked(services, engine, groups, rows.__getitem__, default_as_of, fmt, out)
+
+
+def screen_records(services: ColumnServices, records: list[tuple[int, list[str]]], use: list[tuple[int, str]],
+                   default_as_of: str, fmt: CsvFormat, cache: CellCache) -> list[RowResult]:
+    """`screen_chunk` of the records' rows (`row_of`), the same results: a record whose every cell is known valid
+    (RecordReader) becomes its profile directly; only the others are made Rows and go through `to_profile` and the
+    profile's validation, so that their errors read as everywhere else."""
+    engine = services.engine
+    if not isinstance(engine, CompiledEngine) or services.scorer.model is not None:
+        return _by_rows(services, [row_of(n, r, use) for n, r in records], default_as_of, fmt)
+    if services.live is not None:
+        services.live.refresh(services)
+    reader = RecordReader.of(use)
+    out: list[RowResult | None] = [None] * len(records)
+    groups: dict[dt.date, list[tuple[int, Profile, str]]] = {}
+    rows: dict[int, Row] = {}
+
+    def row_at(k: int) -> Row:
+        row = rows.get(k)
+        if row is None:
+            row = rows[k] = row_of(records[k][0], records[k][1], use)
+        return row
+
+    for k, (_, record) in enumerate(records):
+        got = reader.profile(record, default_as_of)
+        if got is None:
+            _one_row(engine, k, row_at(k), default_as_of, fmt, cache, out, groups)
+        else:
+            groups.setdefault(got[0].reference_date(), []).append((k, got[0], got[1]))
+    return _ranked(services, engine, groups, row_at, default_as_of, fmt, out, [n for n, _ in records])
+
+
+def _one_row(engine: CompiledEngine, k: int, row: Row, default_as_of: str, fmt: CsvFormat, cache: CellCache,
+             out: list[RowResult | None], groups: dict[dt.date, list[tuple[int, Profile, str]]]) -> None:
+    """A row's profile as every channel reads it (its errors: `out[k]`), else into its reference date's group."""
+    name = ""
+    try:
+        profile, heading_of, errors = to_profile(row, cache)
+        name = _name(profile)
+        profile.setdefault("as_of", default_as_of)
         try:
-            profile, heading_of, errors = to_profile(row, cache)
-            name = _name(profile)
-            profile.setdefault("as_of", default_as_of)
-            try:
-                fast = known_valid(profile)
-                valid = engine.validate(profile) if fast is None else fast
-            except ProfileError as e:
-                errors = errors + profile_errors(e, heading_of)
-            if errors:
-                out[k] = _error(row, name, errors, fmt)
-            else:
-                groups.setdefault(valid.reference_date(), []).append((k, valid, name))
-        except Exception as e:  # a bug must not lose the other rows (as app/batch.py screen_row)
-            out[k] = _error(row, name, [RowError("", f"予期しないエラー: {type(e).__name__}",
-                                                  f"unexpected error: {type(e).__name__}")], fmt)
-    writer = TableWriter(fmt, {p.id: (p.names.ja, p.names.en) for p in services.engine.catalog.programs.values()})
+            fast = known_valid(profile)
+            valid = engine.validate(profile) if fast is None else fast
+        except ProfileError as e:
+            errors = errors + profile_errors(e, heading_of)
+        if errors:
+            out[k] = _error(row, name, errors, fmt)
+        else:
+            groups.setdefault(valid.reference_date(), []).append((k, valid, name))
+    except Exception as e:  # a bug must not lose the other rows (as app/batch.py screen_row)
+        out[k] = _error(row, name, [RowError("", f"予期しないエラー: {type(e).__name__}",
+                                              f"unexpected error: {type(e).__name__}")], fmt)
+
+
+def _ranked(services: ColumnServices, engine: CompiledEngine, groups: dict[dt.date, list[tuple[int, Profile, str]]],
+            row_at: Any, default_as_of: str, fmt: CsvFormat, out: list[RowResult | None],
+            numbers: list[int] | None = None) -> list[RowResult]:
+    """Each group screened and ranked as columns and written; a group the columns fail on row by row."""
+    number = numbers.__getitem__ if numbers is not None else (lambda k: row_at(k).number)
+    writer = TableWriter(fmt, {p.id: (p.names.ja, p.names.en) for p in engine.catalog.programs.values()})
     for members in groups.values():
         try:
             table = screen_table(engine, [p for _, p, _ in members])
             ranked = rank_table(services.scorer, engine, table)
             if ranked is None:
                 raise LookupError("no columnar ranking")
-            records = writer.records(table, ranked[0], [rows[k].number for k, _, _ in members],
+            records = writer.records(table, ranked[0], [number(k) for k, _, _ in members],
                                      [n for _, _, n in members])
         except Exception:  # noqa: BLE001 - the columns failed on this group: row by row, each row on its own
             for k, _, _ in members:
-                out[k] = screen_row(services, rows[k], default_as_of, fmt)[0]
+                out[k] = screen_row(services, row_at(k), default_as_of, fmt)[0]
             continue
         for (k, _, name), record in zip(members, records, strict=True):
-            out[k] = RowResult(rows[k].number, name, [], record)
+            out[k] = RowResult(number(k), name, [], record)
     return [r for r in out if r is not None]
+
+
+# ------------------------------------------------------------------ records known valid
+
+_SKIP = object()  # a cell that puts nothing in the profile (empty, 「わからない」, a contact)
+_SLOW = object()  # a cell the reader leaves to `to_profile` (an error, a note, an address, a nested field …)
+
+
+class RecordReader:
+    """A CSV record straight to its Profile when every cell is known valid, each distinct (column, text) read once:
+    parsed by its column's parser (`parse_cell`) and validated as a profile field (`known_valid`'s rule). Free-text
+    columns (company_name, description: mostly distinct) are read per record, without a cache. Anything else
+    (an error or a note in a cell, bytes that could not be decoded, an address, a nested field, a name that would
+    give the applicant's type, a founding date after the reference date) leaves the record to `to_profile`."""
+
+    _READERS: dict[tuple[tuple[int, str], ...], RecordReader] = {}
+
+    def __init__(self, use: list[tuple[int, str]]) -> None:
+        cols = [(i, column_for(h)) for i, h in use]
+        self.cols = [(i, c, c.field, TEXT_LIMITS.get(c.field)) for i, c in cols if c is not None]
+        # A heading with undecodable bytes: every row fails in `_readable`, none is read here.
+        self.off = len(self.cols) != len(use) or any(UNDECODABLE.search(h) for _, h in use)
+        self.cache: dict[tuple[str, str], Any] = {}
+
+    @classmethod
+    def of(cls, use: list[tuple[int, str]]) -> RecordReader:
+        key = tuple(use)
+        hit = cls._READERS.get(key)
+        if hit is None:
+            if len(cls._READERS) > 64:
+                cls._READERS.clear()
+            hit = cls._READERS[key] = cls(use)
+        return hit
+
+    def profile(self, record: list[str], default_as_of: str) -> tuple[Profile, str] | None:
+        """The record's Profile and company name (as `_name` reads it), or None: then `to_profile` reads it."""
+        if self.off:
+            return None
+        cache, size = self.cache, len(record)
+        fields: dict[str, Any] = {}
+        for i, col, field, limit in self.cols:
+            raw = record[i] if i < size else ""
+            if limit is not None:
+                got = _text_cell(col, raw, limit)
+            else:
+                got = cache.get((field, raw), _MISS)
+                if got is _MISS:
+                    got = _cell(col, raw)
+                    if len(cache) > 200_000:
+                        cache.clear()
+                    cache[(field, raw)] = got
+            if got is _SLOW:
+                return None
+            if got is not _SKIP:
+                fields[field] = got
+        if "as_of" not in fields:
+            as_of = _validated("as_of", default_as_of)
+            if as_of is _BAD:
+                return None
+            fields["as_of"] = as_of
+        if "applicant_type" not in fields and "company_name" in fields:
+            return None  # the name's legal form may give it (to_profile), with a note
+        founded = fields.get("established_on")
+        if founded is not None and founded > fields["as_of"]:
+            return None
+        name = fields.get("company_name", "")
+        return _profile(fields), name
+
+
+def _cell(col: Column, raw: str) -> Any:
+    if UNDECODABLE.search(raw):
+        return _SLOW
+    if col.field in EXTRA_FIELDS:
+        return _SKIP
+    kind, value = parse_cell(col, raw, None)
+    if kind == "unknown":
+        return _SKIP
+    if kind != "ok" or col.field == "address" or "." in col.field:
+        return _SLOW
+    if value is UNKNOWN:
+        return _SKIP
+    got = _validated(col.field, value)
+    return _SLOW if got is _BAD else got
+
+
+def _text_cell(col: Column, raw: str, limit: int) -> Any:
+    if not raw:
+        return _SKIP
+    if UNDECODABLE.search(raw):
+        return _SLOW
+    kind, value = parse_cell(col, raw, None)
+    if kind == "unknown":
+        return _SKIP
+    if kind != "ok" or type(value) is not str or len(value) > limit or _DOUBTFUL.search(value):
+        return _SLOW
+    return value

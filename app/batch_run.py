@@ -38,7 +38,7 @@ from app.batch import (
     row_outcomes,
     with_filled,
 )
-from app.batch_columnar import chunks, screen_chunk
+from app.batch_columnar import chunks, screen_records
 from app.intake.columns import (
     JSONL_SUFFIXES,
     CellCache,
@@ -48,7 +48,6 @@ from app.intake.columns import (
     decode,
     input_format,
     read_input,
-    row_of,
 )
 from eligibility.profile import today_tokyo
 
@@ -67,7 +66,7 @@ def _block(services: Any, records: list[tuple[int, list[str]]], use: list[tuple[
            fmt: CsvFormat, cache: CellCache) -> Block:
     """One chunk of CSV records through the columns (app/batch_columnar.py), formatted where it was screened: a
     forked worker sends back one string, not a record per row."""
-    outcomes = screen_chunk(services, [row_of(n, r, use) for n, r in records], default_as_of, fmt, cache)
+    outcomes = screen_records(services, records, use, default_as_of, fmt, cache)
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerows(o.record for o in outcomes)
     messages = [m for o in outcomes for m in row_messages(o, fmt.lang)]
