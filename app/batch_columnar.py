@@ -314,8 +314,9 @@ class RecordReader:
     """A CSV record straight to its Profile when every cell is known valid, each distinct (column, text) read once:
     parsed by its column's parser (`parse_cell`) and validated as a profile field (`known_valid`'s rule). Free-text
     columns (company_name, description: mostly distinct) are read per record, without a cache. Anything else
-    (an error or a note in a cell, bytes that could not be decoded, an address, a nested field, a name that would
-    give the applicant's type, a founding date after the reference date) leaves the record to `to_profile`."""
+    (an error or a note in a cell, bytes that could not be decoded, an address, a name that would
+    give the applicant's type, a founding date after the reference date) leaves the record to `to_profile`.
+    A nested field's cells (the shareholdings) are validated together, once per distinct pair."""
 
     _READERS: dict[tuple[tuple[int, str], ...], RecordReader] = {}
 
@@ -342,6 +343,7 @@ class RecordReader:
             return None
         cache, size = self.cache, len(record)
         fields: dict[str, Any] = {}
+        nested: dict[str, dict[str, Any]] = {}
         for i, col, field, limit in self.cols:
             raw = record[i] if i < size else ""
             if limit is not None:
@@ -355,8 +357,15 @@ class RecordReader:
                     cache[(field, raw)] = got
             if got is _SLOW:
                 return None
-            if got is not _SKIP:
+            if type(got) is _Part:
+                nested.setdefault(got.head, {})[got.sub] = got.value
+            elif got is not _SKIP:
                 fields[field] = got
+        for head, parts in nested.items():  # large_company_shareholding.largest / .combined: validated together
+            value = _validated(head, parts)
+            if value is _BAD:
+                return None
+            fields[head] = value
         if "as_of" not in fields:
             as_of = _validated("as_of", default_as_of)
             if as_of is _BAD:
@@ -371,6 +380,15 @@ class RecordReader:
         return _profile(fields), name
 
 
+class _Part:
+    """A parsed cell of a nested field ("large_company_shareholding.largest"), validated with its siblings."""
+
+    __slots__ = ("head", "sub", "value")
+
+    def __init__(self, head: str, sub: str, value: Any) -> None:
+        self.head, self.sub, self.value = head, sub, value
+
+
 def _cell(col: Column, raw: str) -> Any:
     if UNDECODABLE.search(raw):
         return _SLOW
@@ -379,10 +397,13 @@ def _cell(col: Column, raw: str) -> Any:
     kind, value = parse_cell(col, raw, None)
     if kind == "unknown":
         return _SKIP
-    if kind != "ok" or col.field == "address" or "." in col.field:
+    if kind != "ok" or col.field == "address":
         return _SLOW
     if value is UNKNOWN:
         return _SKIP
+    if "." in col.field:
+        head, _, sub = col.field.partition(".")
+        return _Part(head, sub, value)
     got = _validated(col.field, value)
     return _SLOW if got is _BAD else got
 
