@@ -93,15 +93,16 @@ class TableWriter:
         order = np.argsort(np.where(rank > 0, rank, np.iinfo(np.int16).max), axis=1, kind="stable")
         status, amount, has = table.status.tolist(), table.amount.tolist(), table.has_estimate.tolist()
         ranked_count = (rank > 0).sum(axis=1).tolist()
+        orders = order.tolist()
         for i, (number, name) in enumerate(zip(numbers, names, strict=True)):
-            js = order[i, : ranked_count[i]].tolist()
+            js = orders[i][: ranked_count[i]]
+            st, am, hs = status[i], amount[i], has[i]
             cells: list[Any] = [number, csv_cell(name), "ok", "", day]
             for j in js[:top]:
-                a = amount[i][j]
-                cells += [shown[j], labels[_STATUS[status[i][j]]],
-                          ("" if math.isnan(a) else int(a)) if has[i][j] else ""]
+                a = am[j]
+                cells += [shown[j], labels[_STATUS[st[j]]], ("" if math.isnan(a) else int(a)) if hs[j] else ""]
             cells += ["", "", ""] * (top - min(top, len(js)))
-            cells.append(";".join(ids[j] for j in js if status[i][j] == 2))
+            cells.append(";".join([ids[j] for j in js if st[j] == 2]))
             out.append(cells)
         return out
 
