@@ -15,7 +15,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterable, Iterator
-from itertools import islice
+from itertools import islice, repeat
 from typing import Annotated, Any, Protocol, TypeVar, get_args, get_origin
 
 import numpy as np
@@ -251,8 +251,7 @@ def screen_records(services: ColumnServices, records: list[tuple[int, list[str]]
             row = rows[k] = row_of(records[k][0], records[k][1], use)
         return row
 
-    for k, (_, record) in enumerate(records):
-        got = reader.profile(record, default_as_of)
+    for k, got in enumerate(reader.profiles([r for _, r in records], default_as_of)):
         if got is None:
             _one_row(engine, k, row_at(k), default_as_of, fmt, cache, out, groups)
         else:
@@ -340,45 +339,62 @@ class RecordReader:
 
     def profile(self, record: list[str], default_as_of: str) -> tuple[Profile, str] | None:
         """The record's Profile and company name (as `_name` reads it), or None: then `to_profile` reads it."""
+        return self.profiles([record], default_as_of)[0]
+
+    def profiles(self, records: list[list[str]], default_as_of: str) -> list[tuple[Profile, str] | None]:
+        """`profile` of each record, read a column at a time (a dictionary lookup per cell), then a row at a time."""
         if self.off:
-            return None
-        cache, size = self.cache, len(record)
-        fields: dict[str, Any] = {}
-        nested: dict[str, dict[str, Any]] = {}
+            return [None] * len(records)
+        cache, columns = self.cache, []
         for i, col, field, limit in self.cols:
-            raw = record[i] if i < size else ""
+            raws = [r[i] if i < len(r) else "" for r in records]
             if limit is not None:
-                got = _text_cell(col, raw, limit)
-            else:
-                got = cache.get((field, raw), _MISS)
-                if got is _MISS:
-                    got = _cell(col, raw)
+                columns.append([_text_cell(col, raw, limit) for raw in raws])
+                continue
+            got = list(map(cache.get, zip(repeat(field), raws), repeat(_MISS)))
+            for k in [k for k, v in enumerate(got) if v is _MISS]:
+                key = (field, raws[k])
+                hit = cache.get(key, _MISS)
+                if hit is _MISS:
+                    hit = _cell(col, raws[k])
                     if len(cache) > 200_000:
                         cache.clear()
-                    cache[(field, raw)] = got
-            if got is _SLOW:
-                return None
-            if type(got) is _Part:
-                nested.setdefault(got.head, {})[got.sub] = got.value
-            elif got is not _SKIP:
-                fields[field] = got
-        for head, parts in nested.items():  # large_company_shareholding.largest / .combined: validated together
-            value = _validated(head, parts)
-            if value is _BAD:
-                return None
-            fields[head] = value
+                    cache[key] = hit
+                got[k] = hit
+            columns.append(got)
+        names = [field for _, _, field, _ in self.cols]
+        nested = any("." in f for f in names)
+        default = _validated("as_of", default_as_of)
+        out: list[tuple[Profile, str] | None] = []
+        for values in zip(*columns, strict=True) if columns else ([()] * len(records)):
+            if _SLOW in values:
+                out.append(None)
+                continue
+            fields = {f: v for f, v in zip(names, values, strict=True) if v is not _SKIP}
+            out.append(self._finish(fields, nested, default))
+        return out
+
+    @staticmethod
+    def _finish(fields: dict[str, Any], nested: bool, default_as_of: Any) -> tuple[Profile, str] | None:
+        if nested:  # large_company_shareholding.largest / .combined: validated together
+            parts: dict[str, dict[str, Any]] = {}
+            for f in [f for f, v in fields.items() if type(v) is _Part]:
+                got = fields.pop(f)
+                parts.setdefault(got.head, {})[got.sub] = got.value
+            for head, value in parts.items():
+                fields[head] = _validated(head, value)
+                if fields[head] is _BAD:
+                    return None
         if "as_of" not in fields:
-            as_of = _validated("as_of", default_as_of)
-            if as_of is _BAD:
+            if default_as_of is _BAD:
                 return None
-            fields["as_of"] = as_of
+            fields["as_of"] = default_as_of
         if "applicant_type" not in fields and "company_name" in fields:
             return None  # the name's legal form may give it (to_profile), with a note
         founded = fields.get("established_on")
         if founded is not None and founded > fields["as_of"]:
             return None
-        name = fields.get("company_name", "")
-        return _profile(fields), name
+        return _profile(fields), fields.get("company_name", "")
 
 
 class _Part:
