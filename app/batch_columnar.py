@@ -159,6 +159,8 @@ def _one_field(name: str, value: Any) -> Any:
         return getattr(Profile.model_validate(data), name)
     except ValidationError:
         return _BAD
+    except Exception:  # noqa: BLE001 - a validator's bug: the whole profile's validation meets it (row by row)
+        return _BAD
 
 
 def known_valid(data: dict[str, Any], cache: FieldCache | None = None) -> Profile | None:
@@ -251,7 +253,11 @@ def screen_records(services: ColumnServices, records: list[tuple[int, list[str]]
             row = rows[k] = row_of(records[k][0], records[k][1], use)
         return row
 
-    for k, got in enumerate(reader.profiles([r for _, r in records], default_as_of)):
+    try:
+        known = reader.profiles([r for _, r in records], default_as_of)
+    except Exception:  # noqa: BLE001 - a bug here must not lose the chunk: every row read as before
+        known = [None] * len(records)
+    for k, got in enumerate(known):
         if got is None:
             _one_row(engine, k, row_at(k), default_as_of, fmt, cache, out, groups)
         else:
@@ -407,6 +413,13 @@ class _Part:
 
 
 def _cell(col: Column, raw: str) -> Any:
+    try:
+        return _read_cell(col, raw)
+    except Exception:  # noqa: BLE001 - a parser's bug: to_profile meets it again and fails the row alone
+        return _SLOW
+
+
+def _read_cell(col: Column, raw: str) -> Any:
     if UNDECODABLE.search(raw):
         return _SLOW
     if col.field in EXTRA_FIELDS:
@@ -430,7 +443,10 @@ def _text_cell(col: Column, raw: str, limit: int) -> Any:
         return _SKIP
     if UNDECODABLE.search(raw):
         return _SLOW
-    kind, value = parse_cell(col, raw, None)
+    try:
+        kind, value = parse_cell(col, raw, None)
+    except Exception:  # noqa: BLE001 - as _cell
+        return _SLOW
     if kind == "unknown":
         return _SKIP
     if kind != "ok" or type(value) is not str or len(value) > limit or _DOUBTFUL.search(value):

@@ -233,3 +233,22 @@ def test_collections_are_restored_after_a_run() -> None:
     with BR._few_collections():
         assert gc.get_threshold()[0] == BR.GC_GEN0 and gc.get_freeze_count() > 0
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_a_parser_bug_fails_its_row_alone_as_row_by_row(services: Services, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.intake.columns as IC
+
+    real = IC.parse_cell
+
+    def buggy(col: Column, raw: str, cache: Any) -> Any:
+        if raw == "300人":
+            raise RuntimeError("bug")
+        return real(col, raw, cache)
+
+    monkeypatch.setattr(IC, "parse_cell", buggy)
+    monkeypatch.setattr(BC, "parse_cell", buggy)
+    monkeypatch.setattr(BC.RecordReader, "_READERS", {})  # no verdict learned before the bug
+    cols, cols_err, rows, rows_err = both(services, tmp_path, roster(120, 7))
+    assert cols == rows and cols_err == rows_err
+    assert "RuntimeError" in cols_err
