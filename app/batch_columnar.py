@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from itertools import islice, repeat
+from operator import itemgetter
 from typing import Annotated, Any, Protocol, TypeVar, get_args, get_origin
 
 import numpy as np
@@ -352,8 +353,10 @@ class RecordReader:
         if self.off:
             return [None] * len(records)
         cache, columns = self.cache, []
+        whole = bool(records) and min(map(len, records)) > max((i for i, *_ in self.cols), default=-1)
         for i, col, field, limit in self.cols:
-            raws = [r[i] if i < len(r) else "" for r in records]
+            # A short record's missing cells are empty (row_of); usually every record has every cell.
+            raws = list(map(itemgetter(i), records)) if whole else [r[i] if i < len(r) else "" for r in records]
             if limit is not None:
                 columns.append([_text_cell(col, raw, limit) for raw in raws])
                 continue
