@@ -1,12 +1,13 @@
-"""The member-list batch by columns: chunks of rows, each distinct cell parsed once, one screening table per date.
+"""The member-list batch by columns: chunks of rows, each distinct cell read once, one screening table per date.
 
-`python -m app screen` with CSV output takes this path (app/batch.py `run`): the rows are read as they stream
-(no list of the whole file), parsed with a cell cache (app/intake/columns.py `to_profile(row, cache)`, the same
-parsers as every other channel), validated one by one (the profile's own rules, so a row's errors read as
-everywhere else), then screened and ranked per chunk and reference date as columns
-(eligibility/columnar.py, matching/columnar.py). The records are the same bytes `CsvFormat.ok` / `.error` write
-for a row screened alone (tests/test_batch_columnar.py compares whole files). A chunk the columns cannot take
-(an unexpected error) is screened row by row, so one bad row still fails alone.
+`python -m app screen` with CSV output takes this path (app/batch_run.py `run`): the records stream in chunks;
+a record whose every cell is known valid goes straight to its Profile (`RecordReader`: each distinct (column,
+text) parsed by its column's parser and validated as that profile field once, `known_valid`); any other record
+is read as every channel reads it (app/intake/columns.py `to_profile`, then the profile's validation), so that
+its errors read the same. The valid rows are then screened and ranked per chunk and reference date as columns
+(eligibility/columnar.py, matching/columnar.py). The records are the same bytes `CsvFormat.ok` / `.error`
+write for a row screened alone (tests/intake/test_batch_columnar.py compares whole files). A chunk the columns
+cannot take (an unexpected error) is screened row by row, so one bad row still fails alone.
 """
 
 from __future__ import annotations
