@@ -318,10 +318,13 @@ _SKIP = object()  # a cell that puts nothing in the profile (empty, 「わから
 _SLOW = object()  # a cell the reader leaves to `to_profile` (an error, a note, an address, a nested field …)
 
 
+TEXT_CACHE_CHARS = 2_000_000  # the free-text cells a RecordReader keeps read (a few MB)
+
+
 class RecordReader:
     """A CSV record straight to its Profile when every cell is known valid, each distinct (column, text) read once:
     parsed by its column's parser (`parse_cell`) and validated as a profile field (`known_valid`'s rule). Free-text
-    columns (company_name, description: mostly distinct) are read per record, without a cache. Anything else
+    columns (company_name, description) are cached apart, up to TEXT_CACHE_CHARS characters. Anything else
     (an error or a note in a cell, bytes that could not be decoded, an address, a name that would
     give the applicant's type, a founding date after the reference date) leaves the record to `to_profile`.
     A nested field's cells (the shareholdings) are validated together, once per distinct pair."""
@@ -334,6 +337,8 @@ class RecordReader:
         # A heading with undecodable bytes: every row fails in `_readable`, none is read here.
         self.off = len(self.cols) != len(use) or any(UNDECODABLE.search(h) for _, h in use)
         self.cache: dict[tuple[str, str], Any] = {}
+        self.texts: dict[tuple[str, str], Any] = {}
+        self.text_chars = 0
 
     @classmethod
     def of(cls, use: list[tuple[int, str]]) -> RecordReader:
@@ -358,18 +363,24 @@ class RecordReader:
         for i, col, field, limit in self.cols:
             # A short record's missing cells are empty (row_of); usually every record has every cell.
             raws = list(map(itemgetter(i), records)) if whole else [r[i] if i < len(r) else "" for r in records]
-            if limit is not None:
-                columns.append([_text_cell(col, raw, limit) for raw in raws])
-                continue
-            got = list(map(cache.get, zip(repeat(field), raws), repeat(_MISS)))
+            # Free text (names, descriptions) in its own cache, bounded by its characters: mostly distinct, and long.
+            store = cache if limit is None else self.texts
+            got = list(map(store.get, zip(repeat(field), raws), repeat(_MISS)))
             for k in [k for k, v in enumerate(got) if v is _MISS]:
                 key = (field, raws[k])
-                hit = cache.get(key, _MISS)
+                hit = store.get(key, _MISS)
                 if hit is _MISS:
-                    hit = _cell(col, raws[k])
-                    if len(cache) > 200_000:
-                        cache.clear()
-                    cache[key] = hit
+                    if limit is None:
+                        hit = _cell(col, raws[k])
+                        if len(cache) > 200_000:
+                            cache.clear()
+                    else:
+                        hit = _text_cell(col, raws[k], limit)
+                        self.text_chars += len(raws[k])
+                        if self.text_chars > TEXT_CACHE_CHARS:
+                            store.clear()
+                            self.text_chars = len(raws[k])
+                    store[key] = hit
                 got[k] = hit
             columns.append(got)
         names = [field for _, _, field, _ in self.cols]

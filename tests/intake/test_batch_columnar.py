@@ -252,3 +252,16 @@ def test_a_parser_bug_fails_its_row_alone_as_row_by_row(services: Services, tmp_
     cols, cols_err, rows, rows_err = both(services, tmp_path, roster(120, 7))
     assert cols == rows and cols_err == rows_err
     assert "RuntimeError" in cols_err
+
+
+def test_the_reader_keeps_few_free_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.intake.columns import csv_records, decode
+
+    monkeypatch.setattr(BC, "TEXT_CACHE_CHARS", 500)
+    _, use, records = csv_records(decode(roster(300, 8)))
+    reader, rows = BC.RecordReader(use), [r for _, r in records]
+    first = reader.profiles(rows, "2025-10-01")
+    assert 0 < reader.text_chars <= 500 + max(len(c) for r in rows for c in r)
+    again = reader.profiles(rows, "2025-10-01")  # read again, partly from the cache: the same profiles
+    assert [p and (vars(p[0]), p[1]) for p in first] == [p and (vars(p[0]), p[1]) for p in again]
+    assert any(p is not None for p in first)
