@@ -142,6 +142,12 @@ def _text_limits() -> dict[str, int]:
 
 TEXT_LIMITS = _text_limits()
 _LATEST = "2100-12-31"  # the last reference date the profile accepts: a founding date alone is checked against it
+# The profile's own checks this validation by fields knows: one model-wide (the founding date's, done here on the
+# values) and field checks that read no other field. A check added to the Profile turns the fast path off (every
+# row validated whole, as before) until it is reviewed here; tests/intake/test_batch_columnar.py keeps it on.
+_KNOWN_CHECKS = ({"_dates"}, {"_no_control", "_municipality", "_prefecture", "_as_of"})
+BY_FIELDS = (set(Profile.__pydantic_decorators__.model_validators),
+             set(Profile.__pydantic_decorators__.field_validators)) == _KNOWN_CHECKS
 
 
 def _value_key(value: Any) -> Any:
@@ -171,6 +177,8 @@ def known_valid(data: dict[str, Any], cache: FieldCache | None = None) -> Profil
     the reference date, prior awards, an unknown key): the caller then validates the whole profile, so a bad row
     gets exactly the usual errors. The profile's only model-wide checks are the founding date's (here) and the
     prior awards' (engine; not taken here); the nested ones (largest ≤ combined shareholding) stay in their field."""
+    if not BY_FIELDS:
+        return None
     fields: dict[str, Any] = {}
     for name, value in data.items():
         limit = TEXT_LIMITS.get(name)
@@ -335,7 +343,7 @@ class RecordReader:
         cols = [(i, column_for(h)) for i, h in use]
         self.cols = [(i, c, c.field, TEXT_LIMITS.get(c.field)) for i, c in cols if c is not None]
         # A heading with undecodable bytes: every row fails in `_readable`, none is read here.
-        self.off = len(self.cols) != len(use) or any(UNDECODABLE.search(h) for _, h in use)
+        self.off = not BY_FIELDS or len(self.cols) != len(use) or any(UNDECODABLE.search(h) for _, h in use)
         self.cache: dict[tuple[str, str], Any] = {}
         self.texts: dict[tuple[str, str], Any] = {}
         self.text_chars = 0

@@ -200,6 +200,14 @@ def test_known_valid_is_the_validated_profile_or_none() -> None:
                 _same_profile(fast, slow)
     assert known == 2 * 3  # the valid ones (3), not the one with prior awards (left to the engine's check)
     assert BC.TEXT_LIMITS == {"company_name": 200, "description": 4000}
+    # The profile's checks are the ones validation by fields knows (a new one: review app/batch_columnar.py).
+    assert BC.BY_FIELDS
+
+
+def test_an_unknown_profile_check_turns_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BC, "BY_FIELDS", False)
+    assert BC.known_valid(dict(PROFILES[0]), {}) is None
+    assert BC.RecordReader([(0, "会社名"), (1, "従業員数")]).profiles([["株式会社A", "3"]], "2025-10-01") == [None]
 
 
 def test_the_record_reader_reads_what_to_profile_reads(services: Services) -> None:
