@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import multiprocessing as mp
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -36,7 +38,7 @@ from app.batch import (
     row_outcomes,
     with_filled,
 )
-from app.batch_columnar import chunks, screen_chunk
+from app.batch_columnar import chunks, screen_records
 from app.intake.columns import (
     JSONL_SUFFIXES,
     CellCache,
@@ -46,7 +48,6 @@ from app.intake.columns import (
     decode,
     input_format,
     read_input,
-    row_of,
 )
 from eligibility.profile import today_tokyo
 
@@ -65,7 +66,7 @@ def _block(services: Any, records: list[tuple[int, list[str]]], use: list[tuple[
            fmt: CsvFormat, cache: CellCache) -> Block:
     """One chunk of CSV records through the columns (app/batch_columnar.py), formatted where it was screened: a
     forked worker sends back one string, not a record per row."""
-    outcomes = screen_chunk(services, [row_of(n, r, use) for n, r in records], default_as_of, fmt, cache)
+    outcomes = screen_records(services, records, use, default_as_of, fmt, cache)
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerows(o.record for o in outcomes)
     messages = [m for o in outcomes for m in row_messages(o, fmt.lang)]
@@ -76,8 +77,28 @@ def _columnar_blocks(services: Any, records: Iterable[tuple[int, list[str]]], us
                      default_as_of: str, fmt: CsvFormat, jobs: int) -> Iterator[Block]:
     """The chunks in input order, screened in this process or in `jobs` forked processes, with at most a few
     chunks in flight (memory stays bounded)."""
-    with threadpool_limits(limits=1):  # numpy's BLAS threads would compete with the worker processes
+    with threadpool_limits(limits=1), _few_collections():  # numpy's BLAS threads would compete with the workers
         yield from _by_chunks(services, records, use, default_as_of, fmt, jobs)
+
+
+GC_GEN0 = 50_000  # objects allocated between two young collections while the chunks run (Python's default: 700)
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Fewer cyclic garbage collections while the chunks run: what is loaded before (the catalog, the plans, the
+    modules) is frozen out of the collector's scans, and the young generation is collected after 50,000 objects
+    instead of 700. A chunk allocates millions of short-lived objects and frees nearly all of them by reference
+    count; the collector's passes were a third of the run's time (100,000 bench rows, --jobs 1: 12,512 → 18,597
+    rows/s, peak RSS 281 MiB either way). Forked workers inherit both settings; they are restored afterwards."""
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(GC_GEN0, *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
 
 
 def _by_chunks(services: Any, records: Iterable[tuple[int, list[str]]], use: list[tuple[int, str]],

@@ -298,10 +298,13 @@ def rank_table(scorer: Scorer, engine: CompiledEngine, table: ScreenTable) -> tu
     for i in np.flatnonzero(clash).tolist():
         out = srt[i, :count[i]].tolist()
         row_s = s[i].tolist()
+        # The row's cells as Python lists: reading numpy scalars one at a time costs more than the comparisons.
+        wins = [keys[c] for keys, c in zip(win_keys, win_code[i].tolist(), strict=True)]
+        am, st = table.amount[i].tolist(), status[i].tolist()
 
-        def listed_first(a: int, b: int, i: int = i) -> bool:
-            return _listed_first(w.alternatives, ids, a, b, win_keys[a][win_code[i, a]], win_keys[b][win_code[i, b]],
-                                 table, i, status[i])
+        def listed_first(a: int, b: int, wins: list[str | None] = wins, am: list[float] = am,
+                         st: list[int] = st) -> bool:
+            return _listed_first(w.alternatives, ids, a, b, wins[a], wins[b], am, st)
         _demote(out, row_s, alt_rows, listed_first)
         s[i] = row_s
         ordered[i] = out
@@ -333,11 +336,11 @@ def _demote(out: list[int], s: list[float], alt: list[list[bool]], listed_first:
 
 
 def _listed_first(groups: list[list[str]], ids: tuple[str, ...], a: int, b: int, win_a: str | None,
-                  win_b: str | None, table: ScreenTable, row: int, status: np.ndarray) -> bool:
-    """Scorer._listed_first for columns a, b of one row."""
+                  win_b: str | None, amounts: list[float], status: list[int]) -> bool:
+    """Scorer._listed_first for columns a, b of one row (its amounts, NaN where none, and statuses)."""
     def amount(j: int) -> float | None:
-        v = table.amount[row, j]
-        return None if np.isnan(v) else float(v)
+        v = amounts[j]
+        return None if math.isnan(v) else v
     if win_a != win_b or amount(a) != amount(b) or status[a] != status[b]:
         return False
     pa, pb = ids[a], ids[b]

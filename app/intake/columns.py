@@ -375,7 +375,7 @@ def csv_records(text: str) -> tuple[list[str], list[tuple[int, str]], Iterator[t
         try:
             for record in reader:
                 number += 1
-                if any(c.strip() for c in record):  # an empty line is skipped
+                if "".join(record).strip():  # an empty line (or one of blank cells) is skipped
                     yield number, record
         except csv.Error as e:
             raise InputError(f"{number + 1}行目付近を CSV として読めません: {e}",

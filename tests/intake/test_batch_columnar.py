@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 import app.batch_columnar as BC
 from app.batch import EXIT_FILE
@@ -19,6 +20,7 @@ from app.intake.cells import Unplaced
 from app.intake.columns import Column, parse_cell
 from app.intake.normalize import NormalizeError
 from app.services import Services
+from eligibility.profile import Profile
 from tests.support.member_list import BAD_EMPLOYEES, GOOD, HEAD, bad_cells_list
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,3 +150,126 @@ def test_each_distinct_cell_is_parsed_once() -> None:
     assert [k for k, _ in got] == ["ok", "ok", "ok", "error", "error", "note", "ok", "note"]
     assert got[2] == ("ok", 1)
     assert parse_cell(col, "1", None) == ("ok", 1) and calls[-1] == "1"  # without a cache: parsed again
+
+
+# ------------------------------------------------------------------ profiles known valid without pydantic per row
+
+
+def _same_profile(fast: Profile, slow: Profile) -> None:
+    assert vars(fast) == vars(slow) and list(vars(fast)) == list(vars(slow))
+    assert fast.model_fields_set == slow.model_fields_set and fast == slow
+
+
+PROFILES: list[dict[str, Any]] = [
+    {"company_name": "株式会社テスト", "applicant_type": "corporation", "established_on": "2021-04-01", "employees": 3,
+     "capital_yen": 3_000_000, "industry": "software", "prefecture": "東京都", "as_of": "2025-09-01",
+     "domestic_applications": ["patent", "design"], "interests": ["overseas"], "description": "金属加工",
+     "foreign_filings": [{"right": "patent", "cost_yen": 3_000_000, "already_filed": False}],
+     "large_company_shareholding": {"largest": 0.1, "combined": 0.2}, "vc_backed": False},
+    {"company_name": "A" * 200, "employees": 0, "as_of": "2025-09-01", "municipality": "愛知県岡崎市"},
+    {"company_name": "A" * 201, "as_of": "2025-09-01"},  # too long
+    {"company_name": "株式会社\x00ヌル", "as_of": "2025-09-01"},  # a control character
+    {"company_name": "株式会社\udcffX", "as_of": "2025-09-01"},  # a lone surrogate
+    {"description": "金属\x07加工", "as_of": "2025-09-01"},
+    {"established_on": "2026-04-01", "as_of": "2025-09-01"},  # founded after the reference date
+    {"established_on": "2025-09-01", "as_of": "2025-09-01"},  # on the day: valid
+    {"employees": True, "as_of": "2025-09-01"},  # a bool is not an int (True == 1 must not share a cache entry)
+    {"employees": 1, "vc_backed": 1, "as_of": "2025-09-01"},
+    {"employees": -1, "as_of": "2025-09-01"},
+    {"large_company_shareholding": {"largest": 0.5, "combined": 0.2}, "as_of": "2025-09-01"},  # largest > combined
+    {"prefecture": "ニューヨーク", "as_of": "2025-09-01"},
+    {"as_of": "1999-12-31"},
+    {"prior_awards": [{"program_id": "x", "fiscal_year": 2024, "amount_yen": 1}], "as_of": "2025-09-01"},
+    {"unknown_key": 1, "as_of": "2025-09-01"},
+]
+
+
+def test_known_valid_is_the_validated_profile_or_none() -> None:
+    cache: BC.FieldCache = {}
+    known = 0
+    for _ in range(2):  # the second time from the cache
+        for data in PROFILES:
+            fast = BC.known_valid(dict(data), cache)
+            try:
+                slow = Profile.model_validate(data)
+            except ValidationError:
+                assert fast is None, data
+                continue
+            if fast is not None:
+                known += 1
+                _same_profile(fast, slow)
+    assert known == 2 * 3  # the valid ones (3), not the one with prior awards (left to the engine's check)
+    assert BC.TEXT_LIMITS == {"company_name": 200, "description": 4000}
+    # The profile's checks are the ones validation by fields knows (a new one: review app/batch_columnar.py).
+    assert BC.BY_FIELDS
+
+
+def test_an_unknown_profile_check_turns_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BC, "BY_FIELDS", False)
+    assert BC.known_valid(dict(PROFILES[0]), {}) is None
+    assert BC.RecordReader([(0, "会社名"), (1, "従業員数")]).profiles([["株式会社A", "3"]], "2025-10-01") == [None]
+
+
+def test_the_record_reader_reads_what_to_profile_reads(services: Services) -> None:
+    from app.intake.columns import csv_records, decode, row_of, to_profile
+
+    good = io.StringIO()
+    csv.writer(good, lineterminator="\r\n").writerows([f"{row[0]}{i}", *row[1:], "", ""] for i in range(30) for row in GOOD)
+    text = decode(roster(400, 6) + good.getvalue().encode() + bad_cells_list()[0].split(b"\r\n", 1)[1])
+    _, use, records = csv_records(text)
+    reader, fast = BC.RecordReader(use), 0
+    for number, record in records:
+        got = reader.profile(record, "2025-10-01")
+        row = row_of(number, record, use)
+        profile, _, errors = to_profile(row, {})
+        profile.setdefault("as_of", "2025-10-01")
+        if got is None:
+            continue
+        fast += 1
+        assert not errors and not row.notes, number
+        _same_profile(got[0], services.engine.validate(profile))
+        assert got[1] == BC._name(profile)
+    assert fast >= 90  # the good rows at least: with a type, no address, no bad cell
+
+
+def test_collections_are_restored_after_a_run() -> None:
+    import gc
+
+    import app.batch_run as BR
+
+    before = gc.get_threshold()
+    with BR._few_collections():
+        assert gc.get_threshold()[0] == BR.GC_GEN0 and gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_a_parser_bug_fails_its_row_alone_as_row_by_row(services: Services, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.intake.columns as IC
+
+    real = IC.parse_cell
+
+    def buggy(col: Column, raw: str, cache: Any) -> Any:
+        if raw == "300人":
+            raise RuntimeError("bug")
+        return real(col, raw, cache)
+
+    monkeypatch.setattr(IC, "parse_cell", buggy)
+    monkeypatch.setattr(BC, "parse_cell", buggy)
+    monkeypatch.setattr(BC.RecordReader, "_READERS", {})  # no verdict learned before the bug
+    cols, cols_err, rows, rows_err = both(services, tmp_path, roster(120, 7))
+    assert cols == rows and cols_err == rows_err
+    assert "RuntimeError" in cols_err
+
+
+def test_the_reader_keeps_few_free_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.intake.columns import csv_records, decode
+
+    monkeypatch.setattr(BC, "TEXT_CACHE_CHARS", 500)
+    _, use, records = csv_records(decode(roster(300, 8)))
+    reader, rows = BC.RecordReader(use), [r for _, r in records]
+    first = reader.profiles(rows, "2025-10-01")
+    assert 0 < reader.text_chars <= 500 + max(len(c) for r in rows for c in r)
+    again = reader.profiles(rows, "2025-10-01")  # read again, partly from the cache: the same profiles
+    assert [p and (vars(p[0]), p[1]) for p in first] == [p and (vars(p[0]), p[1]) for p in again]
+    assert any(p is not None for p in first)
