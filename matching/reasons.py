@@ -163,7 +163,12 @@ def reasons(screening: Screening, r: ProgramResult, feats: dict[str, float],
         if key in by:
             ja.append(by[key]["reason_ja"])
             en.append(by[key]["reason_en"])
-    if r.status == "needs_info" and "description_need" not in by:
+    status = by.get("status")
+    if status and status["value"] == "needs_info_area":
+        # The program is for one place and the applicant's is not known: that comes first (weights.yaml).
+        ja.insert(0, status["reason_ja"])
+        en.insert(0, status["reason_en"])
+    elif r.status == "needs_info" and "description_need" not in by:
         ja.append("いくつかの質問に答えると対象かどうかが確定します。")
         en.append("Answer a few more questions to confirm eligibility.")
     if not ja:

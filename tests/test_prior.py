@@ -230,6 +230,7 @@ def test_a_municipal_program_with_the_municipality_unknown_is_asked_not_ranked_f
         assert r.status == "needs_info" and "municipality" in r.missing_facts
         assert sig(r, "status")["value"] == "needs_info_area"
         assert "市区町村" in sig(r, "status")["reason_ja"] and "municipality" in sig(r, "status")["reason_en"]
+        assert "市区町村" in r.recommendation_ja[0] and "municipality" in r.recommendation_en[0]  # said first
         assert order.index(city) > order.index("ip_support_desk"), order
         assert order.index(city) > order.index("fee_reduction"), order
     # Given, the city's program is the first step (a concrete need, in the applicant's own city).
