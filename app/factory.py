@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None if settings.environment == "production" else "/redoc",
     )
     services = app.state.services = Services.build(settings)
+    services.scorer.text_model()  # fitted now, not on the first request with a description (the CLI skips it)
     app.state.search_programs = search_hook(services.catalog, settings.search_db)
     migrate(settings.database_url)  # alembic upgrade head (storage issue)
     store = app.state.store = Store.from_url(settings.database_url)

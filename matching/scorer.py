@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -12,8 +13,6 @@ from typing import Any
 
 import numpy as np
 import yaml
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import linear_kernel
 
 from eligibility.compiled import CompiledResult
 from eligibility.engine import ProgramResult, Screening, Trace
@@ -138,6 +137,34 @@ def open_to_anyone(program: Any) -> bool:
     return bool(tests) and all(t is not None and t.predicate == "always" for t in tests)
 
 
+_FIT_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class TextModel:
+    """The programs' descriptions as TF-IDF of character 2–3-grams (1 + ln(tf), L2-normalised), taken apart once:
+    scikit-learn's transform + linear_kernel validate their input on every call, ~1 ms for one short text, where
+    the same arithmetic in `Scorer.similarity_vector` takes ~0.05 ms."""
+
+    vectorizer: Any
+    matrix: Any
+    analyze: Callable[[str], list[str]]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    vectors: np.ndarray  # programs × n-grams, rows L2-normalised
+
+    @classmethod
+    def fit(cls, programs: Sequence[Program]) -> TextModel:
+        from sklearn.feature_extraction.text import TfidfVectorizer  # here: only a text to compare needs it
+
+        docs = [nfkc(" ".join([p.names.ja, p.description.ja, " ".join(p.keywords), p.benefit.summary.ja]))
+                for p in programs]
+        v = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True)
+        matrix = v.fit_transform(docs)
+        return cls(v, matrix, v.build_analyzer(), v.vocabulary_, np.asarray(v.idf_, dtype=np.float64),
+                   matrix.toarray())
+
+
 class Scorer:
     """Prior scorer: status × who acts × window × (need, audience, no IP, interests, money, phase, text)."""
 
@@ -151,17 +178,17 @@ class Scorer:
         self.version = self.PRIOR_VERSION + (f"+{model.version}" if model is not None else "")
         self.programs = list(programs)
         self.index = {p.id: i for i, p in enumerate(self.programs)}
-        docs = [nfkc(" ".join([p.names.ja, p.description.ja, " ".join(p.keywords), p.benefit.summary.ja]))
-                for p in self.programs]
-        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True)
-        self.matrix = self.vectorizer.fit_transform(docs)
-        # The fitted model, taken apart once: scikit-learn's transform + linear_kernel validate their input
-        # on every call, ~1 ms for one short text, where the same arithmetic below takes ~0.05 ms.
-        v = self.vectorizer
-        self._analyze = v.build_analyzer()
-        self._vocabulary: dict[str, int] = v.vocabulary_
-        self._idf = np.asarray(v.idf_, dtype=np.float64)
-        self._vectors = self.matrix.toarray()  # programs × n-grams, rows L2-normalised
+        self._text: TextModel | None = None  # fitted on first use (scikit-learn's import is ~1 s of a CLI's start)
+
+    def text_model(self) -> TextModel:
+        """The programs' TF-IDF model, fitted on first use (once, whichever thread asks first)."""
+        model = self._text
+        if model is None:
+            with _FIT_LOCK:
+                model = self._text
+                if model is None:
+                    model = self._text = TextModel.fit(self.programs)
+        return model
 
     @property
     def ranker(self) -> str:
@@ -181,16 +208,17 @@ class Scorer:
         """`similarities` as an array in `programs` order; None where `similarities` is empty."""
         if not text or not text.strip():
             return None
-        grams = Counter(self._analyze(nfkc(text)))
+        tm = self.text_model()
+        grams = Counter(tm.analyze(nfkc(text)))
         # In the order the n-grams first occur (the dot product below sums in that order).
-        counts = {j: c for j, c in zip(map(self._vocabulary.get, grams), grams.values(), strict=True) if j is not None}
+        counts = {j: c for j, c in zip(map(tm.vocabulary.get, grams), grams.values(), strict=True) if j is not None}
         if not counts:  # no n-gram in common with any program: every similarity is 0
             return None
         idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        weights = (1.0 + np.log(tf)) * self._idf[idx]  # sublinear_tf=True
+        weights = (1.0 + np.log(tf)) * tm.idf[idx]  # sublinear_tf=True
         weights /= math.sqrt(weights.dot(weights))  # np.linalg.norm's own arithmetic for a vector, without its checks
-        sims = self._vectors[:, idx] @ weights
+        sims = tm.vectors[:, idx] @ weights
         top = float(sims.max()) if len(sims) else 0.0
         if top <= 0:
             return None
@@ -201,8 +229,11 @@ class Scorer:
         """`similarities` through scikit-learn's own transform (the tests compare the two)."""
         if not text or not text.strip():
             return {}
-        vec = self.vectorizer.transform([nfkc(text)])
-        sims = linear_kernel(vec, self.matrix).ravel()
+        from sklearn.metrics.pairwise import linear_kernel
+
+        tm = self.text_model()
+        vec = tm.vectorizer.transform([nfkc(text)])
+        sims = linear_kernel(vec, tm.matrix).ravel()
         top = float(sims.max()) if len(sims) else 0.0
         if top <= 0:
             return {}
