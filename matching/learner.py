@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import minimize
 
 from matching.model import BETA, PENALTY, CorrectionModel, Example, feature_names
 
@@ -57,6 +55,8 @@ def _matrix(sessions: Sequence[Session], vocab: dict[str, int], grow: bool) -> t
             index[(si, ex.program_id)] = len(rows)
             rows.append(feats)
             prior.append(ex.features.get("prior", 0.0))
+    from scipy import sparse  # here: only training needs it (scipy.optimize is ~0.5 s of every start-up)
+
     x = sparse.lil_matrix((len(rows), len(vocab)))
     for i, feats in enumerate(rows):
         for j, v in feats.items():
@@ -99,6 +99,8 @@ def fit(sessions: Sequence[Session], prior_version: str, strength: float | None 
             val = float(np.sum(w * np.logaddexp(0.0, -z))) + 0.5 * float(np.sum(lam * theta * theta))
             grad = -(d.T @ (w * (1.0 / (1.0 + np.exp(z))))) + lam * theta
             return val, np.asarray(grad).ravel()
+
+        from scipy.optimize import minimize
 
         theta = minimize(loss, np.zeros(len(vocab)), jac=True, method="L-BFGS-B",
                          options={"maxiter": 300}).x

@@ -15,11 +15,9 @@ import uuid
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import alembic.command
 import orjson
-from alembic.config import Config
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import (
     Engine,
@@ -42,6 +40,9 @@ from app.store.writer import GroupWriter
 from eligibility.engine import Screening
 from eligibility.outcome import outcome_of
 from matching.records import ranker_of, shown_items
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 RANKING_KEY = "ranking_log"  # a screening row's ranking_log row (not a column of screening)
@@ -140,8 +141,11 @@ def make_engine(url: str | URL) -> Engine:
 def alembic_config(url: str | URL | None = None) -> Config:
     """An Alembic config for this repository's migrations, independent of the cwd and of alembic.ini.
 
-    No ini file is read, so the app's logging configuration is left alone.
+    No ini file is read, so the app's logging configuration is left alone. (Alembic is imported here: a command
+    that migrates nothing, the batch CLI, does not pay for it.)
     """
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(ALEMBIC_DIR).replace("%", "%%"))
     cfg.set_main_option("path_separator", "os")
@@ -180,6 +184,8 @@ def migrate(url: str | URL) -> None:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
             cfg.attributes["connection"] = conn
+            import alembic.command
+
             alembic.command.upgrade(cfg, "head")
     finally:
         engine.dispose()
@@ -193,6 +199,8 @@ def check(url: str | URL) -> None:
     try:
         with engine.connect() as conn:
             cfg.attributes["connection"] = conn
+            import alembic.command
+
             alembic.command.check(cfg)
     finally:
         engine.dispose()
