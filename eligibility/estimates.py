@@ -167,6 +167,18 @@ def explain(cases: list[Case], total: Fraction, cap: int | None, prior: int, rem
     return "。".join(out) + "。" if ja else (lambda t: t[:1].upper() + t[1:])("; ".join(out)) + "."
 
 
+def capped_texts(head_ja: str, head_en: str, cases: list[Case], total: Fraction, cap: int | None, prior: int,
+                 remaining: int | None, amount: int, unit: int, cap_year: int) -> tuple[str, str, str, str]:
+    """A per-case subsidy's formula (ja, en) after its cases' terms, then its explanation (ja, en)."""
+    return (
+        f"{head_ja}、{_cap_words(cap, prior, remaining, 'ja', cap_year)}、{unit:,}円未満切り捨て → {yen(amount)}",
+        f"{head_en}, {_cap_words(cap, prior, remaining, 'en', cap_year)}, rounded down to ¥{unit:,} → "
+        f"{yen(amount, 'en')}",
+        explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "ja"),
+        explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "en"),
+    )
+
+
 def per_case_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, Any]) -> EstimateOutcome:
     """Overseas filing: per case min(cost × rate, case cap); sum; company cap less prior awards; round down."""
     items = p.foreign_filings
@@ -200,13 +212,8 @@ def per_case_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, An
             f"{r['right']} min({yen(r['cost_yen'], 'en')}×{rate_text(rate)}, {yen(r['case_cap_yen'], 'en')})" for r in rows)
         cases = [Case(f"{enum_label('right', r['right'])}1件", f"{enum_label('right', r['right'], 'en')}, one case",
                       r["cost_yen"], rate, r["case_cap_yen"]) for r in rows]
-        return (
-            f"{parts_ja or '0円'}、{_cap_words(cap, prior, remaining, 'ja', cap_year)}、{unit:,}円未満切り捨て → {yen(amount)}",
-            f"{parts_en or '¥0'}, {_cap_words(cap, prior, remaining, 'en', cap_year)}, rounded down to ¥{unit:,} → "
-            f"{yen(amount, 'en')}",
-            explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "ja"),
-            explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "en"),
-        )
+        return capped_texts(parts_ja or "0円", parts_en or "¥0", cases, total, cap, prior, remaining, amount, unit,
+                            cap_year)
 
     return EstimateOutcome(Estimate(amount, rate_text(rate), cap, prior, remaining, rows, texts))
 
@@ -242,13 +249,7 @@ def dispute_subsidy(program_id: str, p: Profile, cap_year: int, v: dict[str, Any
         costs_en = " + ".join(f"{yen(r['cost_yen'], 'en')}×{rate_text(rate)}" for r in rows) or "¥0"
         kind_ja, kind_en = enum_label("dispute_kind", kind), enum_label("dispute_kind", kind, "en")
         cases = [Case(f"{kind_ja}1件", f"{kind_en}, one case", r["cost_yen"], rate, cap) for r in rows]
-        return (
-            f"{costs_ja}、{_cap_words(cap, prior, remaining, 'ja', cap_year)}、{unit:,}円未満切り捨て → {yen(amount)}",
-            f"{costs_en}, {_cap_words(cap, prior, remaining, 'en', cap_year)}, rounded down to ¥{unit:,} → "
-            f"{yen(amount, 'en')}",
-            explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "ja"),
-            explain(cases, total, cap, prior, remaining, amount, unit, cap_year, "en"),
-        )
+        return capped_texts(costs_ja, costs_en, cases, total, cap, prior, remaining, amount, unit, cap_year)
 
     return EstimateOutcome(Estimate(amount, rate_text(rate), cap, prior, remaining, rows, texts))
 
